@@ -1,0 +1,205 @@
+// Guest-physical memory of one domain.
+//
+// RAM lives in one SharedArrayBuffer so that the domain's worker, dom0's backends
+// and (on kvm) the mmap'd KVM memory slot all see the same bytes with no copies.
+// The 4 GiB physical space is described per 4 KiB frame: a frame is either backed
+// by bytes of that buffer (RAM, or ROM appended after RAM) or it is MMIO, which the
+// CPU backends send to the IoBus through VmOps.
+//
+// Every access from outside the CPU (loaders, devices doing DMA, PV backends) goes
+// through the bounds-checked methods here; a bad guest address is a GuestMemoryError
+// naming the address, never an out-of-range typed-array write.
+
+import { hex, type Gpa } from '../types.js';
+
+export const PAGE_SHIFT = 12;
+export const PAGE_SIZE = 1 << PAGE_SHIFT;
+const FRAMES_4G = 1 << 20;
+
+/** Legacy VGA window: MMIO on every PC, never RAM (E820 reserves it). */
+export const VGA_HOLE_START = 0xa0000;
+export const VGA_HOLE_END = 0xc0000;
+/** Start of the PCI/firmware MMIO hole below 4 GiB (hvmloader's default). */
+export const MMIO_HOLE_START = 0xf0000000;
+
+export class GuestMemoryError extends Error {
+  constructor(
+    message: string,
+    readonly address: number,
+  ) {
+    super(message);
+    this.name = 'GuestMemoryError';
+  }
+}
+
+export interface GuestMemoryLayout {
+  /** RAM size in bytes; a multiple of 4 KiB. */
+  ramBytes: number;
+  /** Extra backing bytes reserved after RAM for ROM images (BIOS, option ROMs). */
+  romBytes?: number;
+}
+
+export class GuestMemory {
+  /** The shared backing store: RAM first, then ROM space. */
+  readonly buffer: SharedArrayBuffer;
+  /** Byte view of the whole backing store; CPU fast paths index it directly. */
+  readonly bytes: Uint8Array;
+  readonly ramBytes: number;
+  /**
+   * frameOffset[gfn] = byte offset of that frame in `bytes`, or -1 when the frame is
+   * MMIO (or unbacked: reads all ones, writes dropped, via the bus).
+   */
+  readonly frameOffset: Int32Array;
+  /** frameReadOnly[gfn] = 1 for ROM frames: CPU writes are dropped, DMA is refused. */
+  readonly frameReadOnly: Uint8Array;
+  private romUsed = 0;
+  private readonly writeListeners: Array<(firstGfn: number, lastGfn: number) => void> = [];
+
+  constructor(layout: GuestMemoryLayout, existing?: SharedArrayBuffer) {
+    const { ramBytes } = layout;
+    const romBytes = layout.romBytes ?? 0;
+    if (!Number.isInteger(ramBytes) || ramBytes <= 0 || ramBytes % PAGE_SIZE !== 0) {
+      throw new RangeError(`guest RAM size ${ramBytes} is not a positive multiple of 4 KiB`);
+    }
+    if (ramBytes > MMIO_HOLE_START) {
+      throw new RangeError(`guest RAM of ${ramBytes >>> 20} MiB does not fit below the MMIO hole at ${hex(MMIO_HOLE_START)}`);
+    }
+    this.ramBytes = ramBytes;
+    const total = ramBytes + romBytes;
+    if (existing) {
+      if (existing.byteLength !== total) throw new RangeError(`shared RAM buffer has ${existing.byteLength} bytes, expected ${total}`);
+      this.buffer = existing;
+    } else {
+      this.buffer = new SharedArrayBuffer(total);
+    }
+    this.bytes = new Uint8Array(this.buffer);
+    this.frameOffset = new Int32Array(FRAMES_4G).fill(-1);
+    this.frameReadOnly = new Uint8Array(FRAMES_4G);
+    for (let gfn = 0; gfn < ramBytes >>> PAGE_SHIFT; gfn++) this.frameOffset[gfn] = gfn << PAGE_SHIFT;
+    for (let gfn = VGA_HOLE_START >>> PAGE_SHIFT; gfn < VGA_HOLE_END >>> PAGE_SHIFT; gfn++) this.frameOffset[gfn] = -1;
+  }
+
+  /**
+   * Place a ROM image (in ROM backing space) at `base`; it may be mapped at several
+   * bases (a BIOS is aliased below 1 MiB and below 4 GiB), so map returns its offset.
+   */
+  loadRom(image: Uint8Array): number {
+    const size = alignUp(image.length, PAGE_SIZE);
+    const offset = this.ramBytes + this.romUsed;
+    if (offset + size > this.bytes.length) throw new RangeError(`no ROM space left for a ${image.length}-byte image`);
+    this.bytes.set(image, offset);
+    this.romUsed += size;
+    return offset;
+  }
+
+  /** Map `size` bytes of backing store at `offset` read-only at guest address `base`. */
+  mapRom(base: Gpa, offset: number, size: number): void {
+    if (base % PAGE_SIZE !== 0 || size % PAGE_SIZE !== 0) throw new RangeError(`ROM mapping at ${hex(base)} is not page aligned`);
+    for (let i = 0; i < size >>> PAGE_SHIFT; i++) {
+      const gfn = (base >>> PAGE_SHIFT) + i;
+      this.frameOffset[gfn] = offset + (i << PAGE_SHIFT);
+      this.frameReadOnly[gfn] = 1;
+    }
+  }
+
+  /** True when [addr, addr+len) is entirely backed, writable RAM. */
+  isRam(addr: number, len = 1): boolean {
+    if (!(addr >= 0) || len < 0 || addr + len > 0x100000000) return false;
+    for (let gfn = addr >>> PAGE_SHIFT, last = (addr + len - 1) >>> PAGE_SHIFT; gfn <= last; gfn++) {
+      if (this.frameOffset[gfn] < 0 || this.frameReadOnly[gfn]) return false;
+    }
+    return true;
+  }
+
+  /** Register a callback told about writes from outside the CPU (DMA, loaders): decode caches drop those frames. */
+  onWrite(listener: (firstGfn: number, lastGfn: number) => void): void {
+    this.writeListeners.push(listener);
+  }
+
+  /** Offset in `bytes` of [addr, addr+len), which must lie in RAM contiguous in the backing store. */
+  private ramOffset(addr: number, len: number, forWrite: boolean): number {
+    if (!Number.isInteger(addr) || !Number.isInteger(len) || addr < 0 || len < 0 || addr + len > 0x100000000) {
+      throw new GuestMemoryError(`guest address range ${hex(addr)}+${len} is outside the physical address space`, addr);
+    }
+    if (len === 0) return 0;
+    const first = addr >>> PAGE_SHIFT;
+    const base = this.frameOffset[first];
+    const last = (addr + len - 1) >>> PAGE_SHIFT;
+    for (let gfn = first; gfn <= last; gfn++) {
+      const off = this.frameOffset[gfn];
+      if (off < 0 || off !== base + ((gfn - first) << PAGE_SHIFT)) {
+        throw new GuestMemoryError(`guest address ${hex(gfn << PAGE_SHIFT)} is not RAM`, gfn << PAGE_SHIFT);
+      }
+      if (forWrite && this.frameReadOnly[gfn]) {
+        throw new GuestMemoryError(`guest address ${hex(gfn << PAGE_SHIFT)} is read-only`, gfn << PAGE_SHIFT);
+      }
+    }
+    return base + (addr & (PAGE_SIZE - 1));
+  }
+
+  /** A live view of guest RAM for DMA (no copy). Bounds-checked. */
+  view(addr: Gpa | number, len: number, forWrite = false): Uint8Array {
+    const off = this.ramOffset(addr, len, forWrite);
+    if (forWrite) this.notifyWrite(addr, len);
+    return this.bytes.subarray(off, off + len);
+  }
+
+  read(addr: Gpa | number, len: number): Uint8Array {
+    return this.view(addr, len).slice();
+  }
+
+  write(addr: Gpa | number, data: Uint8Array): void {
+    const off = this.ramOffset(addr, data.length, true);
+    this.bytes.set(data, off);
+    this.notifyWrite(addr, data.length);
+  }
+
+  fill(addr: Gpa | number, len: number, value = 0): void {
+    const off = this.ramOffset(addr, len, true);
+    this.bytes.fill(value, off, off + len);
+    this.notifyWrite(addr, len);
+  }
+
+  readU8(addr: Gpa | number): number {
+    return this.bytes[this.ramOffset(addr, 1, false)];
+  }
+  readU16(addr: Gpa | number): number {
+    const o = this.ramOffset(addr, 2, false);
+    return this.bytes[o] | (this.bytes[o + 1] << 8);
+  }
+  readU32(addr: Gpa | number): number {
+    const o = this.ramOffset(addr, 4, false);
+    const b = this.bytes;
+    return (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24)) >>> 0;
+  }
+  writeU8(addr: Gpa | number, v: number): void {
+    this.bytes[this.ramOffset(addr, 1, true)] = v;
+    this.notifyWrite(addr, 1);
+  }
+  writeU16(addr: Gpa | number, v: number): void {
+    const o = this.ramOffset(addr, 2, true);
+    this.bytes[o] = v;
+    this.bytes[o + 1] = v >>> 8;
+    this.notifyWrite(addr, 2);
+  }
+  writeU32(addr: Gpa | number, v: number): void {
+    const o = this.ramOffset(addr, 4, true);
+    const b = this.bytes;
+    b[o] = v;
+    b[o + 1] = v >>> 8;
+    b[o + 2] = v >>> 16;
+    b[o + 3] = v >>> 24;
+    this.notifyWrite(addr, 4);
+  }
+
+  private notifyWrite(addr: number, len: number): void {
+    if (len === 0 || this.writeListeners.length === 0) return;
+    const first = addr >>> PAGE_SHIFT;
+    const last = (addr + len - 1) >>> PAGE_SHIFT;
+    for (const l of this.writeListeners) l(first, last);
+  }
+}
+
+export function alignUp(n: number, align: number): number {
+  return Math.ceil(n / align) * align;
+}

@@ -1,0 +1,95 @@
+// The CPU backend interface (rust-vmm/cloud-hypervisor's `Vcpu`), implemented by
+// cpu/emu (software) and cpu/kvm (/dev/kvm). Register layouts follow KVM's
+// kvm_regs / kvm_sregs / kvm_segment so state moves between backends unchanged.
+
+import type { VmExit } from './vm-exit.js';
+
+/** General registers and EIP/EFLAGS (32-bit view; x86-64 extends this later). */
+export interface VcpuRegisters {
+  eax: number;
+  ebx: number;
+  ecx: number;
+  edx: number;
+  esi: number;
+  edi: number;
+  esp: number;
+  ebp: number;
+  eip: number;
+  eflags: number;
+}
+
+/** A segment register's selector and hidden descriptor cache (kvm_segment). */
+export interface SegmentRegister {
+  selector: number;
+  base: number;
+  /** Byte-granular limit (already scaled when G=1). */
+  limit: number;
+  /** Descriptor type field (4 bits). */
+  type: number;
+  /** 1 = code/data, 0 = system. */
+  s: number;
+  dpl: number;
+  present: number;
+  /** D/B bit: 32-bit default size. */
+  db: number;
+  g: number;
+  avl: number;
+  l: number;
+  /** 1 = null/unusable (VT's "unusable" bit). */
+  unusable: number;
+}
+
+export interface DescriptorTableRegister {
+  base: number;
+  limit: number;
+}
+
+export interface VcpuSpecialRegisters {
+  cs: SegmentRegister;
+  ds: SegmentRegister;
+  es: SegmentRegister;
+  fs: SegmentRegister;
+  gs: SegmentRegister;
+  ss: SegmentRegister;
+  tr: SegmentRegister;
+  ldt: SegmentRegister;
+  gdt: DescriptorTableRegister;
+  idt: DescriptorTableRegister;
+  cr0: number;
+  cr2: number;
+  cr3: number;
+  cr4: number;
+  efer: number;
+  apicBase: number;
+}
+
+/** One CPUID leaf as the hypervisor's policy defines it (kvm_cpuid_entry2). */
+export interface CpuidEntry {
+  leaf: number;
+  /** Sub-leaf (ECX) when `indexed`, else ignored. */
+  subleaf: number;
+  indexed: boolean;
+  eax: number;
+  ebx: number;
+  ecx: number;
+  edx: number;
+}
+
+export interface VcpuBackend {
+  /** Run guest code until something needs the hypervisor. */
+  run(): VmExit;
+  getRegisters(): VcpuRegisters;
+  setRegisters(regs: VcpuRegisters): void;
+  getSpecialRegisters(): VcpuSpecialRegisters;
+  setSpecialRegisters(sregs: VcpuSpecialRegisters): void;
+  /** The CPUID policy, as KVM_SET_CPUID2: leaves not listed read as zeros (Intel: the top basic leaf). */
+  setCpuid(entries: CpuidEntry[]): void;
+  /** Level of the INTR pin, driven by the interrupt controller. */
+  setIrqLine(level: boolean): void;
+  /** Answer the last `msr` exit: a value for RDMSR, or `undefined` to raise #GP(0). */
+  completeMsr(value: bigint | undefined): void;
+  /** Ask a running vCPU to return from run() soon with `interrupted` (callable from the vCPU's own thread between slices, or from a timer). */
+  requestExit(): void;
+  /** Reset the vCPU to the architectural power-on state (SDM vol. 3A "Processor Management and Initialization"). */
+  reset(): void;
+}
