@@ -92,7 +92,7 @@ export class IoBus {
     const owner = this.portOwner[port];
     if (owner) {
       const r = this.pioRanges[owner - 1];
-      if (port + size <= r.base + r.length) return r.device.pioRead(port - r.base, size) & ONES[size];
+      if (port + size <= r.base + r.length) return (r.device.pioRead(port - r.base, size) & ONES[size]) >>> 0;
     } else if (size === 1) {
       return 0xff;
     }
@@ -108,7 +108,7 @@ export class IoBus {
     if (owner) {
       const r = this.pioRanges[owner - 1];
       if (port + size <= r.base + r.length) {
-        r.device.pioWrite(port - r.base, size, value & ONES[size]);
+        r.device.pioWrite(port - r.base, size, (value & ONES[size]) >>> 0);
         return;
       }
     } else if (size === 1) {
@@ -134,7 +134,7 @@ export class IoBus {
   mmioRead(address: number, size: AccessSize): number {
     const r = this.findMmio(address);
     if (!r) return ONES[size];
-    if (address + size <= r.base + r.length) return r.device.mmioRead(address - r.base, size) & ONES[size];
+    if (address + size <= r.base + r.length) return (r.device.mmioRead(address - r.base, size) & ONES[size]) >>> 0;
     let v = 0;
     for (let i = 0; i < size; i++) v |= this.mmioRead(address + i, 1) << (8 * i);
     return v >>> 0;
@@ -144,7 +144,7 @@ export class IoBus {
     const r = this.findMmio(address);
     if (!r) return;
     if (address + size <= r.base + r.length) {
-      r.device.mmioWrite(address - r.base, size, value & ONES[size]);
+      r.device.mmioWrite(address - r.base, size, (value & ONES[size]) >>> 0);
       return;
     }
     for (let i = 0; i < size; i++) this.mmioWrite(address + i, 1, (value >>> (8 * i)) & 0xff);
