@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# Build tsxen's test guests from Debian 12 i386 packages into a cache outside git
+# (facts: /work/shared/reference/test-guests.md).
+#
+#   ${TSXEN_CACHE:-$HOME/.cache/tsxen}/guests/<key>/   <key> = hash of this script + init.sh
+#   ${TSXEN_CACHE:-$HOME/.cache/tsxen}/guests/current  -> <key>
+#
+# Outputs: vmlinuz-686, vmlinuz-686-pae, config-686, config-686-pae,
+# initramfs.cpio.gz (busybox-static + init.sh as /init), busybox-version,
+# packages (the exact .deb versions used), default.cfg / default-pae.cfg (xl.cfg
+# for the kernel + initramfs), modules-686-pae/ (Xen PV driver modules, depmod'ed).
+#
+# A cached build returns at once. The last line printed is the output directory.
+# Root is needed only to install host tools or add the i386 architecture.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+cache=${TSXEN_CACHE:-$HOME/.cache/tsxen}/guests
+key=$(cat "$here/build.sh" "$here/init.sh" | sha256sum | cut -c1-16)
+out=$cache/$key
+
+log() { echo "guests/build.sh: $*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+finish() {
+  ln -sfn "$key" "$cache/current"
+  echo "$out"
+}
+
+if [[ -f $out/.complete ]]; then finish; exit 0; fi
+
+# ---- host prerequisites ------------------------------------------------------
+as_root() {
+  [[ $(id -u) == 0 ]] || die "need root to run: $* (or run once as root)"
+  "$@"
+}
+
+# host tool -> Debian package that provides it
+declare -A tools=([cpio]=cpio [gzip]=gzip [xz]=xz-utils [depmod]=kmod [modinfo]=kmod [dpkg-deb]=dpkg [sha256sum]=coreutils)
+missing=()
+for tool in "${!tools[@]}"; do
+  command -v "$tool" >/dev/null || missing+=("${tools[$tool]}")
+done
+if ((${#missing[@]})); then
+  log "installing host tools: ${missing[*]}"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+fi
+
+if ! dpkg --print-foreign-architectures | grep -qx i386 && [[ $(dpkg --print-architecture) != i386 ]]; then
+  log "adding the i386 architecture"
+  as_root dpkg --add-architecture i386
+  as_root apt-get update -qq
+fi
+
+# The meta packages name the concrete kernel (linux-image-6.1.0-NN-686); refresh
+# the package lists only when something we need is unknown.
+have_packages() { apt-cache show linux-image-686:i386 linux-image-686-pae:i386 busybox-static:i386 >/dev/null 2>&1; }
+if ! have_packages; then
+  log "package lists lack what we need: apt-get update"
+  as_root apt-get update -qq
+  have_packages || die "linux-image-686:i386, linux-image-686-pae:i386 or busybox-static:i386 not in the archive"
+fi
+concrete() {
+  apt-cache depends "$1" | sed -n 's/^ *Depends: \(linux-image-[0-9].*\)$/\1/p' | head -n 1
+}
+k686=$(concrete linux-image-686:i386)
+kpae=$(concrete linux-image-686-pae:i386)
+[[ -n $k686 && -n $kpae ]] || die "cannot resolve the kernel packages from linux-image-686{,-pae}:i386"
+
+# ---- download and unpack -----------------------------------------------------
+mkdir -p "$cache"
+work=$(mktemp -d "$cache/.build-$key-XXXXXX")
+# apt-get download runs as the _apt user when started as root: it needs a
+# directory it can reach and write (the cache may sit under a private $HOME).
+debs=$(mktemp -d) && chmod 0777 "$debs"
+trap 'rm -rf "$work" "$debs"' EXIT
+log "downloading $k686 $kpae busybox-static:i386"
+(cd "$debs" && apt-get download -q "$k686" "$kpae" busybox-static:i386 >&2) || {
+  log "download failed: apt-get update and retry"
+  as_root apt-get update -qq
+  (cd "$debs" && apt-get download -q "$k686" "$kpae" busybox-static:i386 >&2)
+}
+unpack() { mkdir -p "$work/$1" && dpkg-deb -x "$debs"/"$2"_*.deb "$work/$1"; }
+unpack k686 "${k686%:i386}"
+unpack kpae "${kpae%:i386}"
+unpack busybox busybox-static
+
+stage=$work/out
+mkdir "$stage"
+for d in "$debs"/*.deb; do dpkg-deb -W --showformat='${Package} ${Version} ${Architecture}\n' "$d"; done > "$stage/packages"
+
+kernel_files() { # unpacked-dir flavour
+  local src=$1 flavour=$2
+  local vmlinuz=("$src"/boot/vmlinuz-*) config=("$src"/boot/config-*)
+  [[ -f ${vmlinuz[0]} && -f ${config[0]} ]] || die "no boot/vmlinuz-* or boot/config-* in the $flavour package"
+  cp "${vmlinuz[0]}" "$stage/vmlinuz-$flavour"
+  cp "${config[0]}" "$stage/config-$flavour"
+  basename "${vmlinuz[0]}" | sed 's/^vmlinuz-//' > "$stage/release-$flavour"
+}
+kernel_files "$work/k686" 686
+kernel_files "$work/kpae" 686-pae
+
+# ---- Xen PV modules of the 686-pae kernel, for later initramfs use -------------
+release=$(cat "$stage/release-686-pae")
+moddir=$work/kpae/lib/modules/$release
+modout=$stage/modules-686-pae/lib/modules/$release
+mkdir -p "$modout"
+cp "$moddir"/modules.order "$moddir"/modules.builtin "$moddir"/modules.builtin.modinfo "$modout/"
+wanted=(xen-blkfront xen-netfront xen-evtchn xenfs xen-privcmd xen-gntdev)
+declare -A copied=()
+while ((${#wanted[@]})); do
+  name=${wanted[0]}; wanted=("${wanted[@]:1}")
+  [[ -n ${copied[$name]:-} ]] && continue
+  copied[$name]=1
+  ko=$(find "$moddir/kernel" -name "$name.ko*" | head -n 1)
+  if [[ -z $ko ]]; then
+    grep -q "/$name.ko\$" "$moddir/modules.builtin" && continue # built in: nothing to copy
+    die "module $name is neither in $k686 nor built in"
+  fi
+  mkdir -p "$modout/$(dirname "${ko#"$moddir"/}")"
+  cp "$ko" "$modout/${ko#"$moddir"/}"
+  IFS=, read -ra deps <<<"$(modinfo -F depends "$ko")"
+  wanted+=("${deps[@]}")
+done
+depmod -b "$stage/modules-686-pae" "$release"
+
+# ---- initramfs ---------------------------------------------------------------
+root=$work/root
+mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,mnt,tmp,root}
+cp "$work/busybox/bin/busybox" "$root/bin/busybox"
+# The banner names the Debian version: "BusyBox v1.35.0 (Debian 1:1.35.0-4+deb12u1+b1) ..."
+{ "$root/bin/busybox" 2>&1 || true; } | head -n 1 > "$stage/busybox-version"
+# --list-full gives each applet's usual path (bin/sh, sbin/poweroff, usr/bin/awk).
+"$root/bin/busybox" --list-full | while read -r applet; do
+  [[ $applet == bin/busybox || -e $root/$applet ]] && continue
+  mkdir -p "$root/$(dirname "$applet")"
+  ln -s /bin/busybox "$root/$applet"
+done
+install -m 0755 "$here/init.sh" "$root/init"
+# /dev/console must exist before devtmpfs is mounted, or init has no stdout.
+mknod -m 0600 "$root/dev/console" c 5 1
+# Same input, same bytes: fixed timestamps, sorted names, no gzip name/time.
+find "$root" -exec touch -h -d @0 {} +
+(cd "$root" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc --reproducible -R 0:0 --quiet) | gzip -9 -n > "$stage/initramfs.cpio.gz"
+
+# ---- xl.cfg files ------------------------------------------------------------
+write_cfg() { # file flavour
+  cat > "$stage/$1" <<EOF
+# Generated by tsxen guests/build.sh: Debian $(cat "$stage/release-$2") + busybox initramfs.
+name = "guest-$2"
+type = "hvm"
+memory = 256
+kernel = "$out/vmlinuz-$2"
+ramdisk = "$out/initramfs.cpio.gz"
+cmdline = "console=ttyS0 nokaslr cryptomgr.notests guest.shell"
+serial = "pty"
+on_reboot = "restart"
+EOF
+}
+write_cfg default.cfg 686
+write_cfg default-pae.cfg 686-pae
+
+touch "$stage/.complete"
+rm -rf "$out"
+mv "$stage" "$out"
+log "built $(cat "$out/release-686") and $(cat "$out/release-686-pae") guests"
+finish
