@@ -1,0 +1,306 @@
+// The validated domain configuration: what the user asked for, resolved and checked
+// (Firecracker's vmm_config idea). xl.cfg settings come in, a DomainConfig or ONE
+// ConfigError naming file, line, key and value comes out. Nothing here starts a domain.
+
+import { accessSync, constants as fsConstants, readFileSync, statSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { CfgSyntaxError } from './xl-cfg-lexer.js';
+import type { CfgSetting, CfgSettings, CfgValue } from './xl-cfg-parser.js';
+import { bzImageProblem } from './kernel-image.js';
+
+/** What happens when the guest powers off, reboots or crashes (xl.cfg on_*). */
+export type LifecycleAction = 'destroy' | 'restart' | 'preserve';
+
+export type SerialConfig = { kind: 'pty' } | { kind: 'file'; path: string } | { kind: 'stdio' } | { kind: 'none' };
+
+export type DebugconOutput = { kind: 'file'; path: string } | { kind: 'stdio' } | { kind: 'log' };
+
+export interface DebugconConfig {
+  port: number;
+  output: DebugconOutput;
+}
+
+export interface DomainConfig {
+  type: 'hvm';
+  name: string;
+  memoryMiB: number;
+  maxmemMiB: number;
+  vcpus: number;
+  /** Absolute paths (relative ones in the file are relative to the file's directory). */
+  kernel: string;
+  ramdisk?: string;
+  cmdline: string;
+  serial: SerialConfig;
+  onPoweroff: LifecycleAction;
+  onReboot: LifecycleAction;
+  onCrash: LifecycleAction;
+  debugcon: DebugconConfig[];
+  cpuBackend: 'auto' | 'emu';
+}
+
+/** One bad setting: `file:line: key: what is wrong`. */
+export class ConfigError extends Error {
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    readonly key: string,
+    readonly detail: string,
+  ) {
+    super(line > 0 ? `${file}:${line}: ${key}: ${detail}` : `${file}: ${key}: ${detail}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface ValidateOptions {
+  /** Display name of the config file, for messages. */
+  file: string;
+  /** Directory that relative paths are relative to. */
+  baseDir: string;
+  /** Host RAM in MiB (os.totalmem()); tests pass their own. */
+  hostMemoryMiB: number;
+  /** Called once per setting tsxen does not know (not fatal). */
+  warn: (message: string) => void;
+}
+
+/** Guests below this do not boot a useful Linux; xl's own floor is lower, ours is practical. */
+export const MIN_MEMORY_MIB = 32;
+/** Guest RAM must end below the PCI/firmware MMIO hole at 0xF0000000 (3840 MiB). */
+export const MAX_MEMORY_MIB = 3840;
+/** RAM the host keeps for itself and for tsxen's own heap. */
+export const HOST_MEMORY_MARGIN_MIB = 512;
+
+const LIFECYCLE_ACTIONS = ['destroy', 'restart', 'preserve'] as const;
+// xl.cfg(5) actions that tsxen parses but cannot do yet.
+const UNSUPPORTED_ACTIONS = ['coredump-destroy', 'coredump-restart', 'rename-restart', 'soft-reset'];
+
+const COM1_BASE = 0x3f8;
+const DEBUGCON_DEFAULT_PORT = 0xe9;
+
+// Keys xl knows that tsxen reads. Anything else draws a warning.
+const KNOWN_KEYS = new Set([
+  'type', 'builder', 'name', 'memory', 'maxmem', 'vcpus', 'kernel', 'ramdisk', 'cmdline', 'extra', 'root',
+  'serial', 'on_poweroff', 'on_reboot', 'on_crash', 'debugcon', 'cpu_backend',
+]);
+
+export function validateDomainConfig(settings: CfgSettings, opts: ValidateOptions): DomainConfig {
+  const where = (s: CfgSetting): string => s.file;
+  const err = (s: CfgSetting, detail: string): never => {
+    throw new ConfigError(where(s), s.line, s.key, detail);
+  };
+  const missing = (key: string, detail: string): never => {
+    throw new ConfigError(opts.file, 0, key, detail);
+  };
+  for (const s of settings.values()) {
+    if (!KNOWN_KEYS.has(s.key)) opts.warn(`${where(s)}:${s.line}: warning: unknown key "${s.key}" ignored`);
+  }
+  const get = (key: string): CfgSetting | undefined => settings.get(key);
+  const str = (s: CfgSetting): string => (s.value.kind === 'string' ? s.value.value : err(s, `expected a string, got ${show(s.value)}`));
+  // xl reads numbers from quoted strings too (xlu_cfg_get_long uses strtol on the atom).
+  const num = (s: CfgSetting): number => {
+    const v = s.value;
+    if (v.kind === 'number') return v.value;
+    if (v.kind === 'string') {
+      const n = /^\s*(0x[0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)\s*$/.test(v.value) ? Number(v.value.trim().replace(/^0([0-7]+)$/, '0o$1')) : NaN;
+      if (Number.isSafeInteger(n)) return n;
+    }
+    return err(s, `expected a number, got ${show(v)}`);
+  };
+  const path = (s: CfgSetting): string => {
+    const p = str(s);
+    if (p === '') err(s, 'empty path');
+    return isAbsolute(p) ? p : resolve(s.file === '<command line>' ? process.cwd() : opts.baseDir, p);
+  };
+
+  // type / builder
+  let type = 'hvm';
+  const builder = get('builder');
+  if (builder) {
+    const b = str(builder);
+    if (b !== 'hvm') err(builder, `"${b}" is not supported (only the legacy "hvm"; use type = "hvm")`);
+  }
+  const typeSetting = get('type');
+  if (typeSetting) {
+    type = str(typeSetting);
+    if (type === 'pvh') err(typeSetting, '"pvh" is not yet supported (use "hvm")');
+    if (type === 'pv') err(typeSetting, '"pv" is not supported: tsxen runs HVM guests only');
+    if (type !== 'hvm') err(typeSetting, `expected "hvm", got "${type}"`);
+  }
+
+  const nameSetting = get('name') ?? missing('name', 'a domain name must be specified (name = "...")');
+  const name = str(nameSetting);
+  // xl refuses names it cannot use as xenstore keys / file names; so do we.
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(name)) err(nameSetting, `"${name}" is not a valid domain name (letters, digits, "_", "." and "-", at most 64)`);
+
+  // memory
+  const memSetting = get('memory');
+  const memoryMiB = memSetting ? num(memSetting) : 128;
+  const hostLimit = opts.hostMemoryMiB - HOST_MEMORY_MARGIN_MIB;
+  if (memSetting) {
+    if (memoryMiB < MIN_MEMORY_MIB) err(memSetting, `${memoryMiB} MiB is too little (at least ${MIN_MEMORY_MIB} MiB)`);
+    if (memoryMiB > MAX_MEMORY_MIB) err(memSetting, `${memoryMiB} MiB is more than fits below the MMIO hole (at most ${MAX_MEMORY_MIB} MiB)`);
+    if (memoryMiB > hostLimit)
+      err(memSetting, `${memoryMiB} MiB is more than this host can give (at most ${hostLimit} MiB: ${opts.hostMemoryMiB} MiB total minus ${HOST_MEMORY_MARGIN_MIB} MiB kept for the host)`);
+  } else if (memoryMiB > hostLimit) {
+    missing('memory', `the default ${memoryMiB} MiB is more than this host can give (at most ${hostLimit} MiB)`);
+  }
+  const maxmemSetting = get('maxmem');
+  let maxmemMiB = memoryMiB;
+  if (maxmemSetting) {
+    maxmemMiB = num(maxmemSetting);
+    if (maxmemMiB < memoryMiB) err(maxmemSetting, `${maxmemMiB} MiB is less than memory (${memoryMiB} MiB)`);
+    if (maxmemMiB > memoryMiB) {
+      opts.warn(`${where(maxmemSetting)}:${maxmemSetting.line}: warning: maxmem: ballooning is not supported; the guest gets memory = ${memoryMiB} MiB`);
+      maxmemMiB = memoryMiB;
+    }
+  }
+
+  const vcpuSetting = get('vcpus');
+  const vcpus = vcpuSetting ? num(vcpuSetting) : 1;
+  if (vcpuSetting && vcpus < 1) err(vcpuSetting, `expected at least 1, got ${vcpus}`);
+  if (vcpuSetting && vcpus > 1) err(vcpuSetting, `${vcpus} vCPUs are not yet supported (only 1)`);
+
+  // kernel, ramdisk
+  const kernelSetting = get('kernel') ?? missing('kernel', 'a kernel must be specified (kernel = "vmlinuz"; firmware boot is not yet supported)');
+  const kernel = path(kernelSetting);
+  const kernelBytes = readGuestFile(kernelSetting, kernel, err);
+  const kernelProblem = bzImageProblem(kernelBytes);
+  if (kernelProblem) err(kernelSetting, `${kernel}: ${kernelProblem}`);
+  const ramdiskSetting = get('ramdisk');
+  let ramdisk: string | undefined;
+  if (ramdiskSetting) {
+    ramdisk = path(ramdiskSetting);
+    checkReadable(ramdiskSetting, ramdisk, err);
+  }
+
+  // cmdline; xl's rule: cmdline wins over root/extra, otherwise "root=R EXTRA".
+  const cmdlineSetting = get('cmdline');
+  const root = get('root');
+  const extra = get('extra');
+  let cmdline: string;
+  if (cmdlineSetting) {
+    cmdline = str(cmdlineSetting);
+    if (root || extra) opts.warn(`${where(cmdlineSetting)}:${cmdlineSetting.line}: warning: ignoring root= and extra= in favour of cmdline=`);
+  } else {
+    const parts: string[] = [];
+    if (root) parts.push(`root=${str(root)}`);
+    if (extra) parts.push(str(extra));
+    cmdline = parts.join(' ');
+  }
+
+  // serial
+  const serialSetting = get('serial');
+  let serial: SerialConfig = { kind: 'pty' };
+  if (serialSetting) {
+    // xl accepts a list too (one entry per UART); tsxen has one UART for now.
+    let s: string;
+    if (serialSetting.value.kind === 'list') {
+      const items = serialSetting.value.items;
+      if (items.length !== 1 || items[0].kind !== 'string') err(serialSetting, `expected one serial device, got ${show(serialSetting.value)}`);
+      s = (items[0] as { value: string }).value;
+    } else {
+      s = str(serialSetting);
+    }
+    if (s === 'pty' || s === 'stdio' || s === 'none') serial = { kind: s };
+    else if (s.startsWith('file:') && s.length > 5) {
+      const p = s.slice(5);
+      serial = { kind: 'file', path: isAbsolute(p) ? p : resolve(serialSetting.file === '<command line>' ? process.cwd() : opts.baseDir, p) };
+    } else err(serialSetting, `expected "pty", "file:PATH", "stdio" or "none", got "${s}"`);
+  }
+
+  const action = (key: 'on_poweroff' | 'on_reboot' | 'on_crash', dflt: LifecycleAction): LifecycleAction => {
+    const s = get(key);
+    if (!s) return dflt;
+    const a = str(s);
+    if ((LIFECYCLE_ACTIONS as readonly string[]).includes(a)) return a as LifecycleAction;
+    if (UNSUPPORTED_ACTIONS.includes(a)) err(s, `"${a}" is not supported (use destroy, restart or preserve)`);
+    return err(s, `expected destroy, restart or preserve, got "${a}"`);
+  };
+  // xl.cfg(5) defaults: poweroff → destroy, reboot → restart, crash → destroy.
+  const onPoweroff = action('on_poweroff', 'destroy');
+  const onReboot = action('on_reboot', 'restart');
+  const onCrash = action('on_crash', 'destroy');
+
+  const debugconSetting = get('debugcon');
+  const debugcon = debugconSetting ? parseDebugcon(debugconSetting, serial, opts, err) : [];
+
+  const backendSetting = get('cpu_backend');
+  let cpuBackend: 'auto' | 'emu' = 'auto';
+  if (backendSetting) {
+    const b = str(backendSetting);
+    if (b === 'kvm') err(backendSetting, '"kvm" is not yet supported (use "emu" or "auto")');
+    if (b !== 'auto' && b !== 'emu') err(backendSetting, `expected "auto", "emu" or "kvm", got "${b}"`);
+    cpuBackend = b as 'auto' | 'emu';
+  }
+
+  return {
+    type: 'hvm', name, memoryMiB, maxmemMiB, vcpus, kernel, ...(ramdisk !== undefined ? { ramdisk } : {}), cmdline, serial, onPoweroff, onReboot, onCrash, debugcon, cpuBackend,
+  };
+}
+
+/**
+ * tsxen extension: `debugcon = [ "port=0xe9,file=PATH", "port=0x402,stdio" ]`. Each
+ * entry is comma-separated `port=N` (default 0xe9) and at most one output: `file=PATH`
+ * (relative to the config's directory), `stdio` (the tsxen process's stdout) or `log`
+ * (lines in the domain log, the default). A single string is a one-entry list.
+ */
+function parseDebugcon(s: CfgSetting, serial: SerialConfig, opts: ValidateOptions, err: (s: CfgSetting, d: string) => never): DebugconConfig[] {
+  const entries = s.value.kind === 'list' ? s.value.items : [s.value];
+  const out: DebugconConfig[] = [];
+  for (const entry of entries) {
+    if (entry.kind !== 'string') err(s, `expected strings like "port=0xe9,file=PATH", got ${show(entry)}`);
+    const text = (entry as { value: string }).value;
+    let port = DEBUGCON_DEFAULT_PORT;
+    let output: DebugconOutput | undefined;
+    for (const part of text.split(',').map((p) => p.trim()).filter((p) => p !== '')) {
+      const eq = part.indexOf('=');
+      const k = eq < 0 ? part : part.slice(0, eq);
+      const v = eq < 0 ? '' : part.slice(eq + 1);
+      if (k === 'port' && eq > 0) {
+        port = /^(0x[0-9a-fA-F]+|[0-9]+)$/.test(v) ? Number(v) : NaN;
+        if (!(port >= 0 && port <= 0xffff)) err(s, `"${text}": port must be 0..0xffff, got "${v}"`);
+      } else if ((k === 'file' && eq > 0 && v !== '') || (eq < 0 && (k === 'stdio' || k === 'log'))) {
+        if (output) err(s, `"${text}": more than one output`);
+        output = k === 'file' ? { kind: 'file', path: isAbsolute(v) ? v : resolve(s.file === '<command line>' ? process.cwd() : opts.baseDir, v) } : { kind: k as 'stdio' | 'log' };
+      } else {
+        err(s, `"${text}": unknown part "${part}" (expected port=N, file=PATH, stdio or log)`);
+      }
+    }
+    if (serial.kind !== 'none' && port >= COM1_BASE && port < COM1_BASE + 8) err(s, `"${text}": port ${hexPort(port)} is COM1's`);
+    if (out.some((d) => d.port === port)) err(s, `"${text}": port ${hexPort(port)} is listed twice`);
+    out.push({ port, output: output ?? { kind: 'log' } });
+  }
+  return out;
+}
+
+const hexPort = (p: number): string => '0x' + p.toString(16);
+
+function show(v: CfgValue): string {
+  if (v.kind === 'string') return JSON.stringify(v.value);
+  if (v.kind === 'number') return v.text;
+  return `a list of ${v.items.length}`;
+}
+
+function checkReadable(s: CfgSetting, p: string, err: (s: CfgSetting, d: string) => never): void {
+  let isFile = false;
+  try {
+    isFile = statSync(p).isFile();
+    accessSync(p, fsConstants.R_OK);
+  } catch (e) {
+    err(s, `cannot read ${p}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+  }
+  if (!isFile) err(s, `${p} is not a regular file`);
+}
+
+function readGuestFile(s: CfgSetting, p: string, err: (s: CfgSetting, d: string) => never): Uint8Array {
+  checkReadable(s, p, err);
+  try {
+    return readFileSync(p);
+  } catch (e) {
+    return err(s, `cannot read ${p}: ${(e as Error).message}`);
+  }
+}
+
+/** Turns a CfgSyntaxError or ConfigError into the one-line message the CLI prints. */
+export function isConfigProblem(e: unknown): e is ConfigError | CfgSyntaxError {
+  return e instanceof ConfigError || e instanceof CfgSyntaxError;
+}

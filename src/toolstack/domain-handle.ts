@@ -1,0 +1,233 @@
+// dom0's handle on one running domain: allocates guest RAM, starts the domain's worker,
+// carries console bytes both ways, and applies the xl.cfg lifecycle policy when the
+// guest shuts down (on_poweroff / on_reboot / on_crash: destroy, restart, preserve).
+// A worker that dies (JS exception, failed start) is the domain crashing: dom0 logs
+// it and carries on.
+
+import { EventEmitter } from 'node:events';
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { DomainSpec, ShutdownReason } from '../hypervisor/domain-spec.js';
+import { ConsoleRing } from './console-ring.js';
+import { ControlWord, DomainControl } from './domain-control.js';
+import type { DomainConfig, LifecycleAction } from './domain-config.js';
+import { buildDomainSpec } from './domain-builder.js';
+import { HYPERVISOR_DOMAIN_MODULE } from './domain-module.js';
+import type { LogEntry, WorkerMessage, WorkerStart } from './worker-protocol.js';
+
+export type StopReason = ShutdownReason | 'destroyed';
+
+export interface DomainStop {
+  reason: StopReason;
+  detail: string;
+  /** How many times the domain was re-created by a restart action. */
+  restarts: number;
+  /** True when the domain was kept (paused) by a `preserve` action rather than ended. */
+  preserved: boolean;
+}
+
+export interface DomainHandleEvents {
+  serial: [port: number, bytes: Uint8Array];
+  debugcon: [ioport: number, bytes: Uint8Array];
+  log: [entry: LogEntry];
+  shutdown: [reason: ShutdownReason, detail: string, action: LifecycleAction];
+  restart: [restarts: number];
+  stopped: [stop: DomainStop];
+}
+
+export interface DomainHandleOptions {
+  /** Append the domain log (log events, crash diagnostics) to this file. */
+  logFile?: string;
+  /** Override the spec the builder would make (tests: raw code images). */
+  spec?: DomainSpec;
+  /** Module URL whose `Domain` runs the guest; default the hypervisor's. */
+  domainModule?: string;
+  sliceMs?: number;
+  /** Console input ring size (bytes, power of two). */
+  inputRingBytes?: number;
+}
+
+const WORKER_URL = new URL('./domain-worker.js', import.meta.url);
+const DESTROY_GRACE_MS = 2000;
+// Console bytes typed faster than the guest reads them wait here, up to this cap.
+const MAX_INPUT_BACKLOG = 1 << 20;
+const INPUT_RETRY_MS = 5;
+
+export class DomainHandle extends EventEmitter<DomainHandleEvents> {
+  private worker: Worker | undefined;
+  private control!: DomainControl;
+  private ring!: ConsoleRing;
+  private backlog: Uint8Array[] = [];
+  private backlogBytes = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private restarts = 0;
+  private state: 'running' | 'stopping' | 'preserved' | 'stopped' = 'running';
+  private stopInfo: DomainStop | undefined;
+  private readonly stopped: Promise<DomainStop>;
+  private resolveStopped!: (s: DomainStop) => void;
+  private readonly spec: DomainSpec;
+
+  constructor(
+    readonly config: DomainConfig,
+    private readonly opts: DomainHandleOptions = {},
+  ) {
+    super();
+    this.stopped = new Promise((r) => (this.resolveStopped = r));
+    this.spec = opts.spec ?? buildDomainSpec(config);
+    if (opts.logFile) mkdirSync(dirname(opts.logFile), { recursive: true });
+    this.log({ level: 'info', source: 'toolstack', message: `domain ${config.name} created: ${config.memoryMiB} MiB, ${config.vcpus} vCPU` });
+    this.startWorker();
+  }
+
+  /** Resolves once the domain is destroyed, or preserved after a shutdown. */
+  whenStopped(): Promise<DomainStop> {
+    return this.stopped;
+  }
+
+  get restartCount(): number {
+    return this.restarts;
+  }
+
+  /** Host → COM1. Bytes beyond the ring's room wait in a capped backlog; excess is dropped. */
+  serialInput(bytes: Uint8Array): void {
+    if (this.state !== 'running' || bytes.length === 0) return;
+    if (this.backlogBytes + bytes.length > MAX_INPUT_BACKLOG) {
+      this.log({ level: 'warn', source: 'console', message: `console input backlog full: dropped ${bytes.length} bytes` });
+      return;
+    }
+    this.backlog.push(bytes.slice());
+    this.backlogBytes += bytes.length;
+    this.pumpInput();
+  }
+
+  pause(): void {
+    this.control.request(ControlWord.Pause, 1);
+  }
+
+  unpause(): void {
+    this.control.request(ControlWord.Pause, 0);
+  }
+
+  /** Ends the domain (running or preserved); resolves when its worker is gone. */
+  async destroy(): Promise<void> {
+    if (this.state === 'stopped') return;
+    const wasPreserved = this.state === 'preserved';
+    this.state = 'stopping';
+    await this.endWorker();
+    if (!wasPreserved) this.finish({ reason: 'destroyed', detail: 'destroyed by the user', restarts: this.restarts, preserved: false });
+    this.state = 'stopped';
+  }
+
+  private pumpInput(): void {
+    while (this.backlog.length > 0) {
+      const head = this.backlog[0];
+      const n = this.ring.write(head);
+      this.backlogBytes -= n;
+      if (n < head.length) {
+        this.backlog[0] = head.subarray(n);
+        break;
+      }
+      this.backlog.shift();
+    }
+    this.control.ring();
+    if (this.backlog.length > 0 && !this.retryTimer) {
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = undefined;
+        if (this.state === 'running') this.pumpInput();
+      }, INPUT_RETRY_MS);
+    }
+  }
+
+  private startWorker(): void {
+    this.control = new DomainControl();
+    this.ring = new ConsoleRing(this.opts.inputRingBytes ?? 4096);
+    this.backlog = [];
+    this.backlogBytes = 0;
+    const start: WorkerStart = {
+      spec: this.spec,
+      ram: new SharedArrayBuffer(this.spec.memoryBytes),
+      control: this.control.buffer,
+      consoleInput: this.ring.buffer,
+      domainModule: this.opts.domainModule ?? HYPERVISOR_DOMAIN_MODULE,
+      sliceMs: this.opts.sliceMs ?? 20,
+    };
+    const worker = new Worker(WORKER_URL, { workerData: start, name: `domain ${this.spec.name}` });
+    this.worker = worker;
+    let reported = false;
+    worker.on('message', (m: WorkerMessage) => {
+      if (m.type === 'output') {
+        for (const s of m.serial) this.emit('serial', s.port, s.bytes);
+        for (const d of m.debugcon) this.emit('debugcon', d.ioport, d.bytes);
+        for (const l of m.logs) this.log(l);
+      } else if (m.type === 'shutdown') {
+        reported = true;
+        void this.onShutdown(worker, m.reason, m.detail, m.diagnostic);
+      }
+    });
+    // A worker that dies without a shutdown report crashed (uncaught error, out of memory).
+    const died = (why: string, stack?: string): void => {
+      if (reported || this.worker !== worker) return;
+      reported = true;
+      void this.onShutdown(worker, 'crash', `internal error: ${why}`, stack);
+    };
+    worker.on('error', (e) => died(e.message, e.stack));
+    worker.on('exit', (code) => died(`domain worker exited with code ${code}`));
+  }
+
+  private async onShutdown(worker: Worker, reason: ShutdownReason, detail: string, diagnostic?: string): Promise<void> {
+    if (this.worker !== worker || this.state !== 'running') return;
+    const action = reason === 'poweroff' ? this.config.onPoweroff : reason === 'reboot' ? this.config.onReboot : this.config.onCrash;
+    this.log({ level: reason === 'crash' ? 'error' : 'info', source: 'toolstack', message: `domain ${this.config.name} shut down: ${reason} (${detail}); on_${reason === 'poweroff' ? 'poweroff' : reason}=${action}` });
+    if (diagnostic) this.log({ level: 'error', source: 'toolstack', message: `diagnostic:\n${diagnostic}` });
+    this.emit('shutdown', reason, detail, action);
+    if (action === 'preserve') {
+      this.state = 'preserved';
+      this.finish({ reason, detail, restarts: this.restarts, preserved: true });
+      return;
+    }
+    this.state = 'stopping';
+    await this.endWorker();
+    if (action === 'restart') {
+      this.restarts++;
+      this.state = 'running';
+      this.startWorker();
+      this.emit('restart', this.restarts);
+      return;
+    }
+    this.state = 'stopped';
+    this.finish({ reason, detail, restarts: this.restarts, preserved: false });
+  }
+
+  /** Asks the worker to exit; terminates it if it does not within the grace period. */
+  private async endWorker(): Promise<void> {
+    const worker = this.worker;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    if (!worker) return;
+    this.worker = undefined;
+    const exited = new Promise<void>((r) => worker.once('exit', () => r()));
+    this.control.request(ControlWord.Destroy, 1);
+    const timer = setTimeout(() => void worker.terminate(), DESTROY_GRACE_MS);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  private finish(stop: DomainStop): void {
+    if (this.stopInfo) return;
+    this.stopInfo = stop;
+    this.emit('stopped', stop);
+    this.resolveStopped(stop);
+  }
+
+  private log(entry: LogEntry): void {
+    if (this.opts.logFile) {
+      try {
+        appendFileSync(this.opts.logFile, `${new Date().toISOString()} ${entry.level} ${entry.source}: ${entry.message}\n`);
+      } catch {
+        // A full disk must not take the domain down; the event below still fires.
+      }
+    }
+    this.emit('log', entry);
+  }
+}

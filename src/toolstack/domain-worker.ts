@@ -1,0 +1,119 @@
+// Worker entry: runs ONE domain incarnation in its own thread. It calls Domain.run()
+// in slices, forwards each slice's output to dom0 in one message, feeds console input
+// from the shared ring, and sleeps in Atomics.wait while the guest is idle. When the
+// guest shuts down (or the domain throws) it reports why and waits for dom0's
+// decision: dom0 destroys it, restarts with a fresh worker, or leaves it preserved.
+
+import { parentPort, workerData } from 'node:worker_threads';
+import { HostClock } from '../hypervisor/clock.js';
+import type { RunResult } from '../hypervisor/domain-spec.js';
+import { ConsoleRing } from './console-ring.js';
+import { ControlWord, DomainControl, WorkerState } from './domain-control.js';
+import type { DomainConstructor, RunnableDomain } from './domain-module.js';
+import type { LogEntry, WorkerMessage, WorkerStart } from './worker-protocol.js';
+
+// Sleep at most this long when idle, so a missed wake-up costs little.
+const MAX_IDLE_SLEEP_MS = 500;
+
+const start = workerData as WorkerStart;
+const control = new DomainControl(start.control);
+const input = new ConsoleRing(start.consoleInput);
+const post = (m: WorkerMessage): void => parentPort!.postMessage(m);
+
+let serial: Array<{ port: number; bytes: Uint8Array }> = [];
+let debugcon: Array<{ ioport: number; bytes: Uint8Array }> = [];
+let logs: LogEntry[] = [];
+
+function flushOutput(): void {
+  if (serial.length === 0 && debugcon.length === 0 && logs.length === 0) return;
+  post({ type: 'output', serial: mergeByKey(serial, 'port'), debugcon: mergeByKey(debugcon, 'ioport'), logs });
+  serial = [];
+  debugcon = [];
+  logs = [];
+}
+
+/** Concatenates consecutive chunks of one port so a slice sends one array per port. */
+function mergeByKey<K extends string, T extends Record<K, number> & { bytes: Uint8Array }>(chunks: T[], key: K): T[] {
+  const byPort = new Map<number, Uint8Array[]>();
+  for (const c of chunks) {
+    let list = byPort.get(c[key]);
+    if (!list) byPort.set(c[key], (list = []));
+    list.push(c.bytes);
+  }
+  const out: T[] = [];
+  for (const [p, list] of byPort) {
+    const total = list.reduce((n, b) => n + b.length, 0);
+    const bytes = new Uint8Array(total);
+    let off = 0;
+    for (const b of list) {
+      bytes.set(b, off);
+      off += b.length;
+    }
+    out.push({ [key]: p, bytes } as T);
+  }
+  return out;
+}
+
+/** After shutdown (or when preserved): stay until dom0 sets Destroy. */
+function waitForDestroy(): void {
+  control.setState(WorkerState.Stopped);
+  while (control.get(ControlWord.Destroy) === 0) control.sleep(control.doorbell(), MAX_IDLE_SLEEP_MS);
+}
+
+function runDomain(domain: RunnableDomain, clock: HostClock): void {
+  for (;;) {
+    const bell = control.doorbell();
+    if (control.get(ControlWord.Destroy) !== 0) return;
+    if (control.get(ControlWord.Pause) !== 0) {
+      control.setState(WorkerState.Paused);
+      control.sleep(bell, MAX_IDLE_SLEEP_MS);
+      continue;
+    }
+    const typed = input.read();
+    if (typed) domain.serialInput(0, typed);
+    control.setState(WorkerState.Running);
+    const r: RunResult = domain.run(start.sliceMs);
+    flushOutput();
+    if (r.kind === 'shutdown') {
+      post({ type: 'shutdown', reason: r.reason, detail: r.detail });
+      waitForDestroy();
+      return;
+    }
+    if (r.kind === 'idle' && input.length === 0) {
+      control.setState(WorkerState.Idle);
+      const ms = Number.isFinite(r.wakeAtNs) ? (r.wakeAtNs - clock.nowNs()) / 1e6 : MAX_IDLE_SLEEP_MS;
+      if (ms > 0) control.sleep(bell, Math.min(ms, MAX_IDLE_SLEEP_MS));
+    }
+  }
+}
+
+async function main(): Promise<void> {
+  let domain: RunnableDomain | undefined;
+  try {
+    const mod = (await import(start.domainModule)) as { Domain?: DomainConstructor };
+    if (typeof mod.Domain !== 'function') throw new Error(`${start.domainModule} has no Domain export`);
+    const clock = new HostClock(() => performance.now());
+    domain = new mod.Domain(start.spec, { clock, ram: start.ram });
+    domain.events.on('serial.tx', (e) => serial.push({ port: e.port, bytes: e.bytes.slice() }));
+    domain.events.on('debugcon.tx', (e) => debugcon.push({ ioport: e.ioport, bytes: e.bytes.slice() }));
+    domain.events.on('log', (e) => logs.push(e));
+    post({ type: 'started' });
+    runDomain(domain, clock);
+  } catch (e) {
+    // A JS exception is the domain crashing, not tsxen: report it as on_crash.
+    flushOutput();
+    let diagnostic: string | undefined;
+    try {
+      diagnostic = domain?.diagnostic();
+    } catch (d) {
+      diagnostic = `(diagnostic failed: ${(d as Error).message})`;
+    }
+    const err = e as Error;
+    post({ type: 'shutdown', reason: 'crash', detail: `internal error: ${err?.message ?? String(e)}`, diagnostic: [err?.stack ?? String(e), diagnostic].filter(Boolean).join('\n') });
+    waitForDestroy();
+  }
+  control.setState(WorkerState.Exited);
+  post({ type: 'exited' });
+}
+
+void main();

@@ -1,0 +1,140 @@
+// The guest test harness, a public API (v86's idea: test helpers are part of what
+// users get). Start a domain from an xl.cfg file or an object of the same keys, wait
+// for text on its serial console, type into it, wait for it to end:
+//
+//   const g = await GuestSession.start('guest.cfg', ['memory=256']);
+//   await g.waitForSerial(/login:/, { timeoutMs: 60_000 });
+//   g.type('poweroff\n');
+//   const { reason } = await g.waitForExit({ timeoutMs: 10_000 });
+
+import { loadConfigFile, loadConfigObject, type CfgObject } from './config-file.js';
+import type { DomainConfig } from './domain-config.js';
+import { DomainHandle, type DomainHandleOptions, type DomainStop } from './domain-handle.js';
+import { domainLogPath } from './log-paths.js';
+
+export type { CfgObject } from './config-file.js';
+export type { DomainConfig } from './domain-config.js';
+
+export interface GuestExit {
+  reason: 'poweroff' | 'reboot' | 'crash' | 'destroyed';
+  detail: string;
+  restarts: number;
+}
+
+export interface GuestSessionOptions extends DomainHandleOptions {
+  /** Collect config warnings here instead of printing them. */
+  warn?: (message: string) => void;
+}
+
+// waitForSerial errors carry this much of the recent console, enough to see where a boot stopped.
+const TAIL_CHARS = 2048;
+
+interface Waiter {
+  test: (text: string) => string | null;
+  resolve: (match: string) => void;
+}
+
+export class GuestSession {
+  private text = '';
+  private readonly decoder = new TextDecoder();
+  private waiters: Waiter[] = [];
+  /** Index in `text` where the next waitForSerial search starts. */
+  private searchFrom = 0;
+
+  private constructor(readonly handle: DomainHandle) {
+    handle.on('serial', (port, bytes) => {
+      if (port !== 0) return;
+      this.text += this.decoder.decode(bytes, { stream: true });
+      for (const w of [...this.waiters]) {
+        const m = w.test(this.text);
+        if (m !== null) {
+          this.waiters.splice(this.waiters.indexOf(w), 1);
+          w.resolve(m);
+        }
+      }
+    });
+  }
+
+  /**
+   * Starts a guest. `config` is an xl.cfg path or an object of xl.cfg keys (relative
+   * paths relative to the current directory); `overrides` are `KEY=VALUE` strings.
+   */
+  static async start(config: string | CfgObject, overrides: string[] = [], opts: GuestSessionOptions = {}): Promise<GuestSession> {
+    const loadOpts = { overrides, warn: opts.warn };
+    const cfg: DomainConfig = typeof config === 'string' ? loadConfigFile(config, loadOpts) : loadConfigObject(config, loadOpts);
+    const handle = new DomainHandle(cfg, { logFile: domainLogPath(cfg.name), ...opts });
+    return new GuestSession(handle);
+  }
+
+  /** All console (COM1) text so far. */
+  get output(): string {
+    return this.text;
+  }
+
+  get config(): DomainConfig {
+    return this.handle.config;
+  }
+
+  /**
+   * Resolves with the matched text once COM1 output (after the previous match) matches.
+   * On timeout rejects with an error holding the last 2 KiB of console output.
+   */
+  waitForSerial(pattern: RegExp | string, { timeoutMs = 30_000 }: { timeoutMs?: number } = {}): Promise<string> {
+    const test = (text: string): string | null => {
+      const hay = text.slice(this.searchFrom);
+      let at: number;
+      let found: string;
+      if (typeof pattern === 'string') {
+        at = hay.indexOf(pattern);
+        found = pattern;
+      } else {
+        const m = new RegExp(pattern.source, pattern.flags.replace('g', '').replace('y', '')).exec(hay);
+        at = m ? m.index : -1;
+        found = m ? m[0] : '';
+      }
+      if (at < 0) return null;
+      this.searchFrom += at + found.length;
+      return found;
+    };
+    const now = test(this.text);
+    if (now !== null) return Promise.resolve(now);
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = {
+        test,
+        resolve: (m) => {
+          clearTimeout(timer);
+          resolve(m);
+        },
+      };
+      const timer = setTimeout(() => {
+        this.waiters.splice(this.waiters.indexOf(waiter), 1);
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${String(pattern)} on the serial console of ${this.handle.config.name}; last output:\n${this.text.slice(-TAIL_CHARS)}`));
+      }, timeoutMs);
+      this.waiters.push(waiter);
+    });
+  }
+
+  /** Types text into COM1 (UTF-8). */
+  type(text: string): void {
+    this.handle.serialInput(new TextEncoder().encode(text));
+  }
+
+  /** Resolves when the domain ends (or is preserved); rejects after `timeoutMs`. */
+  waitForExit({ timeoutMs = 30_000 }: { timeoutMs?: number } = {}): Promise<GuestExit> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${this.handle.config.name} to exit; last output:\n${this.text.slice(-TAIL_CHARS)}`)),
+        timeoutMs,
+      );
+      void this.handle.whenStopped().then((s: DomainStop) => {
+        clearTimeout(timer);
+        resolve({ reason: s.reason, detail: s.detail, restarts: s.restarts });
+      });
+    });
+  }
+
+  /** Ends the domain and its worker. */
+  async destroy(): Promise<void> {
+    await this.handle.destroy();
+  }
+}
