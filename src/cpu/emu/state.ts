@@ -148,6 +148,9 @@ export class CpuState {
   sysenterCs = 0;
   sysenterEsp = 0;
   sysenterEip = 0;
+  // ---- system (owned by the system files: mmu, segmentation, interrupts, system) ----
+  /** Variable and fixed MTRRs and MTRRdefType (0x200-0x20F, 0x250-0x26F, 0x2FF): stored, not interpreted. */
+  readonly mtrrs = new Map<number, bigint>();
   /** IA32_PAT, power-on value 0x0007040600070406. */
   pat = 0x0007040600070406n;
   apicBase = 0;
