@@ -24,6 +24,8 @@ export interface GuestExit {
 export interface GuestSessionOptions extends DomainHandleOptions {
   /** Collect config warnings here instead of printing them. */
   warn?: (message: string) => void;
+  /** For a config object: the directory its relative paths are relative to (default cwd). */
+  baseDir?: string;
 }
 
 // waitForSerial errors carry this much of the recent console, enough to see where a boot stopped.
@@ -60,9 +62,9 @@ export class GuestSession {
    * paths relative to the current directory); `overrides` are `KEY=VALUE` strings.
    */
   static async start(config: string | CfgObject, overrides: string[] = [], opts: GuestSessionOptions = {}): Promise<GuestSession> {
-    const loadOpts = { overrides, warn: opts.warn };
-    const cfg: DomainConfig = typeof config === 'string' ? loadConfigFile(config, loadOpts) : loadConfigObject(config, loadOpts);
-    const handle = new DomainHandle(cfg, { logFile: domainLogPath(cfg.name), ...opts });
+    const { warn, baseDir, ...handleOpts } = opts;
+    const cfg: DomainConfig = typeof config === 'string' ? loadConfigFile(config, { overrides, warn }) : loadConfigObject(config, { overrides, warn, baseDir });
+    const handle = new DomainHandle(cfg, { logFile: domainLogPath(cfg.name), ...handleOpts });
     return new GuestSession(handle);
   }
 
