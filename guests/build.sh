@@ -11,7 +11,8 @@
 # for the kernel + initramfs), modules-686-pae/ (Xen PV driver modules, depmod'ed).
 #
 # A cached build returns at once. The last line printed is the output directory.
-# Root is needed only to install host tools or add the i386 architecture.
+# Root (or sudo) is needed only to install host tools, add the i386 architecture
+# or refresh the package lists.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -29,10 +30,18 @@ finish() {
 
 if [[ -f $out/.complete ]]; then finish; exit 0; fi
 
+# One build at a time (parallel test runners may all call this script).
+mkdir -p "$cache"
+exec 9>"$cache/.lock"
+flock 9
+if [[ -f $out/.complete ]]; then finish; exit 0; fi
+
 # ---- host prerequisites ------------------------------------------------------
 as_root() {
-  [[ $(id -u) == 0 ]] || die "need root to run: $* (or run once as root)"
-  "$@"
+  if [[ $(id -u) == 0 ]]; then "$@"
+  elif command -v sudo >/dev/null; then sudo "$@"
+  else die "need root to run: $*"
+  fi
 }
 
 # host tool -> Debian package that provides it
@@ -69,7 +78,6 @@ kpae=$(concrete linux-image-686-pae:i386)
 [[ -n $k686 && -n $kpae ]] || die "cannot resolve the kernel packages from linux-image-686{,-pae}:i386"
 
 # ---- download and unpack -----------------------------------------------------
-mkdir -p "$cache"
 work=$(mktemp -d "$cache/.build-$key-XXXXXX")
 # apt-get download runs as the _apt user when started as root: it needs a
 # directory it can reach and write (the cache may sit under a private $HOME).
