@@ -1,0 +1,34 @@
+// Bad xl.cfg inputs and the one message each must give, shared by the validation
+// tests and the CLI tests. The file is written as guest.cfg in a directory made by
+// makeGuestDir (<dir>), and loaded with 2048 MiB of host memory where it matters.
+
+/** Each bad input and the one message it must give (the file is written as guest.cfg). */
+export const BAD_CONFIGS: Array<[name: string, cfg: string, message: string]> = [
+  ['memory not a number', 'name="b"\nkernel="vmlinuz"\nmemory = "lots"\n', 'guest.cfg:3: memory: expected a number, got "lots"'],
+  ['memory too small', 'name="b"\nkernel="vmlinuz"\nmemory = 16\n', 'guest.cfg:3: memory: 16 MiB is too little (at least 32 MiB)'],
+  ['memory above the MMIO hole', 'name="b"\nkernel="vmlinuz"\nmemory = 4096\n', 'guest.cfg:3: memory: 4096 MiB is more than fits below the MMIO hole (at most 3840 MiB)'],
+  ['memory above the host', 'name="b"\nkernel="vmlinuz"\nmemory = 3000\n', 'guest.cfg:3: memory: 3000 MiB is more than this host can give (at most 1536 MiB: 2048 MiB total minus 512 MiB kept for the host)'],
+  ['maxmem below memory', 'name="b"\nkernel="vmlinuz"\nmemory=64\nmaxmem=32\n', 'guest.cfg:4: maxmem: 32 MiB is less than memory (64 MiB)'],
+  ['vcpus > 1', 'name="b"\nkernel="vmlinuz"\nvcpus = 4\n', 'guest.cfg:3: vcpus: 4 vCPUs are not yet supported (only 1)'],
+  ['vcpus 0', 'name="b"\nkernel="vmlinuz"\nvcpus = 0\n', 'guest.cfg:3: vcpus: expected at least 1, got 0'],
+  ['missing kernel file', 'name="b"\nkernel = "nope/vmlinuz"\n', 'guest.cfg:2: kernel: cannot read <dir>/nope/vmlinuz: no such file'],
+  ['kernel is a directory', 'name="b"\nkernel = "."\n', 'guest.cfg:2: kernel: <dir> is not a regular file'],
+  ['kernel not a bzImage', 'name="b"\nkernel = "not-a-kernel"\n', 'guest.cfg:2: kernel: <dir>/not-a-kernel: not a bzImage (no "HdrS" signature at 0x202)'],
+  ['missing ramdisk', 'name="b"\nkernel="vmlinuz"\nramdisk = "/nonexistent/initrd"\n', 'guest.cfg:3: ramdisk: cannot read /nonexistent/initrd: no such file'],
+  ['no kernel', 'name="b"\n', 'guest.cfg: kernel: a kernel must be specified (kernel = "vmlinuz"; firmware boot is not yet supported)'],
+  ['no name', 'kernel="vmlinuz"\n', 'guest.cfg: name: a domain name must be specified (name = "...")'],
+  ['bad name', 'name="a b"\nkernel="vmlinuz"\n', 'guest.cfg:1: name: "a b" is not a valid domain name (letters, digits, "_", "." and "-", at most 64)'],
+  ['type pv', 'type = "pv"\nname="b"\nkernel="vmlinuz"\n', 'guest.cfg:1: type: "pv" is not supported: tsxen runs HVM guests only'],
+  ['type pvh', 'type = "pvh"\nname="b"\nkernel="vmlinuz"\n', 'guest.cfg:1: type: "pvh" is not yet supported (use "hvm")'],
+  ['type number', 'type = 1\nname="b"\nkernel="vmlinuz"\n', 'guest.cfg:1: type: expected a string, got 1'],
+  ['builder', 'builder = "linux"\nname="b"\nkernel="vmlinuz"\n', 'guest.cfg:1: builder: "linux" is not supported (only the legacy "hvm"; use type = "hvm")'],
+  ['serial', 'name="b"\nkernel="vmlinuz"\nserial = "tcp:1234"\n', 'guest.cfg:3: serial: expected "pty", "file:PATH", "stdio" or "none", got "tcp:1234"'],
+  ['on_crash coredump', 'name="b"\nkernel="vmlinuz"\non_crash = "coredump-destroy"\n', 'guest.cfg:3: on_crash: "coredump-destroy" is not supported (use destroy, restart or preserve)'],
+  ['on_reboot typo', 'name="b"\nkernel="vmlinuz"\non_reboot = "reboot"\n', 'guest.cfg:3: on_reboot: expected destroy, restart or preserve, got "reboot"'],
+  ['cpu_backend kvm', 'name="b"\nkernel="vmlinuz"\ncpu_backend = "kvm"\n', 'guest.cfg:3: cpu_backend: "kvm" is not yet supported (use "emu" or "auto")'],
+  ['debugcon on COM1', 'name="b"\nkernel="vmlinuz"\ndebugcon = [ "port=0x3f8" ]\n', 'guest.cfg:3: debugcon: "port=0x3f8": port 0x3f8 is COM1\'s'],
+  ['debugcon twice', 'name="b"\nkernel="vmlinuz"\ndebugcon = [ "log", "port=233" ]\n', 'guest.cfg:3: debugcon: "port=233": port 0xe9 is listed twice'],
+  ['debugcon junk', 'name="b"\nkernel="vmlinuz"\ndebugcon = [ "speed=9600" ]\n', 'guest.cfg:3: debugcon: "speed=9600": unknown part "speed=9600" (expected port=N, file=PATH, stdio or log)'],
+  ['debugcon port range', 'name="b"\nkernel="vmlinuz"\ndebugcon = "port=0x10000"\n', 'guest.cfg:3: debugcon: "port=0x10000": port must be 0..0xffff, got "0x10000"'],
+  ['syntax', 'name="b"\nkernel="vmlinuz"\nmemory 512\n', 'guest.cfg:3: memory: expected "=" or "+=", got 512'],
+];
