@@ -6,7 +6,8 @@ import { accessSync, constants as fsConstants, readFileSync, statSync } from 'no
 import { isAbsolute, resolve } from 'node:path';
 import { CfgSyntaxError } from './xl-cfg-lexer.js';
 import type { CfgSetting, CfgSettings, CfgValue } from './xl-cfg-parser.js';
-import { bzImageProblem } from './kernel-image.js';
+import { parseBzImage } from '../firmware/linux-boot/bzimage.js';
+import { LinuxBootError } from '../firmware/linux-boot/linux-boot-error.js';
 
 /** What happens when the guest powers off, reboots or crashes (xl.cfg on_*). */
 export type LifecycleAction = 'destroy' | 'restart' | 'preserve';
@@ -163,8 +164,12 @@ export function validateDomainConfig(settings: CfgSettings, opts: ValidateOption
   const kernelSetting = get('kernel') ?? missing('kernel', 'a kernel must be specified (kernel = "vmlinuz"; firmware boot is not yet supported)');
   const kernel = path(kernelSetting);
   const kernelBytes = readGuestFile(kernelSetting, kernel, err);
-  const kernelProblem = bzImageProblem(kernelBytes);
-  if (kernelProblem) err(kernelSetting, `${kernel}: ${kernelProblem}`);
+  try {
+    parseBzImage(kernelBytes, kernel);
+  } catch (e) {
+    if (!(e instanceof LinuxBootError)) throw e;
+    err(kernelSetting, e.message);
+  }
   const ramdiskSetting = get('ramdisk');
   let ramdisk: string | undefined;
   if (ramdiskSetting) {

@@ -13,7 +13,7 @@ export const BAD_CONFIGS: Array<[name: string, cfg: string, message: string]> = 
   ['vcpus 0', 'name="b"\nkernel="vmlinuz"\nvcpus = 0\n', 'guest.cfg:3: vcpus: expected at least 1, got 0'],
   ['missing kernel file', 'name="b"\nkernel = "nope/vmlinuz"\n', 'guest.cfg:2: kernel: cannot read <dir>/nope/vmlinuz: no such file'],
   ['kernel is a directory', 'name="b"\nkernel = "."\n', 'guest.cfg:2: kernel: <dir> is not a regular file'],
-  ['kernel not a bzImage', 'name="b"\nkernel = "not-a-kernel"\n', 'guest.cfg:2: kernel: <dir>/not-a-kernel: not a bzImage (no "HdrS" signature at 0x202)'],
+  ['kernel not a bzImage', 'name="b"\nkernel = "not-a-kernel"\n', 'guest.cfg:2: kernel: <dir>/not-a-kernel: not a Linux bzImage (boot_flag at 0x1FE is 0x0000, expected 0xaa55)'],
   ['missing ramdisk', 'name="b"\nkernel="vmlinuz"\nramdisk = "/nonexistent/initrd"\n', 'guest.cfg:3: ramdisk: cannot read /nonexistent/initrd: no such file'],
   ['no kernel', 'name="b"\n', 'guest.cfg: kernel: a kernel must be specified (kernel = "vmlinuz"; firmware boot is not yet supported)'],
   ['no name', 'kernel="vmlinuz"\n', 'guest.cfg: name: a domain name must be specified (name = "...")'],

@@ -6,21 +6,15 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { makeSyntheticBzImage } from '../../firmware/linux-boot/synthetic-bzimage.js';
 
 /** The repository root, from dist/src/toolstack/testing/. */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
 export const TESTDATA = join(REPO_ROOT, 'src/toolstack/testdata');
 
-/** Bytes of a tiny bzImage: boot_flag 0xAA55 at 0x1FE, "HdrS" at 0x202, protocol 2.15. */
-export function fakeBzImage(size = 16384): Uint8Array {
-  const b = new Uint8Array(size);
-  const v = new DataView(b.buffer);
-  b[0x1f1] = 4; // setup_sects
-  v.setUint16(0x1fe, 0xaa55, true);
-  v.setUint32(0x202, 0x53726448, true);
-  v.setUint16(0x206, 0x020f, true);
-  b[0x211] = 0x01; // loadflags: LOADED_HIGH
-  return b;
+/** A tiny valid bzImage whose 32-bit code is a `hlt` loop (no kernel behind the header). */
+export function fakeBzImage(): Uint8Array {
+  return makeSyntheticBzImage({ code: new Uint8Array([0xf4, 0xeb, 0xfd]) });
 }
 
 export interface GuestDir {
