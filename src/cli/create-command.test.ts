@@ -98,6 +98,15 @@ test('exit status tells how the guest ended; serial=stdio carries the console', 
     const exception = tsxen(g, base, 'x');
     assert.equal(exception.status, 4);
     assert.match(readFileSync(join(g.dir, 'log', 'spell.log'), 'utf8'), /Error: scripted exception/);
+    // A domain that cannot start is exit 1, even with on_crash=restart.
+    const r = spawnSync(process.execPath, [MAIN, ...base, 'on_crash=restart'], {
+      cwd: g.dir,
+      env: { ...env(g), TSXEN_TEST_DOMAIN_MODULE: new URL('./no-such-domain.js', import.meta.url).href },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /tsxen: domain spell could not start: Cannot find module .*no-such-domain\.js/);
   } finally {
     g.remove();
   }

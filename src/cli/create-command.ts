@@ -80,7 +80,7 @@ async function runForeground(config: DomainConfig, attach: boolean): Promise<num
   if (attach) notice('console attached; Ctrl-] detaches and destroys the domain');
 
   handle.on('shutdown', (reason, detail, action) => {
-    notice(`domain ${name}: ${reason} (${detail}); action: ${action}`);
+    notice(detail.startsWith('could not start') ? `domain ${name} ${detail}` : `domain ${name}: ${reason} (${detail}); action: ${action}`);
     if (reason === 'crash') notice(`domain log: ${logFile}`);
   });
   handle.on('restart', (n) => notice(`domain ${name} restarted (${n} so far)`));
@@ -115,6 +115,8 @@ async function runForeground(config: DomainConfig, attach: boolean): Promise<num
     await handle.destroy();
     notice(`domain ${name} destroyed`);
     status = EXIT_BY_REASON[first.reason];
+  } else if (first.startFailed) {
+    status = EXIT_ERROR;
   } else {
     status = EXIT_BY_REASON[first.reason];
   }

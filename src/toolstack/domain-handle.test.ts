@@ -137,17 +137,19 @@ test('a JS exception in the domain is on_crash, with the error in the domain log
   }
 });
 
-test('a domain module that fails to load is a crash, not a dom0 failure', async () => {
+test('a domain that cannot start is a crash that is never restarted, not a dom0 failure', async () => {
   const g = makeGuestDir();
   try {
-    const s = await GuestSession.start({ name: 'noload', kernel: 'vmlinuz', memory: 32 }, [], {
+    const s = await GuestSession.start({ name: 'noload', kernel: 'vmlinuz', memory: 32, on_crash: 'restart' }, [], {
       domainModule: new URL('./no-such-domain.js', import.meta.url).href,
       logFile: join(g.dir, 'noload.log'),
       baseDir: g.dir,
     });
     const exit = await s.waitForExit({ timeoutMs: 5000 });
     assert.equal(exit.reason, 'crash');
-    assert.match(exit.detail, /internal error: Cannot find module/);
+    assert.match(exit.detail, /^could not start: Cannot find module/);
+    assert.equal(exit.restarts, 0);
+    assert.equal((await s.handle.whenStopped()).startFailed, true);
     await s.destroy();
   } finally {
     g.remove();

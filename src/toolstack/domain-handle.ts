@@ -25,6 +25,8 @@ export interface DomainStop {
   restarts: number;
   /** True when the domain was kept (paused) by a `preserve` action rather than ended. */
   preserved: boolean;
+  /** True when the domain never started (bad kernel for its memory, missing module…). */
+  startFailed?: boolean;
 }
 
 export interface DomainHandleEvents {
@@ -155,29 +157,34 @@ export class DomainHandle extends EventEmitter<DomainHandleEvents> {
     const worker = new Worker(WORKER_URL, { workerData: start, name: `domain ${this.spec.name}` });
     this.worker = worker;
     let reported = false;
+    let started = false;
     worker.on('message', (m: WorkerMessage) => {
-      if (m.type === 'output') {
+      if (m.type === 'started') {
+        started = true;
+      } else if (m.type === 'output') {
         for (const s of m.serial) this.emit('serial', s.port, s.bytes);
         for (const d of m.debugcon) this.emit('debugcon', d.ioport, d.bytes);
         for (const l of m.logs) this.log(l);
       } else if (m.type === 'shutdown') {
         reported = true;
-        void this.onShutdown(worker, m.reason, m.detail, m.diagnostic);
+        void this.onShutdown(worker, m.reason, m.detail, m.diagnostic, !started);
       }
     });
     // A worker that dies without a shutdown report crashed (uncaught error, out of memory).
     const died = (why: string, stack?: string): void => {
       if (reported || this.worker !== worker) return;
       reported = true;
-      void this.onShutdown(worker, 'crash', `internal error: ${why}`, stack);
+      void this.onShutdown(worker, 'crash', `${started ? 'internal error' : 'could not start'}: ${why}`, stack, !started);
     };
     worker.on('error', (e) => died(e.message, e.stack));
     worker.on('exit', (code) => died(`domain worker exited with code ${code}`));
   }
 
-  private async onShutdown(worker: Worker, reason: ShutdownReason, detail: string, diagnostic?: string): Promise<void> {
+  private async onShutdown(worker: Worker, reason: ShutdownReason, detail: string, diagnostic: string | undefined, startFailed: boolean): Promise<void> {
     if (this.worker !== worker || this.state !== 'running') return;
-    const action = reason === 'poweroff' ? this.config.onPoweroff : reason === 'reboot' ? this.config.onReboot : this.config.onCrash;
+    // A domain that cannot even start would fail the same way again: never restart it.
+    const configured = reason === 'poweroff' ? this.config.onPoweroff : reason === 'reboot' ? this.config.onReboot : this.config.onCrash;
+    const action: LifecycleAction = startFailed ? 'destroy' : configured;
     this.log({ level: reason === 'crash' ? 'error' : 'info', source: 'toolstack', message: `domain ${this.config.name} shut down: ${reason} (${detail}); on_${reason === 'poweroff' ? 'poweroff' : reason}=${action}` });
     if (diagnostic) this.log({ level: 'error', source: 'toolstack', message: `diagnostic:\n${diagnostic}` });
     this.emit('shutdown', reason, detail, action);
@@ -196,7 +203,7 @@ export class DomainHandle extends EventEmitter<DomainHandleEvents> {
       return;
     }
     this.state = 'stopped';
-    this.finish({ reason, detail, restarts: this.restarts, preserved: false });
+    this.finish({ reason, detail, restarts: this.restarts, preserved: false, ...(startFailed ? { startFailed } : {}) });
   }
 
   /** Asks the worker to exit; terminates it if it does not within the grace period. */

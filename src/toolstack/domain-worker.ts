@@ -109,7 +109,8 @@ async function main(): Promise<void> {
       diagnostic = `(diagnostic failed: ${(d as Error).message})`;
     }
     const err = e as Error;
-    post({ type: 'shutdown', reason: 'crash', detail: `internal error: ${err?.message ?? String(e)}`, diagnostic: [err?.stack ?? String(e), diagnostic].filter(Boolean).join('\n') });
+    const what = domain ? 'internal error' : 'could not start';
+    post({ type: 'shutdown', reason: 'crash', detail: `${what}: ${err?.message ?? String(e)}`, diagnostic: [err?.stack ?? String(e), diagnostic].filter(Boolean).join('\n') });
     waitForDestroy();
   }
   control.setState(WorkerState.Exited);
