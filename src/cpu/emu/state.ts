@@ -114,6 +114,18 @@ export class CpuState {
   /** Arithmetic flags materialised when lazyOp says "none pending". */
   lazyFlags = 0;
 
+  // ---- core execution bookkeeping (owned by the core: decoder, run loop) ----
+  /** Set by an instruction to end the current decoded block after it (SMC, mode change, exit). */
+  stopBlock = false;
+  /** ESP before the current instruction, restored when it faults. */
+  savedEsp = 0;
+  /** Ring of the last 32 notable events (diagnostics.ts): 5 int32 per entry (kind, eip, a, b, c). */
+  readonly eventLog = new Int32Array(32 * 5);
+  /** Next slot of eventLog; counts up forever (slot = eventCount & 31). */
+  eventCount = 0;
+  /** Length of the instruction that produced pendingExit while leaving EIP on it (RDMSR/WRMSR). */
+  exitInsnLen = 0;
+
   // ---- segmentation --------------------------------------------------------
   readonly segSel = new Int32Array(8);
   readonly segBase = new Int32Array(8);

@@ -1,0 +1,322 @@
+// The software vCPU backend: runs decoded blocks until something needs the
+// hypervisor and reports it as a VmExit, like VT hardware (ARCHITECTURE.md "Two
+// CPU backends, one seam"). Interrupts are taken between blocks; faults restore
+// EIP/ESP and go to interrupts.ts; anything the CPU cannot do stops the domain
+// with a diagnostic.
+
+import type { GuestMemory } from '../../hypervisor/memory/guest-memory.js';
+import type { VmOps } from '../../hypervisor/vcpu/vm-ops.js';
+import type { Clock } from '../../hypervisor/clock.js';
+import type {
+  CpuidEntry, SegmentRegister, VcpuBackend, VcpuRegisters, VcpuSpecialRegisters,
+} from '../../hypervisor/vcpu/backend.js';
+import type { VmExit } from '../../hypervisor/vcpu/vm-exit.js';
+import {
+  ATTR_AVL, ATTR_DB, ATTR_DPL_SHIFT, ATTR_G, ATTR_L, ATTR_P, ATTR_S, ATTR_UNUSABLE, CpuException, CpuState, CR0_PE, CS, DS, EAX, EDX, ES, ESP,
+  EXC_DB, EXC_GP, FLAG_IF, FLAG_TF, FLAG_VM, FS, GS, LDTR, SS, TR, UnimplementedInstruction,
+} from './state.js';
+import { readEflags, writeEflags, setArithFlags } from './flags.js';
+import { Mmu } from './mmu.js';
+import { Fpu } from './fpu.js';
+import { CpuSegmentedMemory } from './segmented-memory.js';
+import { DecodeCache } from './decode-cache.js';
+import { deliverEvent, raiseException, EVENT_EXCEPTION, EVENT_EXTERNAL } from './interrupts.js';
+import { cpuidLookup } from './system.js';
+import { formatDiagnostic, recordEvent, EV_EXCEPTION, EV_INTERRUPT } from './diagnostics.js';
+
+/** Default run slice in instructions before an `interrupted` exit. */
+export const DEFAULT_SLICE = 50_000;
+
+export class EmuVcpu implements VcpuBackend {
+  readonly cpu: CpuState;
+  readonly cache: DecodeCache;
+  /** Instructions per run() slice. */
+  sliceInstructions = DEFAULT_SLICE;
+  private exitRequested = false;
+  private pendingMsr: { write: boolean } | null = null;
+
+  constructor(memory: GuestMemory, ops: VmOps, clock: Clock) {
+    const cpu = new CpuState(memory, ops, clock);
+    this.cpu = cpu;
+    cpu.mmu = new Mmu(cpu);
+    cpu.smem = new CpuSegmentedMemory(cpu);
+    cpu.fpu = new Fpu(cpu);
+    const cache = new DecodeCache(cpu);
+    this.cache = cache;
+    cpu.mmu.onCodeWrite = (phys, len) => cache.codeWrite(phys, len);
+    memory.onWrite((first, last) => cache.invalidateFrames(first, last));
+    this.reset();
+  }
+
+  // ---- running ---------------------------------------------------------------
+
+  run(): VmExit {
+    const cpu = this.cpu;
+    this.exitRequested = false;
+    if (cpu.pendingExit !== null) return this.takeExit();
+    let budget = this.sliceInstructions;
+    for (;;) {
+      try {
+        budget = this.runBlocks(budget);
+        if (cpu.pendingExit !== null) return this.takeExit();
+        if (cpu.halted) return { kind: 'hlt', interruptsEnabled: (cpu.flags & FLAG_IF) !== 0 };
+        return { kind: 'interrupted' };
+      } catch (e) {
+        const exit = this.handleThrow(e);
+        if (exit !== null) return exit;
+      }
+    }
+  }
+
+  /** The block loop. Returns the remaining budget when it has to stop (exit pending, halted, slice over). */
+  private runBlocks(budget: number): number {
+    const cpu = this.cpu;
+    const cache = this.cache;
+    const regs = cpu.regs;
+    while (budget > 0 && !this.exitRequested) {
+      if (cpu.pendingExit !== null) return budget;
+      const shadow = cpu.interruptShadow;
+      cpu.interruptShadow = 0;
+      cpu.insnEip = cpu.eip;
+      cpu.savedEsp = regs[ESP];
+      if (shadow === 0 && cpu.intrLine && (cpu.flags & FLAG_IF) !== 0) this.takeInterrupt();
+      if (cpu.halted) return budget;
+      const block = cache.lookup();
+      const insns = block.insns;
+      const single = shadow !== 0 || (cpu.flags & FLAG_TF) !== 0;
+      const limit = single ? 1 : insns.length;
+      const mask = block.code32 ? -1 : 0xffff;
+      cpu.stopBlock = false;
+      let k = 0;
+      while (k < limit) {
+        const ins = insns[k++];
+        const eip = cpu.eip;
+        cpu.insnEip = eip;
+        cpu.savedEsp = regs[ESP];
+        cpu.eip = (eip + ins.len) & mask;
+        ins.exec(cpu, ins);
+        if (cpu.stopBlock) break;
+      }
+      cpu.instructions += k;
+      budget -= k;
+      if (single && (cpu.flags & FLAG_TF) !== 0 && shadow === 0 && !cpu.halted && cpu.pendingExit === null) {
+        // Single-step trap after the instruction (SDM vol. 3A §17.3.1.4): DR6.BS.
+        cpu.dr[6] |= 1 << 14;
+        cpu.insnEip = cpu.eip;
+        cpu.savedEsp = regs[ESP];
+        deliverEvent(cpu, EXC_DB, EVENT_EXCEPTION, -1);
+      }
+    }
+    return budget;
+  }
+
+  /** INTA: take the controller's vector and deliver it (wakes a halted CPU). */
+  private takeInterrupt(): void {
+    const cpu = this.cpu;
+    const vector = cpu.ops.acknowledgeInterrupt();
+    if (vector < 0) return;
+    cpu.halted = false;
+    recordEvent(cpu, EV_INTERRUPT, vector, 0, 0);
+    deliverEvent(cpu, vector & 0xff, EVENT_EXTERNAL, -1);
+  }
+
+  /** Turn something thrown by an instruction into either a delivered exception (null) or an exit. */
+  private handleThrow(e: unknown): VmExit | null {
+    const cpu = this.cpu;
+    if (e instanceof CpuException) {
+      // Faults leave the registers as before the instruction.
+      cpu.eip = cpu.insnEip;
+      cpu.regs[ESP] = cpu.savedEsp;
+      recordEvent(cpu, EV_EXCEPTION, e.vector, e.errorCode, 0);
+      try {
+        raiseException(cpu, e);
+      } catch (e2) {
+        if (e2 instanceof CpuException) {
+          return { kind: 'triple-fault', detail: `exception ${e2.vector} while delivering exception ${e.vector} at ${hex8(cpu.insnEip)}` };
+        }
+        return this.internalError(e2);
+      }
+      if (cpu.pendingExit !== null) return this.takeExit();
+      return null;
+    }
+    cpu.eip = cpu.insnEip;
+    cpu.regs[ESP] = cpu.savedEsp;
+    return this.internalError(e);
+  }
+
+  private internalError(e: unknown): VmExit {
+    const cpu = this.cpu;
+    let reason: string;
+    if (e instanceof UnimplementedInstruction) reason = `unimplemented instruction ${e.what}`;
+    else if (e instanceof Error) reason = `emulator error: ${e.message}`;
+    else reason = `emulator error: ${String(e)}`;
+    let diagnostic = formatDiagnostic(cpu);
+    if (e instanceof Error && e.stack) diagnostic += '\n' + e.stack.split('\n').slice(0, 6).join('\n');
+    return { kind: 'internal-error', reason, diagnostic };
+  }
+
+  private takeExit(): VmExit {
+    const cpu = this.cpu;
+    const exit = cpu.pendingExit as VmExit;
+    cpu.pendingExit = null;
+    if (exit.kind === 'msr') this.pendingMsr = { write: exit.write };
+    return exit;
+  }
+
+  completeMsr(value: bigint | undefined): void {
+    const cpu = this.cpu;
+    const pending = this.pendingMsr;
+    if (pending === null) return;
+    this.pendingMsr = null;
+    if (value === undefined) {
+      cpu.insnEip = cpu.eip;
+      cpu.savedEsp = cpu.regs[ESP];
+      try {
+        raiseException(cpu, new CpuException(EXC_GP, 0));
+      } catch (e) {
+        if (e instanceof CpuException) cpu.pendingExit = { kind: 'triple-fault', detail: `exception ${e.vector} while delivering #GP for an MSR access` };
+        else throw e;
+      }
+      return;
+    }
+    if (!pending.write) {
+      cpu.regs[EAX] = Number(value & 0xffffffffn) | 0;
+      cpu.regs[EDX] = Number((value >> 32n) & 0xffffffffn) | 0;
+    }
+    cpu.eip = cpu.code32 ? (cpu.eip + cpu.exitInsnLen) | 0 : (cpu.eip + cpu.exitInsnLen) & 0xffff;
+  }
+
+  requestExit(): void {
+    this.exitRequested = true;
+  }
+
+  setIrqLine(level: boolean): void {
+    this.cpu.intrLine = level;
+  }
+
+  setCpuid(entries: CpuidEntry[]): void {
+    this.cpu.cpuid = entries.slice();
+  }
+
+  // ---- state -------------------------------------------------------------------
+
+  getRegisters(): VcpuRegisters {
+    const r = this.cpu.regs;
+    return {
+      eax: r[0] >>> 0, ecx: r[1] >>> 0, edx: r[2] >>> 0, ebx: r[3] >>> 0,
+      esp: r[4] >>> 0, ebp: r[5] >>> 0, esi: r[6] >>> 0, edi: r[7] >>> 0,
+      eip: this.cpu.eip >>> 0,
+      eflags: readEflags(this.cpu) >>> 0,
+    };
+  }
+
+  setRegisters(regs: VcpuRegisters): void {
+    const cpu = this.cpu;
+    const r = cpu.regs;
+    r[0] = regs.eax; r[1] = regs.ecx; r[2] = regs.edx; r[3] = regs.ebx;
+    r[4] = regs.esp; r[5] = regs.ebp; r[6] = regs.esi; r[7] = regs.edi;
+    cpu.eip = regs.eip | 0;
+    writeEflags(cpu, regs.eflags | 0);
+    cpu.modeChanged();
+    cpu.mmu.flush(true);
+  }
+
+  getSpecialRegisters(): VcpuSpecialRegisters {
+    const cpu = this.cpu;
+    const seg = (s: number) => segmentOut(cpu, s);
+    return {
+      cs: seg(CS), ds: seg(DS), es: seg(ES), fs: seg(FS), gs: seg(GS), ss: seg(SS), tr: seg(TR), ldt: seg(LDTR),
+      gdt: { base: cpu.gdtBase >>> 0, limit: cpu.gdtLimit },
+      idt: { base: cpu.idtBase >>> 0, limit: cpu.idtLimit },
+      cr0: cpu.cr0 >>> 0, cr2: cpu.cr2 >>> 0, cr3: cpu.cr3 >>> 0, cr4: cpu.cr4 >>> 0,
+      efer: cpu.efer >>> 0, apicBase: cpu.apicBase >>> 0,
+    };
+  }
+
+  setSpecialRegisters(s: VcpuSpecialRegisters): void {
+    const cpu = this.cpu;
+    segmentIn(cpu, CS, s.cs); segmentIn(cpu, DS, s.ds); segmentIn(cpu, ES, s.es); segmentIn(cpu, FS, s.fs);
+    segmentIn(cpu, GS, s.gs); segmentIn(cpu, SS, s.ss); segmentIn(cpu, TR, s.tr); segmentIn(cpu, LDTR, s.ldt);
+    cpu.gdtBase = s.gdt.base | 0; cpu.gdtLimit = s.gdt.limit & 0xffff;
+    cpu.idtBase = s.idt.base | 0; cpu.idtLimit = s.idt.limit & 0xffff;
+    cpu.cr0 = s.cr0 | 0; cpu.cr2 = s.cr2 | 0; cpu.cr3 = s.cr3 | 0; cpu.cr4 = s.cr4 | 0;
+    cpu.efer = s.efer | 0; cpu.apicBase = s.apicBase | 0;
+    // CPL: 0 in real mode, 3 in V86, else CS.RPL (fact sheet §2).
+    cpu.cpl = (cpu.cr0 & CR0_PE) === 0 ? 0 : cpu.flags & FLAG_VM ? 3 : s.cs.selector & 3;
+    cpu.modeChanged();
+    cpu.mmu.flush(true);
+  }
+
+  /** Power-on state (SDM vol. 3A "Processor Management and Initialization"; fact sheet §2). */
+  reset(): void {
+    const cpu = this.cpu;
+    cpu.regs.fill(0);
+    cpu.eip = 0xfff0;
+    cpu.flags = 2;
+    setArithFlags(cpu, 0);
+    const dataAttr = 3 | ATTR_S | ATTR_P; // read/write, accessed
+    for (let s = 0; s < 6; s++) {
+      cpu.segSel[s] = 0;
+      cpu.segBase[s] = 0;
+      cpu.segLimit[s] = 0xffff;
+      cpu.segAttr[s] = dataAttr;
+    }
+    cpu.segSel[CS] = 0xf000;
+    cpu.segBase[CS] = 0xffff0000 | 0;
+    cpu.segAttr[CS] = 0xb | ATTR_S | ATTR_P; // execute/read, accessed
+    cpu.segSel[LDTR] = 0; cpu.segBase[LDTR] = 0; cpu.segLimit[LDTR] = 0xffff; cpu.segAttr[LDTR] = 2 | ATTR_P;
+    cpu.segSel[TR] = 0; cpu.segBase[TR] = 0; cpu.segLimit[TR] = 0xffff; cpu.segAttr[TR] = 0xb | ATTR_P;
+    cpu.gdtBase = 0; cpu.gdtLimit = 0xffff;
+    cpu.idtBase = 0; cpu.idtLimit = 0xffff;
+    cpu.cpl = 0;
+    cpu.cr0 = 0x60000010; cpu.cr2 = 0; cpu.cr3 = 0; cpu.cr4 = 0; cpu.efer = 0;
+    cpu.dr.fill(0);
+    cpu.dr[6] = 0xffff0ff0 | 0;
+    cpu.dr[7] = 0x400;
+    cpu.pdpte.fill(0);
+    cpu.sysenterCs = 0; cpu.sysenterEsp = 0; cpu.sysenterEip = 0;
+    cpu.pat = 0x0007040600070406n;
+    cpu.tscOffset = 0n;
+    cpu.halted = false;
+    cpu.interruptShadow = 0;
+    cpu.deliveringVector = -1;
+    cpu.pendingExit = null;
+    this.pendingMsr = null;
+    cpu.modeChanged();
+    cpu.regs[EDX] = cpuidLookup(cpu, 1, 0)[0];
+    cpu.fpu.reset();
+    cpu.mmu.flush(true);
+    this.cache.flush();
+  }
+}
+
+function hex8(n: number): string {
+  return '0x' + (n >>> 0).toString(16).padStart(8, '0');
+}
+
+function segmentOut(cpu: CpuState, s: number): SegmentRegister {
+  const a = cpu.segAttr[s];
+  return {
+    selector: cpu.segSel[s] & 0xffff,
+    base: cpu.segBase[s] >>> 0,
+    limit: cpu.segLimit[s] >>> 0,
+    type: a & 0xf,
+    s: a & ATTR_S ? 1 : 0,
+    dpl: (a >> ATTR_DPL_SHIFT) & 3,
+    present: a & ATTR_P ? 1 : 0,
+    db: a & ATTR_DB ? 1 : 0,
+    g: a & ATTR_G ? 1 : 0,
+    avl: a & ATTR_AVL ? 1 : 0,
+    l: a & ATTR_L ? 1 : 0,
+    unusable: a & ATTR_UNUSABLE ? 1 : 0,
+  };
+}
+
+function segmentIn(cpu: CpuState, s: number, r: SegmentRegister): void {
+  cpu.segSel[s] = r.selector & 0xffff;
+  cpu.segBase[s] = r.base | 0;
+  cpu.segLimit[s] = r.limit >>> 0;
+  cpu.segAttr[s] =
+    (r.type & 0xf) | (r.s ? ATTR_S : 0) | ((r.dpl & 3) << ATTR_DPL_SHIFT) | (r.present ? ATTR_P : 0) |
+    (r.avl ? ATTR_AVL : 0) | (r.l ? ATTR_L : 0) | (r.db ? ATTR_DB : 0) | (r.g ? ATTR_G : 0) | (r.unusable ? ATTR_UNUSABLE : 0);
+}

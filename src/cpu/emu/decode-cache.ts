@@ -1,0 +1,161 @@
+// Decoded-instruction cache per PHYSICAL page (ARCHITECTURE.md "Performance
+// design"). Each instruction is decoded once into an Insn; straight-line runs of
+// them form blocks keyed by physical address and the CS.D mode they were decoded
+// in. A frame holding cached code is flagged in cpu.mmu.codePages so CPU writes
+// reach invalidate(); DMA/loader writes arrive through GuestMemory.onWrite. A
+// write that hits cached code drops the whole frame and, if the frame is the one
+// executing, makes the current block stop after the writing instruction.
+//
+// Blocks are the unit a later compiler of hot code to JavaScript would take.
+
+import { decode, InstructionFetcher } from './decoder.js';
+import { Insn } from './insn.js';
+import { ACCESS_EXEC } from './mmu.js';
+import { CpuException, CS, EXC_GP, type CpuState } from './state.js';
+
+/** Longest block, in instructions. */
+const MAX_BLOCK = 64;
+/** Code-presence granularity inside a page (bytes). */
+const CHUNK_SHIFT = 6;
+
+export class Block {
+  readonly insns: Insn[] = [];
+  constructor(
+    /** CS.D when decoded: a different mode means a different decode. */
+    readonly code32: boolean,
+    /** False for instructions that cross pages or run from MMIO (decoded every time). */
+    readonly cached: boolean,
+  ) {}
+}
+
+class CodePage {
+  /** Blocks by start offset in the page. */
+  readonly blocks: Array<Block | undefined> = new Array(4096);
+  /** 64-byte chunks that hold decoded bytes (writes elsewhere in the page keep the cache). */
+  readonly chunks = new Uint8Array(4096 >> CHUNK_SHIFT);
+  constructor(readonly gfn: number) {}
+}
+
+export class DecodeCache {
+  private readonly pages = new Map<number, CodePage>();
+  private lastPage: CodePage | null = null;
+  private readonly fetcher: InstructionFetcher;
+  /** Frame of the block being executed (-1 = none): writes to it stop the block. */
+  currentGfn = -1;
+  /** Statistics: blocks decoded, frames invalidated. */
+  blocksDecoded = 0;
+  invalidations = 0;
+
+  constructor(private readonly cpu: CpuState) {
+    this.fetcher = new InstructionFetcher(cpu);
+  }
+
+  /** The block at CS:EIP (decoding it if needed). Throws the fetch/decode fault of its first instruction. */
+  lookup(): Block {
+    const cpu = this.cpu;
+    const eip = cpu.eip;
+    if (eip >>> 0 > cpu.segLimit[CS]) throw new CpuException(EXC_GP, 0);
+    const linear = (cpu.segBase[CS] + eip) | 0;
+    const phys = cpu.mmu.translate(linear, ACCESS_EXEC, cpu.cpl === 3);
+    const gfn = Math.floor(phys / 4096);
+    const off = phys & 0xfff;
+    this.currentGfn = gfn;
+    let page = this.lastPage;
+    if (page === null || page.gfn !== gfn) {
+      page = this.pages.get(gfn) ?? null;
+      if (page !== null) this.lastPage = page;
+    }
+    if (page !== null) {
+      const b = page.blocks[off];
+      if (b !== undefined && b.code32 === cpu.code32) return b;
+    }
+    return this.build(linear, eip, gfn, off, page);
+  }
+
+  private build(linear: number, eip: number, gfn: number, off: number, page: CodePage | null): Block {
+    const cpu = this.cpu;
+    const f = this.fetcher;
+    const mem = cpu.memory;
+    const frameOffset = gfn < mem.frameOffset.length ? mem.frameOffset[gfn] : -1;
+    f.pageLinear = (linear & ~0xfff) | 0;
+    f.pageOffset = frameOffset;
+    f.crossed = false;
+    const code32 = cpu.code32;
+    // The first instruction: its faults are the caller's.
+    const first = new Insn();
+    decode(cpu, f, eip, code32, first);
+    if (f.crossed || frameOffset < 0) {
+      const single = new Block(code32, false);
+      single.insns.push(first);
+      return single;
+    }
+    const block = new Block(code32, true);
+    block.insns.push(first);
+    let at = off + first.len;
+    let ip = (eip + first.len) | 0;
+    let ends = first.endsBlock;
+    while (!ends && block.insns.length < MAX_BLOCK && at < 4096 && (code32 || ip <= 0xffff)) {
+      const ins = new Insn();
+      try {
+        decode(cpu, f, ip, code32, ins);
+      } catch (e) {
+        if (e instanceof CpuException) break; // raised when (if) it is reached
+        throw e;
+      }
+      if (f.crossed) break;
+      if (!code32 && ip + ins.len > 0x10000) break;
+      block.insns.push(ins);
+      at += ins.len;
+      ip = (ip + ins.len) | 0;
+      ends = ins.endsBlock;
+    }
+    if (page === null) {
+      page = new CodePage(gfn);
+      this.pages.set(gfn, page);
+      this.lastPage = page;
+    }
+    page.blocks[off] = block;
+    for (let c = off >> CHUNK_SHIFT; c <= (at - 1) >> CHUNK_SHIFT; c++) page.chunks[c] = 1;
+    if (gfn < cpu.mmu.codePages.length) cpu.mmu.codePages[gfn] = 1;
+    this.blocksDecoded++;
+    return block;
+  }
+
+  /** A CPU write of `len` bytes at physical `phys` landed on a code frame. */
+  codeWrite(phys: number, len: number): void {
+    const first = Math.floor(phys / 4096);
+    const last = Math.floor((phys + Math.max(len, 1) - 1) / 4096);
+    for (let gfn = first; gfn <= last; gfn++) {
+      const page = this.pages.get(gfn);
+      if (page === undefined) {
+        if (gfn < this.cpu.mmu.codePages.length) this.cpu.mmu.codePages[gfn] = 0;
+        continue;
+      }
+      const lo = gfn === first ? phys & 0xfff : 0;
+      const hi = gfn === last ? (phys + len - 1) & 0xfff : 4095;
+      let hit = false;
+      for (let c = lo >> CHUNK_SHIFT; c <= hi >> CHUNK_SHIFT; c++) if (page.chunks[c]) hit = true;
+      if (hit) this.dropFrame(gfn);
+    }
+  }
+
+  /** Drop every decode of frames first..last (DMA, loaders, mode-independent flushes). */
+  invalidateFrames(first: number, last: number): void {
+    for (let gfn = first; gfn <= last; gfn++) if (this.pages.has(gfn)) this.dropFrame(gfn);
+  }
+
+  /** Forget everything (reset, state load). */
+  flush(): void {
+    for (const gfn of this.pages.keys()) if (gfn < this.cpu.mmu.codePages.length) this.cpu.mmu.codePages[gfn] = 0;
+    this.pages.clear();
+    this.lastPage = null;
+  }
+
+  private dropFrame(gfn: number): void {
+    this.pages.delete(gfn);
+    if (this.lastPage !== null && this.lastPage.gfn === gfn) this.lastPage = null;
+    if (gfn < this.cpu.mmu.codePages.length) this.cpu.mmu.codePages[gfn] = 0;
+    this.invalidations++;
+    if (gfn === this.currentGfn) this.cpu.stopBlock = true;
+  }
+}
