@@ -196,3 +196,36 @@ test('debugcon bytes go to their file', async () => {
     g.remove();
   }
 });
+
+test('-c on a real terminal (script(1) gives a pty): raw mode, Ctrl-C goes to the guest, output untranslated', async () => {
+  const g = makeGuestDir();
+  try {
+    const cmd = `${JSON.stringify(process.execPath)} ${JSON.stringify(MAIN)} create -c spelling-plain.cfg memory=32`;
+    const child = spawn('script', ['-q', '-e', '-c', cmd, '/dev/null'], { cwd: g.dir, env: env(g), stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    const seen = (text: string): Promise<void> =>
+      new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no ${JSON.stringify(text)} in ${JSON.stringify(out)}`)), 10_000);
+        const check = (): void => {
+          if (out.includes(text)) {
+            clearTimeout(timer);
+            child.stdout.off('data', check);
+            resolve();
+          }
+        };
+        child.stdout.on('data', check);
+        check();
+      });
+    child.stdout.on('data', (d: Buffer) => (out += d.toString('latin1')));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    await seen('boot 1 spell');
+    child.stdin.write('ab\x03\r');
+    await seen('ab\x03\r');
+    child.stdin.write('\x1d');
+    assert.equal(await exited, 0);
+    // The guest's "\r\n" arrives as is (no ONLCR "\r\r\n"); Ctrl-C was a byte for the guest, not SIGINT.
+    assert.match(out, /boot 1 spell\r\nab\x03\rtsxen: domain spell destroyed\r\n$/);
+  } finally {
+    g.remove();
+  }
+});

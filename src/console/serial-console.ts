@@ -3,6 +3,7 @@
 // unchanged, and the escape byte Ctrl-] (0x1D, xl's default) detaches.
 
 import type { DomainHandle } from '../toolstack/domain-handle.js';
+import { enterRawMode } from './terminal-mode.js';
 
 export const CONSOLE_ESCAPE = 0x1d;
 
@@ -23,7 +24,7 @@ export function attachSerialConsole(handle: DomainHandle, { input, output }: Con
   let resolveEscaped!: () => void;
   const escaped = new Promise<void>((r) => (resolveEscaped = r));
   const raw = Boolean(input.isTTY && input.setRawMode);
-  if (raw) input.setRawMode!(true);
+  const restoreTerminal = enterRawMode(input, input === process.stdin);
   let attached = true;
 
   const onGuestBytes = (port: number, bytes: Uint8Array): void => {
@@ -44,7 +45,7 @@ export function attachSerialConsole(handle: DomainHandle, { input, output }: Con
     attached = false;
     handle.off('serial', onGuestBytes);
     input.off('data', onTyped);
-    if (raw) input.setRawMode!(false);
+    restoreTerminal();
     input.pause();
   };
 
