@@ -5,7 +5,7 @@
 import { accessSync, constants as fsConstants, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { CfgSyntaxError } from './xl-cfg-lexer.js';
-import type { CfgSetting, CfgSettings, CfgValue } from './xl-cfg-parser.js';
+import { OVERRIDE_FILE, type CfgSetting, type CfgSettings, type CfgValue } from './xl-cfg-parser.js';
 import { parseBzImage } from '../firmware/linux-boot/bzimage.js';
 import { LinuxBootError } from '../firmware/linux-boot/linux-boot-error.js';
 
@@ -109,7 +109,7 @@ export function validateDomainConfig(settings: CfgSettings, opts: ValidateOption
   const path = (s: CfgSetting): string => {
     const p = str(s);
     if (p === '') err(s, 'empty path');
-    return isAbsolute(p) ? p : resolve(s.file === '<command line>' ? process.cwd() : opts.baseDir, p);
+    return resolvePath(s, p, opts.baseDir);
   };
 
   // type / builder
@@ -208,7 +208,7 @@ export function validateDomainConfig(settings: CfgSettings, opts: ValidateOption
     if (s === 'pty' || s === 'stdio' || s === 'none') serial = { kind: s };
     else if (s.startsWith('file:') && s.length > 5) {
       const p = s.slice(5);
-      serial = { kind: 'file', path: isAbsolute(p) ? p : resolve(serialSetting.file === '<command line>' ? process.cwd() : opts.baseDir, p) };
+      serial = { kind: 'file', path: resolvePath(serialSetting, p, opts.baseDir) };
     } else err(serialSetting, `expected "pty", "file:PATH", "stdio" or "none", got "${s}"`);
   }
 
@@ -265,7 +265,7 @@ function parseDebugcon(s: CfgSetting, serial: SerialConfig, opts: ValidateOption
         if (!(port >= 0 && port <= 0xffff)) err(s, `"${text}": port must be 0..0xffff, got "${v}"`);
       } else if ((k === 'file' && eq > 0 && v !== '') || (eq < 0 && (k === 'stdio' || k === 'log'))) {
         if (output) err(s, `"${text}": more than one output`);
-        output = k === 'file' ? { kind: 'file', path: isAbsolute(v) ? v : resolve(s.file === '<command line>' ? process.cwd() : opts.baseDir, v) } : { kind: k as 'stdio' | 'log' };
+        output = k === 'file' ? { kind: 'file', path: resolvePath(s, v, opts.baseDir) } : { kind: k as 'stdio' | 'log' };
       } else {
         err(s, `"${text}": unknown part "${part}" (expected port=N, file=PATH, stdio or log)`);
       }
@@ -275,6 +275,11 @@ function parseDebugcon(s: CfgSetting, serial: SerialConfig, opts: ValidateOption
     out.push({ port, output: output ?? { kind: 'log' } });
   }
   return out;
+}
+
+/** Paths in a file are relative to its directory; on the command line, to the current one. */
+function resolvePath(s: CfgSetting, p: string, baseDir: string): string {
+  return isAbsolute(p) ? p : resolve(s.file === OVERRIDE_FILE ? process.cwd() : baseDir, p);
 }
 
 const hexPort = (p: number): string => '0x' + p.toString(16);

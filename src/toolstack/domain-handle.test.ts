@@ -103,10 +103,11 @@ test('reboot with on_reboot=restart re-creates the domain with fresh RAM', async
 test('crash with on_crash=preserve keeps the domain until destroyed', async () => {
   const g = makeGuestDir();
   try {
-    await withGuest(g, { name: 'pres', on_crash: 'preserve' }, async (s) => {
+    await withGuest(g, { name: 'pres', on_crash: 'preserve' }, async (s, log) => {
       await s.waitForSerial('boot 1');
       s.type('c');
       assert.deepEqual(await s.waitForExit({ timeoutMs: 5000 }), { reason: 'crash', detail: 'triple fault', restarts: 0 });
+      assert.match(readFileSync(log, 'utf8'), /error toolstack: diagnostic:\nscripted domain pres: ram\[0\]=1\n/);
       // Preserved: still there, input ignored, destroy ends it.
       s.type('x');
       await new Promise((r) => setTimeout(r, 50));

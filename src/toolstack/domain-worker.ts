@@ -75,7 +75,8 @@ function runDomain(domain: RunnableDomain, clock: HostClock): void {
     const r: RunResult = domain.run(start.sliceMs);
     flushOutput();
     if (r.kind === 'shutdown') {
-      post({ type: 'shutdown', reason: r.reason, detail: r.detail });
+      // A guest crash (triple fault…) gets the registers in the domain log.
+      post({ type: 'shutdown', reason: r.reason, detail: r.detail, ...(r.reason === 'crash' ? { diagnostic: domain.diagnostic() } : {}) });
       waitForDestroy();
       return;
     }

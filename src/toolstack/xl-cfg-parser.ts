@@ -94,13 +94,16 @@ function appendValue(a: CfgValue, b: CfgValue, mismatch: () => never): CfgValue 
   return mismatch();
 }
 
+/** The "file" of settings given as command-line overrides. */
+export const OVERRIDE_FILE = '<command line>';
+
 /**
  * A trailing `KEY=VALUE` of the command line (xl appends these to the config).
  * VALUE is read as xl.cfg syntax when it is one (`memory=512`, `name="a b"`,
  * `debugcon=["port=0xe9"]`); otherwise it is taken as a bare string (`name=web1`).
  */
 export function applyOverride(settings: CfgSettings, arg: string, index: number): void {
-  const file = '<command line>';
+  const file = OVERRIDE_FILE;
   const eq = arg.indexOf('=');
   const key = eq > 0 ? arg.slice(0, eq).trim() : '';
   if (!/^[a-z][_0-9a-z]*$/.test(key)) throw new CfgSyntaxError(file, index, `override "${arg}" is not KEY=VALUE`);
