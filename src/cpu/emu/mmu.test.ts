@@ -254,6 +254,17 @@ test('self-modifying code: writes to code frames call onCodeWrite, also after pr
   assert.equal(seen.length, 4);
 });
 
+test('an exec translation of a frame with fast write entries protects it (decode-cache path)', () => {
+  const { cpu } = makeCpu();
+  const seen: number[] = [];
+  cpu.mmu.onCodeWrite = (p) => seen.push(p);
+  cpu.mmu.write8(0x9000, 0x90); // fast write entry for frame 9
+  assert.equal(cpu.mmu.translate(0x9000, ACCESS_EXEC, false), 0x9000);
+  cpu.mmu.codePages[9] = 1; // the core caches decoded code after translating
+  cpu.mmu.write8(0x9001, 0xc3);
+  assert.deepEqual(seen, [0x9001]);
+});
+
 /** PAE: PDPT at 0x20000, PD for 0-1 GiB at 0x21000, PT at 0x22000 (covers 0x00400000-0x005FFFFF). */
 function pagingPae(nxe: boolean) {
   const { cpu, memory } = makeCpu(16);

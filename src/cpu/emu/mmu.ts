@@ -30,7 +30,7 @@
 // exists only once D=1. Every filled page number is kept in a list (non-global /
 // global) so flushes touch only what was filled.
 
-import type { CpuState } from './state.js';
+import { CR0_WP, type CpuState } from './state.js';
 import { PageWalk } from './page-walk.js';
 
 /** Access kinds for translate(). */
@@ -93,9 +93,17 @@ export class Mmu {
     const lp = linear >>> 12;
     const e = this.entryArray(access, user)[lp];
     if (e !== INVALID && (access !== ACCESS_EXEC || this.noExec[lp] === 0)) {
-      return this.tlbFrame[lp] * 4096 + (linear & 0xfff);
+      const gfn = this.tlbFrame[lp];
+      // Code is about to be decoded from this frame: writes to it must leave the fast path.
+      if (access === ACCESS_EXEC && gfn < PAGES && this.fastWritable[gfn] !== 0) this.protectCodeFrame(gfn);
+      return gfn * 4096 + (linear & 0xfff);
     }
-    return this.fill(linear, access, user);
+    const phys = this.fill(linear, access, user);
+    if (access === ACCESS_EXEC) {
+      const gfn = Math.floor(phys / 4096);
+      if (gfn < PAGES && this.fastWritable[gfn] !== 0) this.protectCodeFrame(gfn);
+    }
+    return phys;
   }
 
   private entryArray(access: number, user: boolean): Int32Array {
@@ -103,7 +111,11 @@ export class Mmu {
     return user ? this.readUser : this.readSup;
   }
 
-  /** Walk the page tables and install the result; returns the physical address. */
+  /**
+   * Walk the page tables and install the result for every privilege and access
+   * kind the walk allows (supervisor reads always; user when U/S=1; writes once
+   * D=1 and R/W permits, CR0.WP deciding for supervisor). Returns the physical address.
+   */
   private fill(linear: number, access: number, user: boolean): number {
     const w = this.pageWalk;
     w.walk(linear, access, user);
@@ -117,11 +129,22 @@ export class Mmu {
     const ram = w.phys < TWO32 ? mem.frameOffset[gfn] : -1;
     const fastRead = ram >= 0 && ram <= FAST_OFFSET_LIMIT;
     const readEntry = fastRead ? ram ^ (lp << 12) : SLOW;
-    (user ? this.readUser : this.readSup)[lp] = readEntry;
-    if (access === ACCESS_WRITE) {
-      const fastWrite = fastRead && mem.frameReadOnly[gfn] === 0 && this.codePages[gfn] === 0;
-      (user ? this.writeUser : this.writeSup)[lp] = fastWrite ? readEntry : SLOW;
-      if (fastWrite) this.fastWritable[gfn] = 1;
+    const fastWrite = fastRead && mem.frameReadOnly[gfn] === 0 && this.codePages[gfn] === 0;
+    const writeEntry = fastWrite ? readEntry : SLOW;
+    this.readSup[lp] = readEntry;
+    if (w.user) this.readUser[lp] = readEntry;
+    if (w.dirty) {
+      const wp = (this.cpu.cr0 & CR0_WP) !== 0;
+      let filled = false;
+      if (w.writable || !wp) {
+        this.writeSup[lp] = writeEntry;
+        filled = true;
+      }
+      if (w.writable && w.user) {
+        this.writeUser[lp] = writeEntry;
+        filled = true;
+      }
+      if (filled && fastWrite) this.fastWritable[gfn] = 1;
     }
     if (w.large) this.largeRegion[lp >>> 10] = 1;
     this.track(lp, w.global);

@@ -42,8 +42,8 @@ import { loadFlat } from './descriptors.js';
 const CR0_DEFINED = 0xe005003f;
 /** CR4 bits this CPU implements (no VME/PVI, no SMEP/SMAP...); setting others => #GP(0). */
 const CR4_SUPPORTED = CR4_PSE | CR4_PAE | CR4_PGE | CR4_TSD | CR4_DE | CR4_PCE | CR4_OSFXSR | CR4_OSXMMEXCPT | CR4_MCE;
-/** CR0 changes that alter translations cached in the TLB (paging on/off, WP is baked into write entries). */
-const CR0_TLB_BITS = CR0_PG | CR0_WP | CR0_PE;
+/** CR0 changes that alter translations cached in the TLB (paging on/off; WP is baked into write entries). */
+const CR0_TLB_BITS = CR0_PG | CR0_WP;
 /** CR4 changes after which PDPTEs reload and the whole TLB (global too) is flushed (SDM §4.4.1, §4.10.4.1). */
 const CR4_PAGING_BITS = CR4_PAE | CR4_PGE | CR4_PSE;
 
