@@ -149,7 +149,7 @@ export function decode(cpu: CpuState, f: InstructionFetcher, eip: number, code32
     }
   } else if (entry.flags & F_REGOP) {
     i.mod = 3;
-    i.rm = b & 7;
+    i.rm = opcode & 7;
   }
   const flags = entry.flags;
   if (flags & F_MEM && i.mod === 3) throw new CpuException(EXC_UD);
