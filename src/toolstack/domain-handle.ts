@@ -198,7 +198,15 @@ export class DomainHandle extends EventEmitter<DomainHandleEvents> {
     if (action === 'restart') {
       this.restarts++;
       this.state = 'running';
-      this.startWorker();
+      try {
+        this.startWorker();
+      } catch (e) {
+        // E.g. no memory left for a fresh RAM buffer: the domain ends here.
+        this.log({ level: 'error', source: 'toolstack', message: `restart failed: ${(e as Error).message}` });
+        this.state = 'stopped';
+        this.finish({ reason, detail: `${detail}; restart failed: ${(e as Error).message}`, restarts: this.restarts, preserved: false, startFailed: true });
+        return;
+      }
       this.emit('restart', this.restarts);
       return;
     }
