@@ -10,6 +10,8 @@ const COMPARED_ERROR_CODES = new Set([13]);
 /** Differences between `expected` (host) and `actual` (emu); empty when they agree. */
 export function diffOutcomes(expected: SnippetOutcome, actual: SnippetOutcome, flagMask: number): string[] {
   const out: string[] = [];
+  if (expected.abnormal) return [`host: ${expected.abnormal}`];
+  if (actual.abnormal) return [actual.abnormal];
   if (expected.vector !== actual.vector) {
     out.push(`vector: expected ${vectorName(expected.vector)}, got ${vectorName(actual.vector)}`);
     return out;
@@ -56,5 +58,6 @@ export function vectorName(v: number): string {
 /** One-line summary of an outcome, for reports. */
 export function describeOutcome(o: SnippetOutcome): string {
   const regs = REG_ORDER.map((r, i) => `${r}=${hex(o.regs[i])}`).join(' ');
+  if (o.abnormal) return o.abnormal.split('\n')[0];
   return `${o.vector >= 0 ? vectorName(o.vector) + ' at ' : 'end '}${hex(o.eip)} ${regs} eflags=${hex(o.eflags & ~RF)}`;
 }

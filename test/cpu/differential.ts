@@ -67,8 +67,6 @@ export interface GroupResult {
   failures: CaseFailure[];
   /** Failures listed in KNOWN_EMU_BUGS. */
   knownFailures: CaseFailure[];
-  /** KNOWN_EMU_BUGS entries of this group that now pass. */
-  fixed: string[];
 }
 
 /** True when `key` matches an entry: exact, or a prefix ending in `*`. */
@@ -94,17 +92,15 @@ export function failureReport(c: PreparedCase, expected: SnippetOutcome, actual:
 
 /** Compare host and emu outcomes for a group. */
 export function compareGroup(group: PreparedGroup, host: SnippetOutcome[], emu: SnippetOutcome[], known: readonly string[]): GroupResult {
-  const result: GroupResult = { name: group.name, total: group.cases.length, passed: 0, failures: [], knownFailures: [], fixed: [] };
+  const result: GroupResult = { name: group.name, total: group.cases.length, passed: 0, failures: [], knownFailures: [] };
   group.cases.forEach((c, i) => {
     const diffs = diffOutcomes(host[i], emu[i], c.source.flagMask ?? 0);
-    const isKnown = matchesKnown(c.key, known);
     if (diffs.length === 0) {
       result.passed++;
-      if (isKnown && known.includes(c.key)) result.fixed.push(c.key);
       return;
     }
     const failure = { key: c.key, report: failureReport(c, host[i], emu[i], diffs) };
-    (isKnown ? result.knownFailures : result.failures).push(failure);
+    (matchesKnown(c.key, known) ? result.knownFailures : result.failures).push(failure);
   });
   return result;
 }
