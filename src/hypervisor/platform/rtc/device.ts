@@ -7,8 +7,10 @@
 // driven at the level of Register C's IRQF until the guest reads Register C.
 //
 // Choices: port 0x70 reads 0xFF (Xen); the day-of-week register is derived from
-// the date and guest writes to it are ignored; dividers other than "reset" (DV =
-// 11x) are all treated as the normal 32.768 kHz time base.
+// the date and guest writes to it are ignored; every divider setting (Register A
+// DV) counts as the normal 32.768 kHz time base, except that "divider reset" (DV
+// = 11x) stops the periodic/alarm/update interrupts (the time itself runs on);
+// time is read in UTC fields of whatever the wall-clock function returns.
 
 import type { PioDevice } from '../../../devices/bus/io-bus.js';
 import type { IrqLine } from '../../../devices/bus/irq.js';
