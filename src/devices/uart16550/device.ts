@@ -192,7 +192,8 @@ export class Uart16550 {
         v = this.msrState() | r.msrDeltas;
         r.msrDeltas = 0;
         break;
-      default: // SCR
+      case SCR:
+      default:
         return r.scr;
     }
     this.updateIrq();
@@ -243,7 +244,8 @@ export class Uart16550 {
       case LSR:
       case MSR:
         return; // factory-test writes: ignored
-      default: // SCR
+      case SCR:
+      default:
         r.scr = value;
         return;
     }
