@@ -148,6 +148,62 @@ static void conv(int load, int store, uint16_t cw, const unsigned char *inp) {
   printf(" %04x',\n", sw);
 }
 
+
+/* Memory-form arithmetic: ST(0)=a, operand bytes b of the given kind. */
+#define MEMOP(insn) __asm__ volatile("fninit; fldcw %[cw]; fldt %[a]; " insn " %[b]; fnstsw %[sw]; fnclex; fldcw %[m]; fstpt %[o1]; fninit" \
+                                     : [sw] "=m"(sw), [o1] "=m"(o1) : [cw] "m"(cw), [a] "m"(a), [b] "m"(*(f80 *)b), [m] "m"(masked))
+static const char *memops[] = { "fadds", "faddl", "fiadds", "fiaddl", "fsubl", "fsubrl", "fmull", "fdivl", "fdivrl", "fdivs",
+                                "fcoml", "fcomps", "ficoml", "fidivrs", "fisubl", "fimull" };
+static const int memkind[] = { 2, 1, 3, 4, 1, 1, 1, 1, 1, 2, 1, 2, 4, 3, 4, 4 };
+#define NMEMOPS (int)(sizeof memops / sizeof memops[0])
+
+static void memop(int op, uint16_t cw, f80 a, const unsigned char *bin) {
+  uint16_t sw = 0, masked = 0x37f;
+  unsigned char b[16] = {0};
+  f80 o1;
+  memcpy(b, bin, ksize[memkind[op]]);
+  switch (op) {
+    case 0: MEMOP("fadds"); break;
+    case 1: MEMOP("faddl"); break;
+    case 2: MEMOP("fiadds"); break;
+    case 3: MEMOP("fiaddl"); break;
+    case 4: MEMOP("fsubl"); break;
+    case 5: MEMOP("fsubrl"); break;
+    case 6: MEMOP("fmull"); break;
+    case 7: MEMOP("fdivl"); break;
+    case 8: MEMOP("fdivrl"); break;
+    case 9: MEMOP("fdivs"); break;
+    case 10: MEMOP("fcoml"); break;
+    case 11: MEMOP("fcomps"); break;
+    case 12: MEMOP("ficoml"); break;
+    case 13: MEMOP("fidivrs"); break;
+    case 14: MEMOP("fisubl"); break;
+    case 15: MEMOP("fimull"); break;
+  }
+  if (!in_double_range(o1)) return;
+  printf("  '%s %04x ", memops[op], cw);
+  hexs(a.b, 10); putchar(' '); hexs(b, ksize[memkind[op]]);
+  printf(" %04x ", sw); hexs(o1.b, 10); printf("',\n");
+}
+
+/* State images after a fixed sequence; pointer fields are masked by the test. */
+static void images(void) {
+  unsigned char env[28], env16[14], sav[108], sav16[94], fxraw[512 + 16];
+  unsigned char *fx = (unsigned char *)(((uintptr_t)fxraw + 15) & ~(uintptr_t)15);
+  f80 snan = raw(0x7fff, 0xa000000000000001ull), unnormal = raw(0x3fff, 0x4000000000000000ull);
+  double minus = -1.0;
+  memset(fx, 0xaa, 512);
+  __asm__ volatile("fninit; fld1; fldz; fldpi; fldt %[s]; fldt %[u]; fldl %[m]; fsqrt; fnstenv %[e]; fldcw %[e]; "
+                   ".byte 0x66; fnstenv %[e16]; fldcw %[e]; fxsave %[fx]; fnsave %[sv]; frstor %[sv]; .byte 0x66; fnsave %[sv16]; fninit"
+                   : [e] "=m"(env), [e16] "=m"(env16), [sv] "+m"(sav), [sv16] "=m"(sav16), [fx] "=m"(*(unsigned char(*)[512])fx)
+                   : [s] "m"(snan), [u] "m"(unnormal), [m] "m"(minus));
+  printf("export const IMAGE_ENV32 = '"); for (int i = 0; i < 28; i++) printf("%02x", env[i]); printf("';\n");
+  printf("export const IMAGE_ENV16 = '"); for (int i = 0; i < 14; i++) printf("%02x", env16[i]); printf("';\n");
+  printf("export const IMAGE_SAVE32 = '"); for (int i = 0; i < 108; i++) printf("%02x", sav[i]); printf("';\n");
+  printf("export const IMAGE_SAVE16 = '"); for (int i = 0; i < 94; i++) printf("%02x", sav16[i]); printf("';\n");
+  printf("export const IMAGE_FXSAVE = '"); for (int i = 0; i < 160; i++) printf("%02x", fx[i]); printf("';\n");
+}
+
 static int exp_of(f80 v) { return ((v.b[9] & 0x7f) << 8 | v.b[8]); }
 
 int main(void) {
@@ -260,6 +316,25 @@ int main(void) {
     for (unsigned i = 0; i < sizeof bcd / 10; i++) conv(6, 0, 0x37f, bcd[i]);
   }
   printf("];\n");
+  printf("/** MEM_VECTORS: 'insn cw a operand sw st0' (operand little-endian shown big-endian). */\n");
+  printf("export const MEM_VECTORS: string[] = [\n");
+  {
+    uint64_t m64[] = { 0x3ff8000000000000ull, 0x7ff4000000000000ull, 0x0000000000000001ull, 0x0000000000000000ull,
+                       0xfff0000000000000ull, 0x3fb999999999999aull };
+    uint32_t m32[] = { 0x3fc00000u, 0x7fa00000u, 0x00000001u, 0x80000000u, 0x7f800000u, 0x3dcccccdu };
+    uint32_t i32[] = { 3, 0xffffffffu, 0, 0x80000000u, 123456789, 7 };
+    uint16_t i16[] = { 3, 0xffff, 0, 0x8000, 1234, 7 };
+    int ai[] = { 0, 2, 4, 6, 15, 13, 27 };
+    for (int op = 0; op < NMEMOPS; op++)
+      for (unsigned x = 0; x < sizeof ai / sizeof ai[0]; x++)
+        for (int y = 0; y < 6; y++) {
+          const unsigned char *b = memkind[op] == 1 ? (unsigned char *)&m64[y] : memkind[op] == 2 ? (unsigned char *)&m32[y]
+                                 : memkind[op] == 3 ? (unsigned char *)&i16[y] : (unsigned char *)&i32[y];
+          memop(op, 0x27f, vals[ai[x]], b);
+        }
+  }
+  printf("];\n");
+  images();
   (void)exp_of;
   return 0;
 }

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { makeFpuRig, hex80ToNumber, type FpuRig } from './fpu-fixture.test.js';
-import { COMI_VECTORS, CONV_VECTORS, REG_VECTORS } from './fpu-host-vectors.test.js';
+import { COMI_VECTORS, CONV_VECTORS, MEM_VECTORS, REG_VECTORS } from './fpu-host-vectors.test.js';
 import { readEflags, writeEflags } from './flags.js';
 
 const OPS: Record<string, [number, number]> = {
@@ -139,5 +139,36 @@ test('loads and stores of every format convert special values exactly as the hos
     if (got !== out || getWord(rig, SW) !== parseInt(swHex, 16)) failures.push(`${line} => ${got} ${getWord(rig, SW).toString(16)}`);
   }
   assert.ok(CONV_VECTORS.length > 1000);
+  assert.deepEqual(failures.slice(0, 20), [], `${failures.length} differ`);
+});
+
+const MEM_OPS: Record<string, [number, number, number]> = {
+  fadds: [0xd8, 0, 4], faddl: [0xdc, 0, 8], fiadds: [0xde, 0, 2], fiaddl: [0xda, 0, 4], fsubl: [0xdc, 4, 8], fsubrl: [0xdc, 5, 8],
+  fmull: [0xdc, 1, 8], fdivl: [0xdc, 6, 8], fdivrl: [0xdc, 7, 8], fdivs: [0xd8, 6, 4], fcoml: [0xdc, 2, 8], fcomps: [0xd8, 3, 4],
+  ficoml: [0xda, 2, 4], fidivrs: [0xde, 7, 2], fisubl: [0xda, 4, 4], fimull: [0xda, 1, 4],
+};
+
+test('memory-operand arithmetic and compares (m32, m64, m16int, m32int) match the host, incl. SNaN and denormal operands', () => {
+  const rig = makeFpuRig();
+  const failures: string[] = [];
+  for (const line of MEM_VECTORS) {
+    const [insn, cwHex, a, operand, swHex, st0] = line.split(' ');
+    putWord(rig, CW, parseInt(cwHex, 16));
+    putWord(rig, MASKED, 0x37f);
+    rig.put80(A, a);
+    rig.putHex(IN, operand);
+    rig.x(0xdb, 0xe3);
+    rig.m(0xd9, 5, CW);
+    rig.m(0xdb, 5, A);
+    const [o, r] = MEM_OPS[insn];
+    rig.m(o, r, IN);
+    rig.m(0xdd, 7, SW);
+    rig.x(0xdb, 0xe2);
+    rig.m(0xd9, 5, MASKED);
+    rig.m(0xdb, 7, O1);
+    const got = rig.get80(O1);
+    if (got !== st0 || getWord(rig, SW) !== parseInt(swHex, 16)) failures.push(`${line} => ${getWord(rig, SW).toString(16)} ${got}`);
+  }
+  assert.ok(MEM_VECTORS.length > 600);
   assert.deepEqual(failures.slice(0, 20), [], `${failures.length} differ`);
 });

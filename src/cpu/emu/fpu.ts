@@ -520,6 +520,13 @@ export class Fpu {
     const r = this.r;
     const ca = r.classify(a), cb = r.classify(b);
     if (ca >= CLASS_QNAN || cb >= CLASS_QNAN) return this.nanResult(a, ca, b, cb);
+    // Division of a finite non-zero value by zero: ZE alone, even for a denormal dividend (measured).
+    if (op === OP_DIV && cb === CLASS_ZERO && ca !== CLASS_ZERO && ca !== CLASS_INF) {
+      if (this.signal(FSW_ZE)) return false;
+      this.setC1(false);
+      r.setDouble(TMP, (r.isNegative(a) !== r.isNegative(b)) ? -Infinity : Infinity);
+      return true;
+    }
     if ((ca === CLASS_DENORMAL || cb === CLASS_DENORMAL || (this.memDenormal && (a === MEM || b === MEM))) && this.signal(FSW_DE)) return false;
     const x = r.val[a], y = r.val[b];
     const rc = this.rc;
@@ -540,8 +547,8 @@ export class Fpu {
         break;
       default: // OP_DIV
         if ((ca === CLASS_INF && cb === CLASS_INF) || (ca === CLASS_ZERO && cb === CLASS_ZERO)) return this.invalid();
-        if (cb === CLASS_ZERO && ca !== CLASS_INF) {
-          if (this.signal(FSW_ZE)) return false;
+        if (cb === CLASS_ZERO) {
+          // ∞ / 0 = ∞ exactly, no exception.
           this.setC1(false);
           r.setDouble(TMP, (r.isNegative(a) !== r.isNegative(b)) ? -Infinity : Infinity);
           return true;
