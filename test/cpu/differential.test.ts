@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CpuTestRig } from '../../src/cpu/emu/test-rig.js';
 import { GROUP_BUILDERS } from './groups/index.js';
-import { compareGroup, hostOutcomes, matchesKnown, prepareGroup, summarise, type CaseFailure, type GroupResult } from './differential.js';
+import { compareGroup, hostOutcomes, matchesKnown, prepareGroup, summarise, uniqueCases, type CaseFailure, type GroupResult } from './differential.js';
 
 /**
  * Cases that fail because of bugs in the emu CPU, not in the tests: "group/case
@@ -73,7 +73,7 @@ function byInstruction(failures: readonly CaseFailure[]): string {
 }
 
 for (const build of GROUP_BUILDERS) {
-  const group = build();
+  const group = uniqueCases(build());
   test(`differential: ${group.name} (${group.cases.length} cases)`, async () => {
     const prepared = await prepareGroup(group);
     const host = hostOutcomes(prepared);

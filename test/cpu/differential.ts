@@ -24,9 +24,12 @@ export function startEflags(c: DiffCase): number {
   return ((c.flags ?? 0) | 0x202) >>> 0;
 }
 
-export async function prepareGroup(group: DiffGroup): Promise<PreparedGroup> {
-  // Edge-value lists overlap (e.g. 0x81 is both "top+1" and a pattern at 8 bits):
-  // identical cases collapse into one; a reused name with other content is a bug.
+/**
+ * The group with identical cases collapsed into one (edge-value lists overlap,
+ * e.g. 0x81 is both "top+1" and a pattern at 8 bits); a reused name with other
+ * content is a bug in the generator.
+ */
+export function uniqueCases(group: DiffGroup): DiffGroup {
   const byName = new Map<string, string>();
   const cases: DiffCase[] = [];
   for (const c of group.cases) {
@@ -39,6 +42,11 @@ export async function prepareGroup(group: DiffGroup): Promise<PreparedGroup> {
       throw new Error(`group ${group.name}: two different cases named "${c.name}"`);
     }
   }
+  return { name: group.name, cases };
+}
+
+export async function prepareGroup(group: DiffGroup): Promise<PreparedGroup> {
+  const { cases } = uniqueCases(group);
   const codes = await assembleSnippets(cases.map((c) => c.asm), ASM_PRELUDE);
   return {
     name: group.name,

@@ -11,6 +11,7 @@ import { moveGroup } from './move.js';
 import { leaGroup } from './lea.js';
 import { stringGroup } from './string.js';
 import { stackGroup } from './stack.js';
+import { miscGroup } from './misc.js';
 import { x87Group } from './x87.js';
 
 export const GROUP_BUILDERS: ReadonlyArray<() => DiffGroup> = [
@@ -25,4 +26,5 @@ export const GROUP_BUILDERS: ReadonlyArray<() => DiffGroup> = [
   stringGroup,
   stackGroup,
   x87Group,
+  miscGroup,
 ];

@@ -41,6 +41,18 @@ export function stringGroup(): DiffGroup {
       }
     }
   }
+  // Overlapping copies: element order is architectural (a forward copy with EDI = ESI + k
+  // replicates the first k bytes; fact sheet §6 warns bulk-copy shortcuts must not change it).
+  for (const [k, down, sfx, n] of [[1, false, 'b', 20], [3, false, 'b', 20], [4, false, 'd', 6], [2, false, 'w', 9], [1, true, 'b', 20], [4, true, 'd', 6], [-1, false, 'b', 20], [-4, false, 'd', 6]] as const) {
+    const esi = down ? DATA_ADDR + 40 : DATA_ADDR + 8;
+    cases.push({
+      name: `rep movs${sfx} overlap edi=esi${k >= 0 ? '+' : ''}${k} ${down ? 'down' : 'up'} n=${n}`,
+      asm: `rep movs${sfx}`,
+      regs: { esi, edi: esi + k, ecx: n },
+      flags: down ? DF : 0,
+      data,
+    });
+  }
   // Segment override on the source of MOVS (DS → SS: same flat base, still legal).
   cases.push({ name: 'ss: rep movsd', asm: 'ss rep movsd', regs: { esi: DATA_ADDR, edi: DATA_ADDR + 32, ecx: 4 }, data });
   return { name: 'string', cases };

@@ -4,7 +4,7 @@
 // ch. 8, vol. 2 per instruction). No FXSAVE: results are stored to the data
 // buffer and the status word is read with FNSTSW AX, both compared.
 
-import { ARITH, type DiffCase, type DiffGroup } from '../diff-case.js';
+import { ARITH, CF, PF, ZF, type DiffCase, type DiffGroup } from '../diff-case.js';
 
 function f64(x: number): number[] {
   const b = new Uint8Array(8);
@@ -79,6 +79,33 @@ export function x87Group(): DiffGroup {
     cases.push({ name: `fild m32 ${n}`, asm: `fninit\nfild dword [DATA]\nfld1\nfaddp st1, st0\nfstp qword [DATA+8]\n${tail}`, data: i32(n) });
     cases.push({ name: `fild m16 ${n & 0xffff} (m32 ${n})`, asm: `fninit\nfild word [DATA]\nfimul dword [DATA]\nfstp qword [DATA+8]\n${tail}`, data: i32(n) });
   }
+  // FCMOVcc reads CF ZF PF from EFLAGS (P6 x87; busybox uses FCMOVE).
+  const fcmovs = ['fcmovb', 'fcmove', 'fcmovbe', 'fcmovu', 'fcmovnb', 'fcmovne', 'fcmovnbe', 'fcmovnu'];
+  for (const op of fcmovs) {
+    for (const flags of [0, CF, ZF, PF, CF | ZF | PF]) {
+      cases.push({
+        name: `${op} f=${flags}`,
+        asm: `fninit\nfld qword [DATA]\nfld qword [DATA+8]\n${op} st0, st1\nfstp qword [DATA+16]\nfstp qword [DATA+24]\n${tail}`,
+        data: [...f64(1.25), ...f64(-3.5)],
+        flags,
+      });
+    }
+  }
+  // 80-bit loads/stores and 64-bit integers.
+  for (const v of [1.5, -0.1, 1e300, 2 ** -1070, Infinity, NaN, 0]) {
+    cases.push({ name: `fld m64/fstp m80 ${num(v)}`, asm: `fninit\nfld qword [DATA]\nfstp tword [DATA+16]\nfld tword [DATA+16]\nfstp qword [DATA+32]\n${tail}`, data: f64(v) });
+  }
+  for (const n of [0n, 1n, -1n, 0x7fffffffffffffffn, -0x8000000000000000n, 123456789012345n]) {
+    const bytes = Array.from({ length: 8 }, (_, i) => Number((BigInt.asUintN(64, n) >> BigInt(8 * i)) & 0xffn));
+    cases.push({ name: `fild/fistp m64 ${n}`, asm: `fninit\nfild qword [DATA]\nfld st0\nfistp qword [DATA+8]\nfstp qword [DATA+16]\n${tail}`, data: bytes });
+  }
+  // FNSTENV: control, status and tag words (bytes 0-11); the pointer fields are zeroed by the
+  // snippet because AMD stores them only with a pending exception (fact sheet §7).
+  const env = (body: string) => `fninit\n${body}\nfnstenv [DATA+32]\nfldcw [DATA+32]\nxor eax, eax\nmov [DATA+44], eax\nmov [DATA+48], eax\nmov [DATA+52], eax\nmov [DATA+56], eax\nmov [DATA+60], eax\nfninit`;
+  cases.push({ name: 'fnstenv empty', asm: env('') });
+  cases.push({ name: 'fnstenv two loads', asm: env('fld1\nfldz'), data: [] });
+  cases.push({ name: 'fnstenv special/zero/valid tags', asm: env('fld qword [DATA]\nfldz\nfld1\nfld qword [DATA+8]'), data: [...f64(Infinity), ...f64(NaN)] });
+  cases.push({ name: 'fnstenv after pop', asm: env('fld1\nfld1\nfstp st0\nfincstp') });
   cases.push({ name: 'constants', asm: `fninit\nfld1\nfstp qword [DATA]\nfldz\nfstp qword [DATA+8]\nfldpi\nfstp qword [DATA+16]\nfldl2e\nfstp qword [DATA+24]\nfldln2\nfstp qword [DATA+32]\n${tail}` });
   cases.push({ name: 'fxch and stack', asm: `fninit\nfld1\nfldz\nfxch st1\nfstp qword [DATA]\nfstp qword [DATA+8]\n${tail}` });
   cases.push({ name: 'fnstcw after fninit', asm: 'fninit\nfnstcw [DATA]\nfnstsw [DATA+2]\nfld1\nfnstsw [DATA+4]\nfninit' });
