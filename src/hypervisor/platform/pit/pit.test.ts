@@ -309,3 +309,17 @@ test('fuzz: random accesses and time never throw, outputs stay in range', () => 
     assert.ok(d === Infinity || (Number.isFinite(d) && d >= 0));
   }
 });
+
+test('an idle loop sleeping until nextDeadlineNs gets one IRQ0 per wake-up', () => {
+  const { clock, pit, out, irqs } = makePit();
+  out(0x43, 0x34);
+  out(0x40, 0x9c); // 0x2E9C = 11932: 100 Hz
+  out(0x40, 0x2e);
+  clock.ns = 0.7;
+  for (let i = 1; i <= 500; i++) {
+    clock.ns = pit.nextDeadlineNs();
+    pit.update();
+    assert.equal(irqs(), i);
+  }
+  assert.equal(clock.ns, nsAtTick(500 * 11932));
+});

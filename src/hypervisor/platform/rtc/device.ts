@@ -131,12 +131,27 @@ export class RtcCmos {
     if (s.irqLevel || !this.dividerRunning()) return Infinity;
     let next = Infinity;
     const period = this.periodNs();
-    if (b & B_PIE && period > 0) next = Math.min(next, (Math.floor(s.lastNs / period) + 1) * period);
-    if (b & (B_UIE | B_AIE) && !(b & B_SET)) {
-      const nextSecond = this.secondsAt(s.lastNs) + 1;
-      next = Math.min(next, s.baseNs + (nextSecond * 1000 - s.baseMs) * 1e6);
+    if (b & B_PIE && period > 0) {
+      const due = Math.floor(s.lastNs / period) + 1;
+      next = Math.min(next, this.firstNsWhere(due * period, (ns) => Math.floor(ns / period) >= due));
     }
-    return next === Infinity ? Infinity : Math.max(Math.ceil(next), s.lastNs);
+    if (b & (B_UIE | B_AIE) && !(b & B_SET)) {
+      const due = this.secondsAt(s.lastNs) + 1;
+      const guess = s.baseNs + (due * 1000 - s.baseMs) * 1e6;
+      next = Math.min(next, this.firstNsWhere(guess, (ns) => this.secondsAt(ns) >= due));
+    }
+    return next;
+  }
+
+  /**
+   * An integer ns at or after `guess` (and after lastNs) where `reached` holds, so that
+   * update() at the returned time really sees the event despite rounding; an idle loop
+   * that sleeps until the deadline then never spins.
+   */
+  private firstNsWhere(guess: number, reached: (ns: number) => boolean): number {
+    let ns = Math.max(Math.ceil(guess), Math.floor(this.s.lastNs) + 1);
+    for (let i = 0; i < 8 && !reached(ns); i++) ns += 1;
+    return ns;
   }
 
   // --- time keeping ---

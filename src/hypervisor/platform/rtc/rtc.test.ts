@@ -233,3 +233,18 @@ test('fuzz: random accesses and time never throw, outputs stay in range', () => 
     assert.ok(d === Infinity || Number.isFinite(d));
   }
 });
+
+test('an idle loop sleeping until nextDeadlineNs always finds the interrupt due', () => {
+  const { clock, rtc, read, write, levels } = makeRtc(WALL + 0.3337);
+  write(0x0a, 0x23); // 8192 Hz: a period that is not a whole number of ns
+  write(0x0b, 0x52); // PIE + UIE
+  clock.ns = 123.456;
+  for (let i = 0; i < 3000; i++) {
+    const d = rtc.nextDeadlineNs();
+    assert.ok(d > clock.ns && Number.isInteger(d));
+    clock.ns = d;
+    rtc.update();
+    assert.equal(levels[levels.length - 1], true, `iteration ${i}`);
+    assert.ok(read(0x0c) & 0x80);
+  }
+});
