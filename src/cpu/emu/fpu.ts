@@ -15,6 +15,16 @@
 // fpu-rounding.ts; the memory images from fpu-images.ts. Memory operands are read
 // completely before any FPU state changes, and stores write memory before the
 // stack pops, so a #PF/#GP leaves the FPU as it was.
+//
+// Verified bit for bit against the host CPU (fpu-host-vectors.c). Known limits:
+// - arithmetic has double precision and range: FCW.PC = extended behaves like
+//   PC = double; 80-bit-only operands are rounded to nearest first;
+// - transcendentals use JS Math (≤ a few ulps of double), C1 is 0 for them;
+// - FPREM/FPREM1 always finish in one step (C2 = 0) with the right Q2..Q0;
+// - unmasked OE/UE store the rounded result without the 2^±24576 bias;
+// - where the SDM and the host differ, the host wins (no DE on FST/FIST of a
+//   denormal; x/0 gives ZE alone for a denormal dividend; FPTAN/FSINCOS of a
+//   NaN/∞ give it in both results).
 
 import { CpuException, CR0_EM, CR0_MP, CR0_NE, CR0_TS, CS, EAX, EXC_GP, EXC_MF, EXC_NM, EXC_UD, FLAG_AF, FLAG_CF, FLAG_OF, FLAG_PF, FLAG_SF, FLAG_ZF, type CpuState } from './state.js';
 import { readEflags, writeEflags } from './flags.js';
@@ -667,6 +677,7 @@ export class Fpu {
       else { w0 = 0; w1 = 0xc0000000 | 0; w2 = 0xffff; }
     } else if (size === 10) {
       w0 = r.lo[p]; w1 = r.hi[p]; w2 = r.se[p];
+      this.setC1(false); // m80 stores never round
     } else {
       const c = r.classify(p);
       const sign = r.isNegative(p) ? 0x80000000 | 0 : 0;
@@ -749,6 +760,7 @@ export class Fpu {
       invalid = true;
     } else {
       const c = r.classify(p);
+      this.setC1(false);
       if (c >= CLASS_INF) invalid = true;
       else if (isExactDouble(r.se[p], r.lo[p]) || c === CLASS_ZERO || c === CLASS_DENORMAL) {
         const v = roundToInteger(c === CLASS_DENORMAL ? (r.isNegative(p) ? -Number.MIN_VALUE : Number.MIN_VALUE) : r.val[p], this.rc);
