@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpuidLookup, readCr, readDr, readMsr, readTsc, sysenter, sysexit, writeCr, writeDr, writeMsr } from './system.js';
+import { cpuidLookup, readCr, reloadPagingState, readDr, readMsr, readTsc, sysenter, sysexit, writeCr, writeDr, writeMsr } from './system.js';
 import { readEflags, writeEflags } from './flags.js';
 import { CR4_DE, CR4_PAE, CR4_PGE, CR4_VME, CS, ECX, EDX, ESP, EXC_GP, EXC_UD, FLAG_IF, SS } from './state.js';
 import { catchFault, makeCpu, protectedMode, SEL_KCODE } from './system-fixture.test.js';
@@ -83,6 +83,13 @@ test('PAE: MOV CR3 loads PDPTEs (reserved bit => #GP(0), CR3 unchanged); enablin
   memory.writeU32(0x20040, 0x22000 | 1);
   writeCr(cpu, 3, 0x20040); // 32-byte aligned, not page aligned (Linux without PTI)
   assert.equal(cpu.pdpte[0], 0x22001);
+  // A register restore that sets CR3 directly reloads them through reloadPagingState.
+  cpu.cr3 = 0x20000;
+  assert.equal(reloadPagingState(cpu), true);
+  assert.equal(cpu.pdpte[0], 0x21001);
+  cpu.cr3 = 0x20020;
+  assert.equal(reloadPagingState(cpu), false);
+  assert.equal(cpu.pdpte[0], 0x21001);
 });
 
 test('debug registers: store, DR4/5 alias DR6/7 unless CR4.DE, fixed bits', () => {

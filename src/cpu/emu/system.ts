@@ -306,3 +306,22 @@ export function sysexit(cpu: CpuState): void {
   cpu.eip = cpu.regs[EDX];
   cpu.modeChanged();
 }
+
+/**
+ * After CR0/CR3/CR4 were set directly (KVM_SET_SREGS-style restore, not MOV CR):
+ * reload the PAE PDPTEs when PAE paging is on and drop the whole TLB. Returns
+ * false when a present PDPTE has reserved bits (the PDPTEs are then left as they were).
+ */
+export function reloadPagingState(cpu: CpuState): boolean {
+  let ok = true;
+  if (paePaging(cpu.cr0, cpu.cr4)) {
+    try {
+      loadPdptes(cpu, cpu.cr3);
+    } catch (e) {
+      if (!(e instanceof CpuException)) throw e;
+      ok = false;
+    }
+  }
+  cpu.mmu.flush(true);
+  return ok;
+}
