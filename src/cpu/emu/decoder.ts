@@ -189,7 +189,15 @@ export function decode(cpu: CpuState, f: InstructionFetcher, eip: number, code32
       i.imm2 = next();
       break;
   }
-  i.exec = entry.exec;
+  let exec = entry.exec;
+  if (osz === 4) {
+    if (i.mod === 3) {
+      if (entry.reg32 !== null) exec = entry.reg32;
+    } else if (i.mod >= 0 && asz32 && entry.mem32 !== null) {
+      exec = entry.mem32;
+    }
+  }
+  i.exec = exec;
   i.name = entry.name;
   i.endsBlock = (flags & F_END) !== 0;
   i.len = (p - eip) | 0;

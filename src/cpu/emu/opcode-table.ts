@@ -16,6 +16,7 @@ import * as ctl from './exec-control.js';
 import * as io from './exec-io.js';
 import * as str from './exec-string.js';
 import * as sys from './exec-system.js';
+import * as hot from './exec-fast.js';
 
 // Immediate formats.
 export const IMM_NONE = 0;
@@ -61,13 +62,21 @@ export interface OpcodeEntry {
   readonly imm: number;
   /** ModRM.reg-indexed sub-table; null entries are #UD. */
   readonly group: ReadonlyArray<OpcodeEntry | null> | null;
+  /** Specialised handler for 32-bit operands with a register operand (exec-fast.ts), or null. */
+  readonly reg32: Handler | null;
+  /** Specialised handler for 32-bit operands with a 32-bit-addressed memory operand, or null. */
+  readonly mem32: Handler | null;
 }
 
 function op(name: string, exec: Handler, flags = 0, imm = IMM_NONE): OpcodeEntry {
-  return { name, exec, flags, imm, group: null };
+  return { name, exec, flags, imm, group: null, reg32: null, mem32: null };
+}
+/** The same entry with specialised 32-bit handlers. */
+function fast(e: OpcodeEntry, reg32: Handler | null, mem32: Handler | null): OpcodeEntry {
+  return { ...e, reg32, mem32 };
 }
 function grp(name: string, flags: number, entries: ReadonlyArray<OpcodeEntry | null>): OpcodeEntry {
-  return { name, exec: bit.execUd, flags: flags | F_MODRM, imm: IMM_NONE, group: entries };
+  return { name, exec: bit.execUd, flags: flags | F_MODRM, imm: IMM_NONE, group: entries, reg32: null, mem32: null };
 }
 
 /** One-byte map. */
@@ -80,9 +89,9 @@ for (let k = 0; k < 8; k++) {
   const b = k << 3;
   const lock = k === 7 ? 0 : F_LOCK;
   ONE_BYTE[b] = op(ALU_NAMES[k], alu.execAluRmReg, F_MODRM | F_BYTE | lock);
-  ONE_BYTE[b + 1] = op(ALU_NAMES[k], alu.execAluRmReg, F_MODRM | lock);
+  ONE_BYTE[b + 1] = fast(op(ALU_NAMES[k], alu.execAluRmReg, F_MODRM | lock), hot.execAlu32RmRegR, hot.execAlu32RmRegM);
   ONE_BYTE[b + 2] = op(ALU_NAMES[k], alu.execAluRegRm, F_MODRM | F_BYTE);
-  ONE_BYTE[b + 3] = op(ALU_NAMES[k], alu.execAluRegRm, F_MODRM);
+  ONE_BYTE[b + 3] = fast(op(ALU_NAMES[k], alu.execAluRegRm, F_MODRM), hot.execAlu32RegRmR, hot.execAlu32RegRmM);
   ONE_BYTE[b + 4] = op(ALU_NAMES[k], alu.execAluAccImm, F_BYTE, IMM_B);
   ONE_BYTE[b + 5] = op(ALU_NAMES[k], alu.execAluAccImm, 0, IMM_Z);
 }
@@ -98,12 +107,12 @@ ONE_BYTE[0x2f] = op('das', bcd.execDas);
 ONE_BYTE[0x37] = op('aaa', bcd.execAaa);
 ONE_BYTE[0x3f] = op('aas', bcd.execAas);
 for (let r = 0; r < 8; r++) {
-  ONE_BYTE[0x40 + r] = op('inc', alu.execIncReg, F_REGOP);
-  ONE_BYTE[0x48 + r] = op('dec', alu.execDecReg, F_REGOP);
-  ONE_BYTE[0x50 + r] = op('push', stack.execPushReg, F_REGOP);
-  ONE_BYTE[0x58 + r] = op('pop', stack.execPopReg, F_REGOP);
+  ONE_BYTE[0x40 + r] = fast(op('inc', alu.execIncReg, F_REGOP), hot.execInc32R, null);
+  ONE_BYTE[0x48 + r] = fast(op('dec', alu.execDecReg, F_REGOP), hot.execDec32R, null);
+  ONE_BYTE[0x50 + r] = fast(op('push', stack.execPushReg, F_REGOP), hot.execPush32R, null);
+  ONE_BYTE[0x58 + r] = fast(op('pop', stack.execPopReg, F_REGOP), hot.execPop32R, null);
   ONE_BYTE[0xb0 + r] = op('mov', data.execMovRegImm, F_REGOP | F_BYTE, IMM_B);
-  ONE_BYTE[0xb8 + r] = op('mov', data.execMovRegImm, F_REGOP, IMM_Z);
+  ONE_BYTE[0xb8 + r] = fast(op('mov', data.execMovRegImm, F_REGOP, IMM_Z), hot.execMov32RegImm, null);
   if (r > 0) ONE_BYTE[0x90 + r] = op('xchg', data.execXchg, F_REGOP);
 }
 ONE_BYTE[0x60] = op('pusha', stack.execPusha);
@@ -125,21 +134,24 @@ for (let cc = 0; cc < 16; cc++) {
   TWO_BYTE[0x40 + cc] = op('cmovcc', data.execCmovcc, F_MODRM);
 }
 const group1 = (imm: number, byte: number) =>
-  ALU_NAMES.map((n, k) => op(n, alu.execAluRmImm, F_MODRM | byte | (k === 7 ? 0 : F_LOCK), imm));
+  ALU_NAMES.map((n, k) => {
+    const e = op(n, alu.execAluRmImm, F_MODRM | byte | (k === 7 ? 0 : F_LOCK), imm);
+    return byte ? e : fast(e, hot.execAlu32ImmR, hot.execAlu32ImmM);
+  });
 ONE_BYTE[0x80] = grp('grp1', F_BYTE, group1(IMM_B, F_BYTE));
 ONE_BYTE[0x81] = grp('grp1', 0, group1(IMM_Z, 0));
 ONE_BYTE[0x82] = ONE_BYTE[0x80]; // alias of 80 in 32-bit mode
 ONE_BYTE[0x83] = grp('grp1', 0, group1(IMM_BS, 0));
 ONE_BYTE[0x84] = op('test', alu.execTestRmReg, F_MODRM | F_BYTE);
-ONE_BYTE[0x85] = op('test', alu.execTestRmReg, F_MODRM);
+ONE_BYTE[0x85] = fast(op('test', alu.execTestRmReg, F_MODRM), hot.execTest32R, null);
 ONE_BYTE[0x86] = op('xchg', data.execXchg, F_MODRM | F_BYTE | F_LOCK);
 ONE_BYTE[0x87] = op('xchg', data.execXchg, F_MODRM | F_LOCK);
 ONE_BYTE[0x88] = op('mov', data.execMovRmReg, F_MODRM | F_BYTE);
-ONE_BYTE[0x89] = op('mov', data.execMovRmReg, F_MODRM);
+ONE_BYTE[0x89] = fast(op('mov', data.execMovRmReg, F_MODRM), hot.execMov32RmRegR, hot.execMov32RmRegM);
 ONE_BYTE[0x8a] = op('mov', data.execMovRegRm, F_MODRM | F_BYTE);
-ONE_BYTE[0x8b] = op('mov', data.execMovRegRm, F_MODRM);
+ONE_BYTE[0x8b] = fast(op('mov', data.execMovRegRm, F_MODRM), null, hot.execMov32RegRmM);
 ONE_BYTE[0x8c] = op('mov sreg', sys.execMovRmSreg, F_MODRM);
-ONE_BYTE[0x8d] = op('lea', data.execLea, F_MODRM | F_MEM);
+ONE_BYTE[0x8d] = fast(op('lea', data.execLea, F_MODRM | F_MEM), null, hot.execLea32);
 ONE_BYTE[0x8e] = op('mov sreg', sys.execMovSregRm, F_MODRM | F_END);
 ONE_BYTE[0x8f] = grp('grp1a', 0, [op('pop', stack.execPopRm, F_MODRM), null, null, null, null, null, null, null]);
 ONE_BYTE[0x90] = op('nop', data.execNop);
@@ -176,7 +188,7 @@ ONE_BYTE[0xc3] = op('ret', ctl.execRet, F_END | F_BRANCH);
 ONE_BYTE[0xc4] = op('les', sys.execLoadFarPointer, F_MODRM | F_MEM);
 ONE_BYTE[0xc5] = op('lds', sys.execLoadFarPointer, F_MODRM | F_MEM);
 ONE_BYTE[0xc6] = grp('grp11', F_BYTE, [op('mov', data.execMovRmImm, F_MODRM | F_BYTE, IMM_B), null, null, null, null, null, null, null]);
-ONE_BYTE[0xc7] = grp('grp11', 0, [op('mov', data.execMovRmImm, F_MODRM, IMM_Z), null, null, null, null, null, null, null]);
+ONE_BYTE[0xc7] = grp('grp11', 0, [fast(op('mov', data.execMovRmImm, F_MODRM, IMM_Z), null, hot.execMov32RmImmM), null, null, null, null, null, null, null]);
 ONE_BYTE[0xc8] = op('enter', stack.execEnter, 0, IMM_WB);
 ONE_BYTE[0xc9] = op('leave', stack.execLeave);
 ONE_BYTE[0xca] = op('retf', ctl.execRetFar, F_END, IMM_W);
@@ -237,8 +249,8 @@ ONE_BYTE[0xfe] = grp('grp4', F_BYTE, [
   null, null, null, null, null, null,
 ]);
 ONE_BYTE[0xff] = grp('grp5', 0, [
-  op('inc', alu.execIncRm, F_MODRM | F_LOCK),
-  op('dec', alu.execDecRm, F_MODRM | F_LOCK),
+  fast(op('inc', alu.execIncRm, F_MODRM | F_LOCK), hot.execInc32R, null),
+  fast(op('dec', alu.execDecRm, F_MODRM | F_LOCK), hot.execDec32R, null),
   op('call', ctl.execCallRm, F_MODRM | F_END | F_BRANCH),
   op('call far', ctl.execCallFarRm, F_MODRM | F_END | F_MEM),
   op('jmp', ctl.execJmpRm, F_MODRM | F_END | F_BRANCH),
