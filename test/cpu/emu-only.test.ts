@@ -32,6 +32,7 @@ interface EmuCase {
   eflags?: number;
   /** Build page tables before the run. */
   paging?: PagingSetup;
+  pae?: PaeSetup;
   expect: Expect;
   /** The host (CPL 3, flat) must agree on the vector and error code. */
   hostConfirms?: boolean;
@@ -63,7 +64,43 @@ function buildPaging(rig: CpuTestRig, setup: PagingSetup): void {
   }
 }
 
+// ---- PAE (SDM vol. 3A §4.4): PDPT → one PD → two PTs covering 0-4 MiB --------
+const PDPT_ADDR = 0x102000;
+const PAE_PD_ADDR = 0x103000;
+const PAE_PT_ADDR = 0x104000;
+/** Bit 63 of a PAE entry: XD, reserved unless EFER.NXE=1. */
+const XD_HIGH = 0x80000000;
+
+interface PaeSetup {
+  /** Per linear page: [low flags, high dword] replacing [P|RW|US, 0]. */
+  pages?: Record<number, [number, number]>;
+  /** Replace PDE n (low, high). */
+  pdes?: Record<number, [number, number]>;
+}
+
+function buildPae(rig: CpuTestRig, setup: PaeSetup): void {
+  const m = rig.memory;
+  m.fill(PDPT_ADDR, 0x4000, 0);
+  m.writeU32(PDPT_ADDR, PAE_PD_ADDR | P);
+  const pdes: Record<number, [number, number]> = { 0: [PAE_PT_ADDR | P | RW | US, 0], 1: [(PAE_PT_ADDR + 0x1000) | P | RW | US, 0], ...setup.pdes };
+  for (const [i, [lo, hi]] of Object.entries(pdes)) {
+    m.writeU32(PAE_PD_ADDR + 8 * Number(i), lo);
+    m.writeU32(PAE_PD_ADDR + 8 * Number(i) + 4, hi);
+  }
+  for (let i = 0; i < 1024; i++) {
+    const page = i << 12;
+    const [flags, hi] = setup.pages?.[page] ?? [P | RW | US, 0];
+    m.writeU32(PAE_PT_ADDR + 8 * i, page | flags);
+    m.writeU32(PAE_PT_ADDR + 8 * i + 4, hi);
+  }
+}
+
 const DATA_PAGE = DATA_ADDR & ~0xfff;
+/** Turn paging on from inside the snippet (CR0.PG; loads the PDPTEs under PAE, SDM vol. 3A §4.4.1). */
+const PG_ON = 'mov ecx, cr0\nor ecx, 0x80000000\nmov cr0, ecx\n';
+const PG_ON_LEN = 3 + 6 + 3;
+const paePg = (setup: PaeSetup) => ({ pae: setup, rig: { cpl: 0 as const, cr3: PDPT_ADDR, cr4: 0x20, paging: false } });
+const pae = (setup: PaeSetup, rig: Omit<RigSnippet, 'code' | 'regs' | 'eflags'> = {}) => ({ pae: setup, rig: { cr3: PDPT_ADDR, cr4: 0x20, ...rig } });
 const paged = (setup: PagingSetup, rig: Omit<RigSnippet, 'code' | 'regs' | 'eflags'> = {}) => ({ paging: setup, rig: { cr3: PD_ADDR, ...rig } });
 
 const CASES: EmuCase[] = [
@@ -113,6 +150,40 @@ const CASES: EmuCase[] = [
     expect: { vector: -1, regs: { eax: 0x07060504 } },
   },
   { name: '#PF on a write crossing into a not-present page', asm: 'mov [DATA+0xffe], eax', ...paged({ pages: { [DATA_PAGE + 0x1000]: 0 } }), expect: { vector: PF, errorCode: US | RW, cr2: DATA_PAGE + 0x1000 } },
+
+  { name: '#PF on instruction fetch from a not-present page', asm: 'nop', ...paged({ pages: { [CODE_ADDR]: 0 } }), expect: { vector: PF, errorCode: US, cr2: CODE_ADDR, eipOffset: 0 } },
+  // Entering with PG=1 through setSpecialRegisters must load the PDPTEs (KVM_SET_SREGS does).
+  { name: 'PAE: entering with paging on loads the PDPTEs', asm: 'mov eax, [DATA+4]', ...pae({}), expect: { vector: -1, regs: { eax: 0x07060504 } } },
+  // The rest turn paging on in the snippet (MOV CR0 loads the PDPTEs), at CPL 0.
+  { name: 'PAE: 4 KiB page translates', asm: `${PG_ON}mov eax, [DATA+4]`, ...paePg({}), expect: { vector: -1, regs: { eax: 0x07060504 } } },
+  { name: 'PAE: #PF not present PTE', asm: `${PG_ON}mov eax, [DATA+4]`, ...paePg({ pages: { [DATA_PAGE]: [0, 0] } }), expect: { vector: PF, errorCode: 0, cr2: DATA_ADDR + 4, eipOffset: PG_ON_LEN } },
+  { name: 'PAE: XD without EFER.NXE is a reserved bit', asm: `${PG_ON}mov eax, [DATA]`, ...paePg({ pages: { [DATA_PAGE]: [P | RW | US, XD_HIGH] } }), expect: { vector: PF, errorCode: P | 8, cr2: DATA_ADDR } },
+  // PDE 2 maps linear 4-6 MiB as one 2 MiB page onto physical 2-4 MiB (the snippet's pages).
+  { name: 'PAE: 2 MiB page translates', asm: `${PG_ON}mov eax, [DATA+0x200008]`, ...paePg({ pdes: { 2: [0x00200000 | PS | P | RW | US, 0] } }), expect: { vector: -1, regs: { eax: 0x0b0a0908 } } },
+  { name: 'PAE: reserved bit 13 of a 2 MiB PDE', asm: `${PG_ON}mov eax, [DATA+0x200008]`, ...paePg({ pdes: { 2: [0x00200000 | (1 << 13) | PS | P | RW | US, 0] } }), expect: { vector: PF, errorCode: P | 8, cr2: DATA_ADDR + 0x200008 } },
+  { name: 'PAE: supervisor write to a read-only PTE with WP', asm: `${PG_ON}mov [DATA], eax`, ...paePg({ pages: { [DATA_PAGE]: [P | US, 0] } }), expect: { vector: PF, errorCode: P | RW, cr2: DATA_ADDR } },
+
+  // ---- 16-bit addressing and segment bases (0x67; SDM vol. 2 Table 2-1) -----------
+  { name: 'a16: [bx+si] relative to the DS base', asm: 'mov eax, [bx+si]', regs: { ebx: 0xffff0004, esi: 0x12340008 }, rig: { segments: { ds: { base: DATA_ADDR } } }, expect: { vector: -1, regs: { eax: 0x0f0e0d0c } } },
+  { name: 'a16: [bx+si] wraps at 64 KiB', asm: 'mov eax, [bx+si]', regs: { ebx: 0xffff, esi: 2 }, rig: { segments: { ds: { base: DATA_ADDR } } }, expect: { vector: -1, regs: { eax: 0x04030201 } } },
+  { name: 'a16: [bp+di] uses SS', asm: 'mov eax, [bp+di+4]', regs: { ebp: 0x10, edi: 0x10 }, rig: { segments: { ss: { base: DATA_ADDR } } }, expect: { vector: -1, regs: { eax: 0x27262524 } } },
+  {
+    name: 'a16: rep movsb uses SI DI CX',
+    asm: 'a16 rep movsb',
+    regs: { esi: 0xabcd0000, edi: 0x55550020, ecx: 0x77770004 },
+    rig: { segments: { ds: { base: DATA_ADDR }, es: { base: DATA_ADDR } } },
+    expect: { vector: -1, regs: { esi: 0xabcd0004, edi: 0x55550024, ecx: 0x77770000 }, data: { offset: 32, bytes: [0, 1, 2, 3, 36] } },
+  },
+
+  // ---- segment register loads at CPL 3 (SDM vol. 2 MOV; fact sheet §3) -------------
+  { name: 'MOV DS, ring-3 data selector', asm: 'mov ax, 0x23\nmov ds, ax\nmov eax, [DATA]', expect: { vector: -1, regs: { eax: 0x03020100 } } },
+  { name: 'MOV DS, readable code selector', asm: 'mov ax, 0x1b\nmov ds, ax\nmov eax, [DATA]', expect: { vector: -1, regs: { eax: 0x03020100 } } },
+  { name: 'MOV DS, ring-0 data selector is #GP(sel)', asm: 'mov ax, 0x10\nmov ds, ax', expect: { vector: GP, errorCode: 0x10, eipOffset: 4 } },
+  { name: 'MOV DS, null then use is #GP(0)', asm: 'xor eax, eax\nmov ds, ax\nmov eax, [DATA]', expect: { vector: GP, errorCode: 0, eipOffset: 4 } },
+  { name: 'MOV SS, null is #GP(0)', asm: 'xor eax, eax\nmov ss, ax', expect: { vector: GP, errorCode: 0 } },
+  { name: 'MOV SS, RPL != CPL is #GP(sel)', asm: 'mov ax, 0x21\nmov ss, ax', expect: { vector: GP, errorCode: 0x20 } },
+  { name: 'MOV ES, selector beyond the GDT limit is #GP(sel)', asm: 'mov ax, 0x33\nmov es, ax', expect: { vector: GP, errorCode: 0x30 } },
+  { name: 'MOV ES, TSS selector is #GP(sel)', asm: 'mov ax, 0x28\nmov es, ax', expect: { vector: GP, errorCode: 0x28 } },
 
   // ---- #UD: invalid opcodes and LOCK misuse (SDM vol. 2 §2.1.1, LOCK) ----------
   { name: 'UD2', asm: 'ud2', expect: { vector: UD, eipOffset: 0 }, hostConfirms: true },
@@ -174,6 +245,9 @@ export const KNOWN_EMU_BUGS: readonly string[] = [
   'ES limit: REP STOSB stops at the limit with ECX/EDI updated',
   // Instruction fetch ignores the CS limit.
   'CS limit: fetch beyond is #GP(0) at that EIP',
+  // EmuVcpu.setSpecialRegisters with CR0.PG and CR4.PAE does not load the PDPTEs from CR3 (KVM_SET_SREGS
+  // does), so the first fetch faults and the vCPU triple-faults: a restored 686-pae guest could not run.
+  'PAE: entering with paging on loads the PDPTEs',
 ];
 
 const rig = new CpuTestRig();
@@ -215,6 +289,7 @@ for (const [i, c] of CASES.entries()) {
   test(`emu-only: ${c.name}`, async () => {
     const code = (await codes)[i];
     if (c.paging) buildPaging(rig, c.paging);
+    if (c.pae) buildPae(rig, c.pae);
     const o = rig.run({ code, regs: regsOf(c), eflags: c.eflags ?? 0x202, data: dataPattern(), ...c.rig });
     if (!KNOWN_EMU_BUGS.includes(c.name)) {
       check(c, o, 'emu');

@@ -72,8 +72,10 @@ export interface RigSnippet {
   cpl?: 0 | 3;
   /** Changes to the flat segment caches, e.g. `{ ds: { limit: 0xfff } }`. */
   segments?: Partial<Record<SegName, Partial<SegmentRegister>>>;
-  /** Paging: CR0.PG with this CR3 (tables written by the caller into `rig.memory`). */
+  /** CR3; page tables are written by the caller into `rig.memory`. */
   cr3?: number;
+  /** CR0.PG (default: on when `cr3` is given). */
+  paging?: boolean;
   cr4?: number;
   /** CR0.WP (default 1, as Linux). */
   writeProtect?: boolean;
@@ -149,7 +151,7 @@ export class CpuTestRig {
     const code = cpl === 3 ? SEL_CODE3 : SEL_CODE0;
     const data = cpl === 3 ? SEL_DATA3 : SEL_DATA0;
     const seg = (name: SegName): SegmentRegister => ({ ...flatSegment(name === 'cs' ? code : data, name === 'cs', cpl), ...s.segments?.[name] });
-    const paging = s.cr3 !== undefined;
+    const paging = s.paging ?? s.cr3 !== undefined;
     // CR0: PE ET NE (+ WP PG); SDM vol. 3A §2.5.
     let cr0 = 0x1 | 0x10 | 0x20;
     if (s.writeProtect ?? true) cr0 |= 1 << 16;
