@@ -2,78 +2,56 @@
 // as measured on AMD, fact sheet §6 "BCD").
 
 import { CpuException, EXC_DE, FLAG_AF, FLAG_CF, FLAG_OF } from './state.js';
-import { getAF, getCF, LAZY_ADD, setLazy, setSzp } from './flags.js';
+import { arithFlags, getAF, getCF, LAZY_ADD, LAZY_SUB, setArithFlags, setLazy, setSzp } from './flags.js';
 import type { Insn } from './insn.js';
 import { setReg } from './operands.js';
 import type { CpuState } from './state.js';
 
-/** 27 DAA. OF as for the additions performed (AMD). */
+/**
+ * 27 DAA / 2F DAS. CF and AF per the SDM; OF as AMD computes it: the overflow of
+ * the whole correction (0, 6, 0x60 or 0x66) applied as one ADD/SUB (fact sheet §6).
+ */
+function decimalAdjust(cpu: CpuState, add: boolean): void {
+  const oldAl = cpu.regs[0] & 0xff;
+  const oldCf = getCF(cpu);
+  let corr = 0;
+  let cf = false;
+  let af = false;
+  if ((oldAl & 0xf) > 9 || getAF(cpu)) {
+    corr = 6;
+    af = true;
+    cf = oldCf || (add ? oldAl + 6 > 0xff : oldAl < 6);
+  }
+  if (oldAl > 0x99 || oldCf) {
+    corr |= 0x60;
+    cf = true;
+  }
+  const al = (add ? oldAl + corr : oldAl - corr) & 0xff;
+  const of = add ? ((oldAl ^ al) & (corr ^ al) & 0x80) !== 0 : ((oldAl ^ corr) & (oldAl ^ al) & 0x80) !== 0;
+  setReg(cpu, 0, 1, al);
+  setSzp(cpu, 0, al, (cf ? FLAG_CF : 0) | (af ? FLAG_AF : 0) | (of ? FLAG_OF : 0));
+}
 export function execDaa(cpu: CpuState, _i: Insn): void {
-  const oldAl = cpu.regs[0] & 0xff;
-  const oldCf = getCF(cpu);
-  let al = oldAl;
-  let af = false, cf = false, of = false;
-  if ((al & 0xf) > 9 || getAF(cpu)) {
-    const r = (al + 6) & 0xff;
-    of = ((al ^ r) & (6 ^ r) & 0x80) !== 0;
-    al = r;
-    af = true;
-    cf = oldCf || oldAl + 6 > 0xff;
-  }
-  if (oldAl > 0x99 || oldCf) {
-    const r = (al + 0x60) & 0xff;
-    of = ((al ^ r) & (0x60 ^ r) & 0x80) !== 0;
-    al = r;
-    cf = true;
-  }
-  setReg(cpu, 0, 1, al);
-  setSzp(cpu, 0, al, (cf ? FLAG_CF : 0) | (af ? FLAG_AF : 0) | (of ? FLAG_OF : 0));
+  decimalAdjust(cpu, true);
 }
-
-/** 2F DAS. OF as for the subtractions performed (AMD). */
 export function execDas(cpu: CpuState, _i: Insn): void {
-  const oldAl = cpu.regs[0] & 0xff;
-  const oldCf = getCF(cpu);
-  let al = oldAl;
-  let af = false, cf = false, of = false;
-  if ((al & 0xf) > 9 || getAF(cpu)) {
-    const r = (al - 6) & 0xff;
-    of = ((al ^ 6) & (al ^ r) & 0x80) !== 0;
-    al = r;
-    af = true;
-    cf = oldCf || oldAl < 6;
-  }
-  if (oldAl > 0x99 || oldCf) {
-    const r = (al - 0x60) & 0xff;
-    of = ((al ^ 0x60) & (al ^ r) & 0x80) !== 0;
-    al = r;
-    cf = true;
-  }
-  setReg(cpu, 0, 1, al);
-  setSzp(cpu, 0, al, (cf ? FLAG_CF : 0) | (af ? FLAG_AF : 0) | (of ? FLAG_OF : 0));
+  decimalAdjust(cpu, false);
 }
 
-/** 37 AAA / 3F AAS: O S Z P from the unmasked intermediate AL (AMD). */
+/**
+ * 37 AAA / 3F AAS as AMD does them: AX +/- 0x106 as one 16-bit ADD/SUB when
+ * adjusting (so AAS borrows from AL into AH), then AL &= 0x0F; O S Z P from
+ * that 16-bit operation (by 0 when not adjusting), CF = AF = adjust.
+ */
 function asciiAdjust(cpu: CpuState, add: boolean): void {
-  const regs = cpu.regs;
-  const al = regs[0] & 0xff;
-  const adjust = (al & 0xf) > 9 || getAF(cpu);
-  let ax = regs[0] & 0xffff;
-  let inter = al;
-  if (adjust) {
-    if (add) {
-      inter = (al + 6) & 0xff;
-      ax = (ax + 0x106) & 0xffff;
-    } else {
-      inter = (al - 6) & 0xff;
-      ax = (((ax >> 8) - 1) << 8 | ((al - 6) & 0xff)) & 0xffff;
-    }
-  }
-  setReg(cpu, 0, 2, ax & 0xff0f);
-  // S Z P from the intermediate, OF of its add/sub, CF = AF = adjust.
-  const flagsNow = adjust ? FLAG_AF | FLAG_CF : 0;
-  const of = adjust && (add ? ((al ^ inter) & (6 ^ inter) & 0x80) !== 0 : ((al ^ 6) & (al ^ inter) & 0x80) !== 0);
-  setSzp(cpu, 0, inter, flagsNow | (of ? FLAG_OF : 0));
+  const adjust = (cpu.regs[0] & 0xf) > 9 || getAF(cpu);
+  const ax = cpu.regs[0] & 0xffff;
+  const delta = adjust ? 0x106 : 0;
+  const res = (add ? ax + delta : ax - delta) & 0xffff;
+  setReg(cpu, 0, 2, res & 0xff0f);
+  setLazy(cpu, (add ? LAZY_ADD : LAZY_SUB) | 1, ax, delta, res);
+  const f = arithFlags(cpu) & ~(FLAG_CF | FLAG_AF);
+  setArithFlags(cpu, f | (adjust ? FLAG_CF | FLAG_AF : 0));
 }
 export function execAaa(cpu: CpuState, _i: Insn): void {
   asciiAdjust(cpu, true);
