@@ -1,0 +1,290 @@
+// One HVM domain: its memory, its platform and devices, its vCPU, and the loop that
+// runs them. Pure (no Node): the toolstack runs it inside the domain's worker thread.
+//
+// The layout follows a PC as Xen's HVM domains see it (reference/xen-hvm-architecture.md
+// §6): legacy PIC pair, PIT, RTC/CMOS, COM1-COM4, i8042, port 0x92 and 0x80, and
+// QEMU-style debug consoles. The platform timers are driven by the domain clock and
+// polled between run slices, so guest time and device time never disagree.
+
+import { GuestMemory } from './memory/guest-memory.js';
+import { type Clock } from './clock.js';
+import type { VcpuBackend, VcpuSpecialRegisters, SegmentRegister } from './vcpu/backend.js';
+import type { VmOps } from './vcpu/vm-ops.js';
+import { describeExit, type VmExit } from './vcpu/vm-exit.js';
+import type { DomainSpec, RunResult, ShutdownReason } from './domain-spec.js';
+import type { AccessSize } from './types.js';
+import { emuCpuidPolicy } from './cpuid-policy.js';
+import { IoBus } from '../devices/bus/io-bus.js';
+import { EventBus, type DomainEventMap } from '../devices/events.js';
+import { PicPair } from './platform/pic/device.js';
+import { Pit } from './platform/pit/device.js';
+import { RtcCmos } from './platform/rtc/device.js';
+import { Uart16550 } from '../devices/uart16550/device.js';
+import { I8042 } from '../devices/i8042/device.js';
+import { SystemControlPort, PostCodePort } from '../devices/system-control/device.js';
+import { DebugCon } from '../devices/debugcon/device.js';
+import { EmuVcpu } from '../cpu/emu/cpu.js';
+import { loadLinux } from '../firmware/linux-boot/load-linux.js';
+
+/** ISA COM ports and their IRQs (PC/AT convention). */
+const COM_PORTS: ReadonlyArray<readonly [number, number]> = [
+  [0x3f8, 4],
+  [0x2f8, 3],
+  [0x3e8, 4],
+  [0x2e8, 3],
+];
+
+/** Serial output is flushed to listeners at least this often (bytes). */
+const SERIAL_FLUSH_BYTES = 4096;
+
+export interface DomainOptions {
+  clock: Clock;
+  /** Guest RAM shared with dom0; allocated here when absent. */
+  ram?: SharedArrayBuffer;
+  /** Wall-clock source for the RTC (ms since the epoch). */
+  wallClockMs?: () => number;
+  /** CPU backend factory; the software CPU by default. */
+  createVcpu?: (memory: GuestMemory, ops: VmOps, clock: Clock) => VcpuBackend;
+}
+
+export class Domain {
+  readonly events = new EventBus<DomainEventMap>();
+  readonly memory: GuestMemory;
+  readonly bus = new IoBus();
+  readonly clock: Clock;
+  readonly vcpu: VcpuBackend;
+  readonly pic: PicPair;
+  readonly pit: Pit;
+  readonly rtc: RtcCmos;
+  readonly uarts: Uart16550[] = [];
+  readonly i8042: I8042;
+  private readonly serialOut: number[][] = [];
+  private shutdownRequest: { reason: ShutdownReason; detail: string } | null = null;
+  private vcpuDown = false;
+  private finished: RunResult | null = null;
+  /** The last exits, newest last, for diagnostics. */
+  private readonly exitTrace: string[] = [];
+
+  constructor(
+    readonly spec: DomainSpec,
+    opts: DomainOptions,
+  ) {
+    this.clock = opts.clock;
+    this.memory = new GuestMemory({ ramBytes: spec.memoryBytes }, opts.ram);
+
+    this.pic = new PicPair((level) => this.vcpu.setIrqLine(level));
+    this.bus.registerPio(0x20, 2, this.pic.master, 'pic-master');
+    this.bus.registerPio(0xa0, 2, this.pic.slave, 'pic-slave');
+
+    this.pit = new Pit(this.clock, this.pic.line(0));
+    this.bus.registerPio(0x40, 4, this.pit.ports, 'pit');
+    this.bus.registerPio(0x61, 1, this.pit.port61, 'port61');
+
+    this.rtc = new RtcCmos(this.clock, opts.wallClockMs ?? (() => Date.now()), this.pic.line(8));
+    this.bus.registerPio(0x70, 2, this.rtc.ports, 'rtc-cmos');
+    this.setCmosMemorySizes();
+
+    this.i8042 = new I8042(this.pic.line(1), this.pic.line(12), () => this.requestShutdown('reboot', 'i8042 reset pulse'));
+    this.bus.registerPio(0x60, 1, this.i8042.ports.data, 'i8042-data');
+    this.bus.registerPio(0x64, 1, this.i8042.ports.command, 'i8042-cmd');
+    this.bus.registerPio(0x92, 1, new SystemControlPort(() => this.requestShutdown('reboot', 'port 0x92 reset')), 'port92');
+    this.bus.registerPio(0x80, 1, new PostCodePort(), 'post-code');
+
+    if (!Number.isInteger(spec.serialPorts) || spec.serialPorts < 0 || spec.serialPorts > COM_PORTS.length) {
+      throw new RangeError(`serial ports: ${spec.serialPorts} is not 0..${COM_PORTS.length}`);
+    }
+    for (let i = 0; i < spec.serialPorts; i++) {
+      const [base, irq] = COM_PORTS[i];
+      const out: number[] = [];
+      this.serialOut.push(out);
+      const uart = new Uart16550(this.pic.line(irq), (byte) => {
+        out.push(byte);
+        if (out.length >= SERIAL_FLUSH_BYTES) this.flushSerial();
+      });
+      this.uarts.push(uart);
+      this.bus.registerPio(base, 8, uart.ports, `com${i + 1}`);
+    }
+    for (const ioport of spec.debugconPorts) {
+      this.bus.registerPio(ioport, 1, new DebugCon((byte) => this.events.emit('debugcon.tx', { ioport, bytes: Uint8Array.of(byte) })), `debugcon@${ioport.toString(16)}`);
+    }
+
+    const ops: VmOps = {
+      pioRead: (p: number, size: AccessSize) => this.bus.pioRead(p, size),
+      pioWrite: (p: number, size: AccessSize, v: number) => this.bus.pioWrite(p, size, v),
+      mmioRead: (a: number, size: AccessSize) => this.bus.mmioRead(a, size),
+      mmioWrite: (a: number, size: AccessSize, v: number) => this.bus.mmioWrite(a, size, v),
+      acknowledgeInterrupt: () => this.pic.acknowledge(),
+    };
+    this.vcpu = (opts.createVcpu ?? ((m, o, c) => new EmuVcpu(m, o, c)))(this.memory, ops, this.clock);
+    this.vcpu.setCpuid(emuCpuidPolicy({ apic: false }));
+    this.vcpu.reset();
+    this.boot();
+  }
+
+  /** Host → guest bytes on COM(index+1). Excess beyond the UART's input cap is dropped. */
+  serialInput(index: number, bytes: Uint8Array): void {
+    const uart = this.uarts[index];
+    if (uart) uart.receive(bytes);
+  }
+
+  /** A device or the toolstack asks the domain to stop. The first request wins. */
+  requestShutdown(reason: ShutdownReason, detail: string): void {
+    if (!this.shutdownRequest) this.shutdownRequest = { reason, detail };
+    this.vcpu.requestExit();
+  }
+
+  /**
+   * Run the domain for about `budgetMs` of host time (less if it goes idle or
+   * shuts down). Serial output produced meanwhile is emitted before returning.
+   */
+  run(budgetMs: number): RunResult {
+    if (this.finished) return this.finished;
+    const deadline = this.clock.nowNs() + budgetMs * 1e6;
+    let result: RunResult = { kind: 'running' };
+    for (;;) {
+      this.pit.update();
+      this.rtc.update();
+      if (this.shutdownRequest) {
+        result = this.finish(this.shutdownRequest.reason, this.shutdownRequest.detail);
+        break;
+      }
+      const exit = this.vcpu.run();
+      if (exit.kind !== 'interrupted') this.trace(exit);
+      const r = this.handleExit(exit);
+      if (r) {
+        result = r;
+        break;
+      }
+      if (this.clock.nowNs() >= deadline) break;
+    }
+    this.flushSerial();
+    return result;
+  }
+
+  /** Registers and recent exits, for crash reports and `tsxen dmesg`. */
+  diagnostic(): string {
+    const r = this.vcpu.getRegisters();
+    const s = this.vcpu.getSpecialRegisters();
+    const h = (n: number) => (n >>> 0).toString(16).padStart(8, '0');
+    const seg = (name: string, x: SegmentRegister) => `${name}=${x.selector.toString(16).padStart(4, '0')} base=${h(x.base)} limit=${h(x.limit)} type=${x.type} dpl=${x.dpl} p=${x.present} db=${x.db}`;
+    return [
+      `eax=${h(r.eax)} ebx=${h(r.ebx)} ecx=${h(r.ecx)} edx=${h(r.edx)} esi=${h(r.esi)} edi=${h(r.edi)} ebp=${h(r.ebp)} esp=${h(r.esp)}`,
+      `eip=${h(r.eip)} eflags=${h(r.eflags)} cr0=${h(s.cr0)} cr2=${h(s.cr2)} cr3=${h(s.cr3)} cr4=${h(s.cr4)} efer=${h(s.efer)}`,
+      ...(['cs', 'ss', 'ds', 'es', 'fs', 'gs', 'tr', 'ldt'] as const).map((n) => seg(n, s[n])),
+      `gdt=${h(s.gdt.base)}/${s.gdt.limit.toString(16)} idt=${h(s.idt.base)}/${s.idt.limit.toString(16)}`,
+      'last exits:',
+      ...this.exitTrace.map((e) => '  ' + e),
+    ].join('\n');
+  }
+
+  private handleExit(exit: VmExit): RunResult | null {
+    switch (exit.kind) {
+      case 'interrupted':
+      case 'io':
+      case 'mmio':
+        return null;
+      case 'hlt': {
+        if (!exit.interruptsEnabled) {
+          // Xen: HLT with interrupts off takes the vCPU down; all down => poweroff.
+          this.vcpuDown = true;
+          return this.finish('poweroff', 'every vCPU halted with interrupts disabled');
+        }
+        const next = Math.min(this.pit.nextDeadlineNs(), this.rtc.nextDeadlineNs());
+        if (next <= this.clock.nowNs()) return null;
+        this.flushSerial();
+        return { kind: 'idle', wakeAtNs: next };
+      }
+      case 'msr':
+        // No MSR beyond the CPU's own exists on this platform yet: #GP, as hardware does.
+        this.log('warn', 'vcpu0', `${describeExit(exit)}: unknown MSR, injecting #GP`);
+        this.vcpu.completeMsr(undefined);
+        return null;
+      case 'hypercall':
+        return this.finish('crash', 'hypercall without the Xen interface enabled');
+      case 'triple-fault':
+        this.log('error', 'vcpu0', `triple fault: ${exit.detail}\n${this.diagnostic()}`);
+        return this.finish('crash', `triple fault: ${exit.detail}`);
+      case 'internal-error':
+        this.log('error', 'vcpu0', `${exit.reason}\n${exit.diagnostic}`);
+        return this.finish('crash', exit.reason);
+    }
+  }
+
+  private finish(reason: ShutdownReason, detail: string): RunResult {
+    this.log(reason === 'crash' ? 'error' : 'info', 'domain', `shutdown: ${reason} (${detail})`);
+    this.finished = { kind: 'shutdown', reason, detail };
+    return this.finished;
+  }
+
+  private trace(exit: VmExit): void {
+    this.exitTrace.push(describeExit(exit));
+    if (this.exitTrace.length > 32) this.exitTrace.shift();
+  }
+
+  private log(level: 'info' | 'warn' | 'error', source: string, message: string): void {
+    this.events.emit('log', { level, source, message });
+  }
+
+  private flushSerial(): void {
+    for (let i = 0; i < this.serialOut.length; i++) {
+      const out = this.serialOut[i];
+      if (out.length === 0) continue;
+      this.events.emit('serial.tx', { port: i, bytes: Uint8Array.from(out) });
+      out.length = 0;
+    }
+  }
+
+  /** CMOS memory size bytes as a PC BIOS leaves them (base, extended, above 16 MiB). */
+  private setCmosMemorySizes(): void {
+    const kb = this.spec.memoryBytes / 1024;
+    const extKb = Math.min(0xffff, Math.max(0, kb - 1024));
+    const above16m = Math.min(0xffff, Math.max(0, Math.floor((this.spec.memoryBytes - 16 * 2 ** 20) / 65536)));
+    const set16 = (lo: number, v: number) => {
+      this.rtc.setCmos(lo, v & 0xff);
+      this.rtc.setCmos(lo + 1, (v >> 8) & 0xff);
+    };
+    set16(0x15, 640);
+    set16(0x17, extKb);
+    set16(0x30, extKb);
+    set16(0x34, above16m);
+  }
+
+  private boot(): void {
+    const { linux, rawImage } = this.spec;
+    if (linux) {
+      const entry = loadLinux(this.memory, linux);
+      this.vcpu.setSpecialRegisters(entry.sregs);
+      this.vcpu.setRegisters(entry.regs);
+    } else if (rawImage) {
+      this.memory.write(rawImage.load, rawImage.bytes);
+      const s = this.vcpu.getSpecialRegisters();
+      if (rawImage.mode === 'real') {
+        s.cs = { ...s.cs, selector: 0, base: 0 };
+        this.vcpu.setSpecialRegisters(s);
+      } else {
+        this.vcpu.setSpecialRegisters(flat32(s));
+      }
+      this.vcpu.setRegisters({ ...this.vcpu.getRegisters(), eip: rawImage.entry, esp: 0 });
+    }
+  }
+}
+
+/** Flat 32-bit protected mode, CPL 0, paging off: what a raw 32-bit test image expects. */
+function flat32(s: VcpuSpecialRegisters): VcpuSpecialRegisters {
+  const seg = (selector: number, type: number): SegmentRegister => ({
+    selector,
+    base: 0,
+    limit: 0xffffffff,
+    type,
+    s: 1,
+    dpl: 0,
+    present: 1,
+    db: 1,
+    g: 1,
+    avl: 0,
+    l: 0,
+    unusable: 0,
+  });
+  const data = seg(0x18, 3);
+  return { ...s, cs: seg(0x10, 11), ds: data, es: data, ss: data, fs: data, gs: data, cr0: s.cr0 | 1 };
+}

@@ -1,0 +1,26 @@
+// Where guests/build.sh put the Debian test guests. The test script builds them
+// before running the suite; a test that finds them missing says so loudly.
+
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+export const guestDir = join(process.env.TSXEN_CACHE ?? join(homedir(), '.cache', 'tsxen'), 'guests', 'current');
+
+/** Why the guests are unusable, or null when they are there. */
+export function guestsMissing(): string | null {
+  for (const f of ['vmlinuz-686', 'vmlinuz-686-pae', 'initramfs.cpio.gz', 'default.cfg', 'default-pae.cfg']) {
+    if (!existsSync(join(guestDir, f))) return `test guest ${join(guestDir, f)} is missing: run bash guests/build.sh`;
+  }
+  return null;
+}
+
+/** Booting Linux on the software CPU takes a while; generous limits keep slow CI green. */
+export const BOOT_TIMEOUT_MS = 15 * 60_000;
+
+/** The value of a `FACT key=value` line the guest's /init printed. */
+export function fact(output: string, key: string): string {
+  const m = new RegExp(`^FACT ${key.replace(/\./g, '\\.')}=(.*)$`, 'm').exec(output.replace(/\r/g, ''));
+  if (!m) throw new Error(`the guest printed no FACT ${key}`);
+  return m[1];
+}
