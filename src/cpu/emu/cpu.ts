@@ -21,7 +21,7 @@ import { Fpu } from './fpu.js';
 import { CpuSegmentedMemory } from './segmented-memory.js';
 import { DecodeCache } from './decode-cache.js';
 import { deliverEvent, raiseException, EVENT_EXCEPTION, EVENT_EXTERNAL } from './interrupts.js';
-import { cpuidLookup } from './system.js';
+import { cpuidLookup, reloadPagingState } from './system.js';
 import { formatDiagnostic, recordEvent, EV_EXCEPTION, EV_INTERRUPT } from './diagnostics.js';
 
 /** Default run slice in instructions before an `interrupted` exit. */
@@ -244,7 +244,8 @@ export class EmuVcpu implements VcpuBackend {
     // CPL: 0 in real mode, 3 in V86, else CS.RPL (fact sheet §2).
     cpu.cpl = (cpu.cr0 & CR0_PE) === 0 ? 0 : cpu.flags & FLAG_VM ? 3 : s.cs.selector & 3;
     cpu.modeChanged();
-    cpu.mmu.flush(true);
+    // Like KVM_SET_SREGS: PAE paging reloads the PDPTEs from CR3; the TLB starts empty.
+    reloadPagingState(cpu);
   }
 
   /** Power-on state (SDM vol. 3A "Processor Management and Initialization"; fact sheet §2). */

@@ -20,6 +20,8 @@ const CHUNK_SHIFT = 6;
 
 export class Block {
   readonly insns: Insn[] = [];
+  /** Bytes from the first instruction's start to the last one's end. */
+  byteLen = 0;
   constructor(
     /** CS.D when decoded: a different mode means a different decode. */
     readonly code32: boolean,
@@ -65,11 +67,25 @@ export class DecodeCache {
       page = this.pages.get(gfn) ?? null;
       if (page !== null) this.lastPage = page;
     }
-    if (page !== null) {
-      const b = page.blocks[off];
-      if (b !== undefined && b.code32 === cpu.code32) return b;
+    let b: Block | undefined = page !== null ? page.blocks[off] : undefined;
+    if (b === undefined || b.code32 !== cpu.code32) b = this.build(linear, eip, gfn, off, page);
+    if ((eip >>> 0) + b.byteLen - 1 > cpu.segLimit[CS]) return this.clipToLimit(b, eip);
+    return b;
+  }
+
+  /** The instructions of `b` that lie entirely inside the CS limit; the first one past it is #GP(0). */
+  private clipToLimit(b: Block, eip: number): Block {
+    const limit = this.cpu.segLimit[CS];
+    const clipped = new Block(b.code32, false);
+    let at = eip >>> 0;
+    for (const ins of b.insns) {
+      if (at + ins.len - 1 > limit) break;
+      clipped.insns.push(ins);
+      at += ins.len;
     }
-    return this.build(linear, eip, gfn, off, page);
+    if (clipped.insns.length === 0) throw new CpuException(EXC_GP, 0);
+    clipped.byteLen = at - (eip >>> 0);
+    return clipped;
   }
 
   private build(linear: number, eip: number, gfn: number, off: number, page: CodePage | null): Block {
@@ -87,6 +103,7 @@ export class DecodeCache {
     if (f.crossed || frameOffset < 0) {
       const single = new Block(code32, false);
       single.insns.push(first);
+      single.byteLen = first.len;
       return single;
     }
     const block = new Block(code32, true);
@@ -109,6 +126,7 @@ export class DecodeCache {
       ip = (ip + ins.len) | 0;
       ends = ins.endsBlock;
     }
+    block.byteLen = at - off;
     if (page === null) {
       page = new CodePage(gfn);
       this.pages.set(gfn, page);

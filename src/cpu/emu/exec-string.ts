@@ -81,8 +81,8 @@ function bulkMovs(cpu: CpuState, i: Insn, n: number, down: boolean): number {
   const bytes = k * sz;
   const span = (k - 1) * sz;
   const smem = cpu.smem as CpuSegmentedMemory;
-  smem.linear(i.seg, down ? si - span : si, bytes, false);
-  smem.linear(ES, down ? di - span : di, bytes, true);
+  // A run reaching past a limit goes element by element, so the fault comes at the right element.
+  if (!smem.fits(i.seg, down ? si - span : si, bytes, false) || !smem.fits(ES, down ? di - span : di, bytes, true)) return 0;
   const user = cpu.cpl === 3;
   const ps = cpu.mmu.translate(srcLin, ACCESS_READ, user);
   const pd = cpu.mmu.translate(dstLin, ACCESS_WRITE, user);
@@ -108,7 +108,7 @@ function bulkStos(cpu: CpuState, i: Insn, n: number, down: boolean): number {
   if (k === 0) return 0;
   const bytes = k * sz;
   const span = (k - 1) * sz;
-  (cpu.smem as CpuSegmentedMemory).linear(ES, down ? di - span : di, bytes, true);
+  if (!(cpu.smem as CpuSegmentedMemory).fits(ES, down ? di - span : di, bytes, true)) return 0;
   const pd = cpu.mmu.translate(dstLin, ACCESS_WRITE, cpu.cpl === 3);
   const od0 = ramOffset(cpu, pd, true);
   if (od0 < 0) return 0;

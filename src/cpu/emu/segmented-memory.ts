@@ -23,6 +23,16 @@ export class CpuSegmentedMemory implements SegmentedMemory {
     return this.slowLinear(seg, off, size, write);
   }
 
+  /** Whether `size` bytes at `off` in `seg` pass the checks (no fault raised): bulk string runs. */
+  fits(seg: number, off: number, size: number, write: boolean): boolean {
+    try {
+      this.linear(seg, off, size, write);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   private slowLinear(seg: number, off: number, size: number, write: boolean): number {
     const cpu = this.cpu;
     const attr = cpu.segAttr[seg];
