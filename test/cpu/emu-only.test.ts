@@ -239,16 +239,7 @@ const CASES: EmuCase[] = [
  * their failures are printed loudly instead of failing the suite; the lead
  * decides what to do with them. An entry that passes is reported for removal.
  */
-export const KNOWN_EMU_BUGS: readonly string[] = [
-  // The bulk REP STOS/MOVS path checks the whole run against the segment limit up front and faults
-  // before the first element (ECX stays 10, nothing stored) instead of stopping at the limit.
-  'ES limit: REP STOSB stops at the limit with ECX/EDI updated',
-  // Instruction fetch ignores the CS limit.
-  'CS limit: fetch beyond is #GP(0) at that EIP',
-  // EmuVcpu.setSpecialRegisters with CR0.PG and CR4.PAE does not load the PDPTEs from CR3 (KVM_SET_SREGS
-  // does), so the first fetch faults and the vCPU triple-faults: a restored 686-pae guest could not run.
-  'PAE: entering with paging on loads the PDPTEs',
-];
+export const KNOWN_EMU_BUGS: readonly string[] = [];
 
 const rig = new CpuTestRig();
 const codes = assembleSnippets(CASES.map((c) => c.asm), ASM_PRELUDE);

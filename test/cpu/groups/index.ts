@@ -12,6 +12,7 @@ import { leaGroup } from './lea.js';
 import { stringGroup } from './string.js';
 import { stackGroup } from './stack.js';
 import { miscGroup } from './misc.js';
+import { flagflowGroup } from './flagflow.js';
 import { x87Group } from './x87.js';
 
 export const GROUP_BUILDERS: ReadonlyArray<() => DiffGroup> = [
@@ -27,4 +28,5 @@ export const GROUP_BUILDERS: ReadonlyArray<() => DiffGroup> = [
   stackGroup,
   x87Group,
   miscGroup,
+  flagflowGroup,
 ];

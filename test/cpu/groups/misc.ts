@@ -59,6 +59,11 @@ export function miscGroup(): DiffGroup {
   cases.push({ name: 'int3 (trap)', asm: 'mov ecx, 1\nint3\nmov ecx, 2' });
   cases.push({ name: 'int 0x40 (DPL-0 gate, #GP)', asm: 'int 0x40' });
   cases.push({ name: 'ud2 keeps state', asm: 'mov ecx, 3\nstc\nud2', flags: 0 });
+  // EFLAGS.TF: POPF that sets TF traps (#DB) after the instruction that follows it (SDM vol. 3A §17.3.1.4).
+  const tfOn = 'pushfd\nor dword [esp], 0x100\npopfd\n';
+  cases.push({ name: 'TF: single-step trap after the next instruction', asm: `${tfOn}mov eax, 1\nmov eax, 2`, flags: CF });
+  cases.push({ name: 'TF: single-step over a taken jump', asm: `${tfOn}jmp short .x\nmov eax, 1\n.x:\nmov eax, 2` });
+  cases.push({ name: 'TF: REP STOSB traps after each iteration', asm: `${tfOn}rep stosb\nnop`, regs: { edi: DATA_ADDR, ecx: 3, eax: 0x77 } });
   // Self-modifying code: EBX = address of .base at run time (CALL/POP), then patch ahead.
   const base = 'call .base\n.base:\npop ebx\n';
   cases.push({ name: 'smc: patch an immediate ahead', asm: `${base}mov dword [ebx + .imm + 1 - .base], 0x55667788\n.imm:\nmov eax, 0x11223344` });
