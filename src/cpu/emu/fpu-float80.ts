@@ -125,9 +125,18 @@ export class Float80Slots {
   readonly hi: Int32Array;
   readonly lo: Int32Array;
   readonly val: Float64Array;
+  /**
+   * Where the infinitely precise result of the operation that produced `val`
+   * lies relative to it (sign of exact − val: -1, 0, +1), kept while FCW.PC =
+   * extended. Real hardware holds such a result with 11 more bits, so a later
+   * FST m64 rounds (PE, C1) and FCOM can tell it from the double it rounds to;
+   * this sticky direction reproduces both. 0 = `val` is the exact value.
+   */
+  readonly dir: Int8Array;
   private readonly words = new Int32Array(2);
 
   constructor(n: number) {
+    this.dir = new Int8Array(n);
     this.se = new Uint16Array(n);
     this.hi = new Int32Array(n);
     this.lo = new Int32Array(n);
@@ -139,6 +148,7 @@ export class Float80Slots {
     this.hi[i] = hi;
     this.lo[i] = lo;
     this.val[i] = float80ToDouble(se, hi, lo);
+    this.dir[i] = 0;
   }
 
   copy(dst: number, src: number): void {
@@ -146,11 +156,13 @@ export class Float80Slots {
     this.hi[dst] = this.hi[src];
     this.lo[dst] = this.lo[src];
     this.val[dst] = this.val[src];
+    this.dir[dst] = this.dir[src];
   }
 
   /** Store a double; its 80-bit pattern is exact. NaNs become quiet NaNs keeping the payload bits. */
   setDouble(i: number, d: number): void {
     this.val[i] = d;
+    this.dir[i] = 0;
     const w = this.words;
     doubleBits(d, w);
     const whi = w[0], wlo = w[1];
@@ -230,6 +242,7 @@ export class Float80Slots {
 
   /** Flip or clear the sign bit, keeping the pattern (FCHS, FABS). */
   setSign(i: number, negative: boolean): void {
+    if (((this.se[i] & 0x8000) !== 0) !== negative) this.dir[i] = -this.dir[i];
     this.se[i] = (this.se[i] & EXP_MAX) | (negative ? 0x8000 : 0);
     this.val[i] = negative ? -Math.abs(this.val[i]) : Math.abs(this.val[i]);
   }

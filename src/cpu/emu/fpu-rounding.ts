@@ -77,13 +77,16 @@ function errorSign(r: number, scaled: number, scaledErr: number, e: number): num
 
 /**
  * The outcome of the last rounding: `inexact` (→ PE), `roundedUp` (→ C1, the
- * magnitude was increased) and `overflow` (→ OE; callers clear it first). Module-level to avoid allocating per operation.
+ * magnitude was increased), `errSign` = sign of (exact − result) of the
+ * arithmetic operations, and `overflow` (→ OE; callers clear it first).
+ * Module-level to avoid allocating per operation.
  */
-export const lastRounding = { inexact: false, roundedUp: false, overflow: false };
+export const lastRounding = { inexact: false, roundedUp: false, overflow: false, errSign: 0 };
 
 /** Apply the rounding mode to `r` (the nearest result) given the sign of (exact − r). */
 function directed(r: number, errSign: number, rc: number): number {
   lastRounding.inexact = errSign !== 0;
+  lastRounding.errSign = errSign;
   if (errSign === 0) {
     lastRounding.roundedUp = false;
     return r;
@@ -95,15 +98,18 @@ function directed(r: number, errSign: number, rc: number): number {
     case RC_DOWN:
       if (errSign < 0) r = nextDown(r);
       lastRounding.roundedUp = r < 0;
+      lastRounding.errSign = 1;
       return r;
     case RC_UP:
       if (errSign > 0) r = nextUp(r);
       lastRounding.roundedUp = r > 0;
+      lastRounding.errSign = -1;
       return r;
     default:
       if (r > 0 && errSign < 0) r = nextDown(r);
       else if (r < 0 && errSign > 0) r = nextUp(r);
       lastRounding.roundedUp = false;
+      if (r !== 0) lastRounding.errSign = r > 0 ? 1 : -1;
       return r;
   }
 }
@@ -114,6 +120,7 @@ export function roundedAdd(a: number, b: number, rc: number): number {
   if (s === 0) {
     lastRounding.inexact = false;
     lastRounding.roundedUp = false;
+    lastRounding.errSign = 0;
     // An exact zero sum is +0, or -0 when rounding down; (-0)+(-0) stays -0 (IEEE 754 §6.3).
     if (a === 0 && b === 0 && Object.is(a, b)) return a;
     return rc === RC_DOWN ? -0 : 0;
@@ -167,9 +174,11 @@ function overflowed(r: number, a: number, b: number, rc: number): number {
   lastRounding.inexact = fromFinite;
   lastRounding.overflow = fromFinite;
   lastRounding.roundedUp = fromFinite;
+  lastRounding.errSign = fromFinite ? (r > 0 ? -1 : 1) : 0;
   if (!fromFinite) return r;
   if (rc === RC_CHOP || (rc === RC_DOWN && r > 0) || (rc === RC_UP && r < 0)) {
     lastRounding.roundedUp = false;
+    lastRounding.errSign = -lastRounding.errSign;
     return r > 0 ? Number.MAX_VALUE : -Number.MAX_VALUE;
   }
   return r;

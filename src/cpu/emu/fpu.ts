@@ -33,7 +33,7 @@ import {
   FORMAT_DOUBLE, FORMAT_SINGLE, Float80Slots, bitsToDouble, bitsToFloat32, doubleBits, exactRounding, float32Bits,
   float80ToBigInt, isExactDouble, roundFloat80,
 } from './fpu-float80.js';
-import { RC_NEAREST, lastRounding, roundToFloat32, roundToInteger, roundedAdd, roundedDiv, roundedMul, roundedSqrt } from './fpu-rounding.js';
+import { RC_CHOP, RC_DOWN, RC_NEAREST, RC_UP, lastRounding, roundToFloat32, roundToInteger, roundedAdd, roundedDiv, roundedMul, roundedSqrt } from './fpu-rounding.js';
 import { loadFxImage, loadSaveImage, readEnvironment, applyEnvironment, storeFxImage, storeSaveImage, writeEnvironment } from './fpu-images.js';
 
 // FSW bits (SDM vol. 1 §8.1.3).
@@ -574,8 +574,19 @@ export class Fpu {
     let inexact = lastRounding.inexact;
     let up = lastRounding.roundedUp;
     let overflow = lastRounding.overflow;
-    if (((this.fcw >> 8) & 3) === 0 && isFinite(v)) {
-      // Precision control: single (FCW.PC = 00). Double and extended both give doubles here.
+    const pc = (this.fcw >> 8) & 3;
+    if (pc === 3) {
+      // PC = extended: the hardware result has 11 more bits and 4 more exponent
+      // bits, so a double overflow/underflow is no OE/UE yet; remember where the
+      // exact value lies (Float80Slots.dir) and let the store report it.
+      this.setC1(up);
+      if (inexact) this.signal(FSW_PE);
+      this.r.setDouble(TMP, v);
+      if (inexact) this.r.dir[TMP] = lastRounding.errSign;
+      return;
+    }
+    if (pc === 0 && isFinite(v)) {
+      // Precision control: single (FCW.PC = 00).
       const f = roundToFloat32(v, this.rc);
       if (lastRounding.inexact) {
         inexact = true;
@@ -586,7 +597,7 @@ export class Fpu {
     }
     let flags = 0;
     if (overflow) flags |= FSW_OE;
-    const tiny = v !== 0 && Math.abs(v) < (((this.fcw >> 8) & 3) === 0 ? 2 ** -126 : 2 ** -1022);
+    const tiny = inexact ? Math.abs(v) < (pc === 0 ? 2 ** -126 : 2 ** -1022) : v !== 0 && Math.abs(v) < (pc === 0 ? 2 ** -126 : 2 ** -1022);
     if (tiny && (inexact || (this.fcw & FSW_UE) === 0)) flags |= FSW_UE;
     if (inexact) flags |= FSW_PE;
     this.setC1(up);
@@ -681,6 +692,7 @@ export class Fpu {
     } else {
       const c = r.classify(p);
       const sign = r.isNegative(p) ? 0x80000000 | 0 : 0;
+      this.setC1(false);
       if (c === CLASS_SNAN || c === CLASS_UNSUPPORTED) {
         if (this.signal(FSW_IE)) return;
       }
@@ -692,6 +704,11 @@ export class Fpu {
         if (size === 4) w0 = sign | 0x7f800000 | ((hi >>> 8) & 0x7fffff);
         else { w1 = sign | 0x7ff00000 | ((hi >>> 11) & 0xfffff); w0 = (hi << 21) | (r.lo[p] >>> 11); }
       } else if (c === CLASS_INF) {
+        // ∞ standing for a finite extended result beyond double's range: the store overflows.
+        if (r.dir[p] !== 0) {
+          this.setC1(true);
+          if (this.signal(FSW_OE | FSW_PE) && (this.fcw & FSW_OE) === 0) return;
+        }
         if (size === 4) w0 = sign | 0x7f800000;
         else w1 = sign | 0x7ff00000;
       } else {
@@ -720,8 +737,9 @@ export class Fpu {
   private roundForStore(p: number, single: boolean): number | undefined {
     const r = this.r;
     let v: number, inexact: boolean, up: boolean, overflow: boolean, tiny: boolean;
-    if (isExactDouble(r.se[p], r.lo[p])) {
+    if (isExactDouble(r.se[p], r.lo[p]) || r.classify(p) === CLASS_ZERO) {
       v = r.val[p];
+      const dir = r.dir[p];
       if (single) {
         v = roundToFloat32(v, this.rc);
         inexact = lastRounding.inexact;
@@ -730,6 +748,13 @@ export class Fpu {
         tiny = v === 0 ? inexact : Math.abs(v) < 2 ** -126 || (inexact && Math.abs(r.val[p]) < 2 ** -126);
       } else {
         inexact = up = overflow = tiny = false;
+      }
+      if (!inexact && dir !== 0) {
+        // An extended-precision result stored to a narrower format: it rounds to `v`
+        // (and, below the normal range, underflows).
+        inexact = true;
+        up = v !== 0 && (v > 0) === (dir < 0);
+        tiny = Math.abs(v) < (single ? 2 ** -126 : 2 ** -1022);
       }
     } else {
       v = roundFloat80(r.se[p], r.hi[p], r.lo[p], single ? FORMAT_SINGLE : FORMAT_DOUBLE, this.rc);
@@ -763,7 +788,7 @@ export class Fpu {
       this.setC1(false);
       if (c >= CLASS_INF) invalid = true;
       else if (isExactDouble(r.se[p], r.lo[p]) || c === CLASS_ZERO || c === CLASS_DENORMAL) {
-        const v = roundToInteger(c === CLASS_DENORMAL ? (r.isNegative(p) ? -Number.MIN_VALUE : Number.MIN_VALUE) : r.val[p], this.rc);
+        const v = integerOf(c === CLASS_DENORMAL ? (r.isNegative(p) ? -Number.MIN_VALUE : Number.MIN_VALUE) : r.val[p], r.dir[p], this.rc);
         const inexact = lastRounding.inexact, up = lastRounding.roundedUp;
         const limit = 2 ** (size * 8 - 1);
         if (v >= limit || v < -limit) invalid = true;
@@ -1122,7 +1147,7 @@ export class Fpu {
     const c = r.classify(p);
     if (c === CLASS_INF || c === CLASS_ZERO) return;
     if (isExactDouble(r.se[p], r.lo[p])) {
-      const v = roundToInteger(r.val[p], this.rc);
+      const v = integerOf(r.val[p], r.dir[p], this.rc);
       this.setC1(lastRounding.roundedUp);
       if (lastRounding.inexact) this.signal(FSW_PE);
       r.setDouble(p, v);
@@ -1221,6 +1246,7 @@ export class Fpu {
     lastRounding.inexact = v === 0 || !isFinite(v);
     lastRounding.roundedUp = !isFinite(v);
     lastRounding.overflow = !isFinite(v);
+    lastRounding.errSign = v === 0 ? (r.isNegative(p0) ? -1 : 1) : !isFinite(v) ? (v > 0 ? -1 : 1) : 0;
     this.finishResult(v);
     r.copy(p0, TMP);
   }
@@ -1392,11 +1418,29 @@ export class Fpu {
 
   /** A transcendental result: rounded to nearest in double, PE when inexact, C1 unknown ⇒ 0. */
   private transcendentalResult(v: number, inexact: boolean): void {
-    lastRounding.inexact = inexact;
+    lastRounding.inexact = inexact && v !== 0; // their zeros are exact: sin(0), y·log2(1), atan2(0, x>0)
     lastRounding.roundedUp = false;
     lastRounding.overflow = false;
     this.finishResult(v);
+    this.r.dir[TMP] = 0; // the direction of a JS Math result is unknown
   }
+}
+
+/**
+ * x rounded to an integer per RC, where `dir` says on which side of x an
+ * extended-precision value lies (Float80Slots.dir): an integral x then stands for
+ * a non-integral value, and directed modes may pick the neighbouring integer.
+ */
+function integerOf(x: number, dir: number, rc: number): number {
+  const v = roundToInteger(x, rc);
+  if (lastRounding.inexact || dir === 0) return v;
+  let r = v;
+  if (rc === RC_DOWN && dir < 0) r = v - 1;
+  else if (rc === RC_UP && dir > 0) r = v + 1;
+  else if (rc === RC_CHOP && (v > 0 ? dir < 0 : v < 0 && dir > 0)) r = v > 0 ? v - 1 : v + 1;
+  lastRounding.inexact = true;
+  lastRounding.roundedUp = Math.abs(r) > Math.abs(x) || (r === v && (v > 0 ? dir < 0 : dir > 0));
+  return r === 0 && (x < 0 || Object.is(x, -0)) ? -0 : r;
 }
 
 /**
@@ -1418,7 +1462,9 @@ function compareFinite(r: Float80Slots, a: number, ca: number, b: number, cb: nu
   const ea = (r.se[a] & EXP_MAX) || 1, eb = (r.se[b] & EXP_MAX) || 1;
   const ha = r.hi[a] >>> 0, hb = r.hi[b] >>> 0;
   const la = r.lo[a] >>> 0, lb = r.lo[b] >>> 0;
-  const mag = ea !== eb ? ea - eb : ha !== hb ? ha - hb : la - lb;
+  let mag = ea !== eb ? ea - eb : ha !== hb ? ha - hb : la - lb;
+  // Equal doubles standing for different extended results are ordered by their rounding direction.
+  if (mag === 0) mag = (na ? -1 : 1) * (r.dir[a] - r.dir[b]);
   if (mag === 0) return 2;
   return (mag > 0) !== na ? 0 : 1;
 }
