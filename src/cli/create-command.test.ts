@@ -107,6 +107,9 @@ test('exit status tells how the guest ended; serial=stdio carries the console', 
     });
     assert.equal(r.status, 1);
     assert.match(r.stderr, /tsxen: domain spell could not start: Cannot find module .*no-such-domain\.js/);
+    // Each run starts a fresh domain log; the previous one is kept as .1.
+    assert.doesNotMatch(readFileSync(join(g.dir, 'log', 'spell.log'), 'utf8'), /scripted exception/);
+    assert.match(readFileSync(join(g.dir, 'log', 'spell.log.1'), 'utf8'), /Error: scripted exception/);
   } finally {
     g.remove();
   }

@@ -5,7 +5,7 @@
 // it and carries on.
 
 import { EventEmitter } from 'node:events';
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { appendFileSync, mkdirSync, renameSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { DomainSpec, ShutdownReason } from '../hypervisor/domain-spec.js';
@@ -77,7 +77,7 @@ export class DomainHandle extends EventEmitter<DomainHandleEvents> {
     super();
     this.stopped = new Promise((r) => (this.resolveStopped = r));
     this.spec = opts.spec ?? buildDomainSpec(config);
-    if (opts.logFile) mkdirSync(dirname(opts.logFile), { recursive: true });
+    if (opts.logFile) startLogFile(opts.logFile);
     this.log({ level: 'info', source: 'toolstack', message: `domain ${config.name} created: ${config.memoryMiB} MiB, ${config.vcpus} vCPU` });
     this.startWorker();
   }
@@ -244,5 +244,15 @@ export class DomainHandle extends EventEmitter<DomainHandleEvents> {
       }
     }
     this.emit('log', entry);
+  }
+}
+
+/** Each run gets a fresh log; the previous run's is kept as NAME.log.1 (xl keeps a few the same way). */
+function startLogFile(path: string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  try {
+    renameSync(path, `${path}.1`);
+  } catch {
+    // No previous log.
   }
 }
