@@ -13,6 +13,7 @@ import { stringGroup } from './string.js';
 import { stackGroup } from './stack.js';
 import { miscGroup } from './misc.js';
 import { flagflowGroup } from './flagflow.js';
+import { encodingsGroup } from './encodings.js';
 import { x87Group } from './x87.js';
 
 export const GROUP_BUILDERS: ReadonlyArray<() => DiffGroup> = [
@@ -29,4 +30,5 @@ export const GROUP_BUILDERS: ReadonlyArray<() => DiffGroup> = [
   x87Group,
   miscGroup,
   flagflowGroup,
+  encodingsGroup,
 ];
