@@ -177,3 +177,34 @@ test('destroy stops a busy domain and its worker', async () => {
     rmSync(g.dir, { recursive: true, force: true });
   }
 });
+
+test('a worker thread that ends without a report is a crash', async () => {
+  const g = makeGuestDir();
+  try {
+    await withGuest(g, { name: 'gone', on_crash: 'destroy' }, async (s) => {
+      await s.waitForSerial('boot 1');
+      s.type('e');
+      assert.deepEqual(await s.waitForExit({ timeoutMs: 5000 }), { reason: 'crash', detail: 'internal error: domain worker exited with code 7', restarts: 0 });
+    });
+  } finally {
+    g.remove();
+  }
+});
+
+test('destroy during a restart wins: no new incarnation is started', async () => {
+  const g = makeGuestDir();
+  try {
+    await withGuest(g, { name: 'race', on_reboot: 'restart' }, async (s) => {
+      await s.waitForSerial('boot 1');
+      const shutdown = new Promise((resolve) => s.handle.once('shutdown', resolve));
+      s.type('r');
+      await shutdown;
+      await s.destroy();
+      assert.deepEqual(await s.waitForExit({ timeoutMs: 100 }), { reason: 'destroyed', detail: 'destroyed by the user', restarts: 0 });
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal(s.output, 'boot 1 race\r\nr');
+    });
+  } finally {
+    g.remove();
+  }
+});

@@ -69,6 +69,9 @@ export class DomainHandle extends EventEmitter<DomainHandleEvents> {
   private readonly stopped: Promise<DomainStop>;
   private resolveStopped!: (s: DomainStop) => void;
   private readonly spec: DomainSpec;
+  private destroying: Promise<void> | undefined;
+  /** Resolves when the current (or last) worker thread has exited. */
+  private workerGone: Promise<void> = Promise.resolve();
 
   constructor(
     readonly config: DomainConfig,
@@ -111,14 +114,17 @@ export class DomainHandle extends EventEmitter<DomainHandleEvents> {
     this.control.request(ControlWord.Pause, 0);
   }
 
-  /** Ends the domain (running or preserved); resolves when its worker is gone. */
-  async destroy(): Promise<void> {
-    if (this.state === 'stopped') return;
-    const wasPreserved = this.state === 'preserved';
-    this.state = 'stopping';
-    await this.endWorker();
-    if (!wasPreserved) this.finish({ reason: 'destroyed', detail: 'destroyed by the user', restarts: this.restarts, preserved: false });
-    this.state = 'stopped';
+  /** Ends the domain (running, restarting or preserved); resolves when its worker is gone. */
+  destroy(): Promise<void> {
+    this.destroying ??= (async () => {
+      if (this.state === 'stopped') return;
+      this.state = 'stopping';
+      await this.endWorker();
+      // Already reported when preserved; otherwise the user ended it.
+      this.finish({ reason: 'destroyed', detail: 'destroyed by the user', restarts: this.restarts, preserved: false });
+      this.state = 'stopped';
+    })();
+    return this.destroying;
   }
 
   private pumpInput(): void {
@@ -156,6 +162,7 @@ export class DomainHandle extends EventEmitter<DomainHandleEvents> {
     };
     const worker = new Worker(WORKER_URL, { workerData: start, name: `domain ${this.spec.name}` });
     this.worker = worker;
+    this.workerGone = new Promise((resolve) => worker.once('exit', () => resolve()));
     let reported = false;
     let started = false;
     worker.on('message', (m: WorkerMessage) => {
@@ -195,6 +202,8 @@ export class DomainHandle extends EventEmitter<DomainHandleEvents> {
     }
     this.state = 'stopping';
     await this.endWorker();
+    // destroy() came in meanwhile: it reports the end; do not restart.
+    if (this.destroying) return;
     if (action === 'restart') {
       this.restarts++;
       this.state = 'running';
@@ -215,17 +224,16 @@ export class DomainHandle extends EventEmitter<DomainHandleEvents> {
   }
 
   /** Asks the worker to exit; terminates it if it does not within the grace period. */
-  private async endWorker(): Promise<void> {
-    const worker = this.worker;
+  private endWorker(): Promise<void> {
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
-    if (!worker) return;
+    const worker = this.worker;
+    if (!worker) return this.workerGone;
     this.worker = undefined;
-    const exited = new Promise<void>((r) => worker.once('exit', () => r()));
+    const exited = this.workerGone;
     this.control.request(ControlWord.Destroy, 1);
     const timer = setTimeout(() => void worker.terminate(), DESTROY_GRACE_MS);
-    await exited;
-    clearTimeout(timer);
+    return exited.then(() => clearTimeout(timer));
   }
 
   private finish(stop: DomainStop): void {

@@ -4,6 +4,7 @@
 // idles until console input arrives. Input bytes are echoed; some are commands:
 //   p → power off   r → reboot   c → crash (shutdown)   x → throw a JS exception
 //   l → a log line  d → a debugcon byte   s → spin (report 'running' forever)
+//   e → end the worker thread abruptly (process.exit inside a worker)
 
 import { EventBus, type DomainEventMap } from '../../devices/events.js';
 import type { Clock } from '../../hypervisor/clock.js';
@@ -48,6 +49,7 @@ export class Domain {
       else if (ch === 'l') this.events.emit('log', { level: 'info', source: 'scripted', message: 'a log line' });
       else if (ch === 'd') this.events.emit('debugcon.tx', { ioport: this.spec.debugconPorts[0] ?? 0xe9, bytes: new Uint8Array([0x44]) });
       else if (ch === 's') this.spinning = true;
+      else if (ch === 'e') process.exit(7);
     }
     if (this.outcome) return this.outcome;
     if (this.spinning) return { kind: 'running' };
