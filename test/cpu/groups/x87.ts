@@ -106,6 +106,23 @@ export function x87Group(): DiffGroup {
   cases.push({ name: 'fnstenv two loads', asm: env('fld1\nfldz'), data: [] });
   cases.push({ name: 'fnstenv special/zero/valid tags', asm: env('fld qword [DATA]\nfldz\nfld1\nfld qword [DATA+8]'), data: [...f64(Infinity), ...f64(NaN)] });
   cases.push({ name: 'fnstenv after pop', asm: env('fld1\nfld1\nfstp st0\nfincstp') });
+  // FNSAVE/FRSTOR (108-byte image) on the stack, which the runner compares; the FIP/FCS/FDP/FDS
+  // fields (bytes 12-27) are zeroed first since they hold this CPU's own CS and code address.
+  // FNINIT keeps register contents, so all eight are zeroed first: empty slots then agree too.
+  const clearRegs = `fninit\n${'fldz\n'.repeat(8)}`;
+  const blankPointers = 'xor eax, eax\nmov [esp+12], eax\nmov [esp+16], eax\nmov [esp+20], eax\nmov [esp+24], eax';
+  cases.push({
+    name: 'fnsave/frstor round trip',
+    asm: `${clearRegs}fninit\nfld qword [DATA]\nfld1\nfldpi\nsub esp, 108\nfnsave [esp]\nfnstsw [DATA+16]\nfld1\nfrstor [esp]\nfstp qword [DATA+24]\nfstp qword [DATA+32]\nfstp qword [DATA+40]\n${blankPointers}\nadd esp, 108\nfninit`,
+    data: f64(-123.5),
+  });
+  cases.push({ name: 'fnsave after fld1 fldz', asm: `${clearRegs}fninit\nfld1\nfldz\nsub esp, 108\nfnsave [esp]\n${blankPointers}\nadd esp, 108\nfninit` });
+  // Unmasked exceptions with CR0.NE=1 raise #MF at the next waiting x87 instruction (SDM vol. 1 §8.7).
+  const cw = (v: number) => i32(v);
+  cases.push({ name: '#MF: unmasked divide by zero, then fwait', asm: 'fninit\nfldcw [DATA]\nfld1\nfldz\nfdivp st1, st0\nmov ecx, 1\nfwait\nmov ecx, 2', data: cw(0x037b) });
+  cases.push({ name: '#MF: unmasked invalid, then next x87 op', asm: 'fninit\nfldcw [DATA]\nfld qword [DATA+8]\nfsqrt\nmov ecx, 1\nfld1\nmov ecx, 2', data: [...cw(0x037e), 0, 0, 0, 0, ...f64(-1)] });
+  cases.push({ name: '#MF: masked precision stays silent', asm: 'fninit\nfld1\nfld qword [DATA+8]\nfdivp st1, st0\nfwait\nfnstsw ax\nfninit', data: [0, 0, 0, 0, 0, 0, 0, 0, ...f64(3)] });
+  cases.push({ name: 'fnclex clears the pending exception', asm: 'fninit\nfldcw [DATA]\nfld1\nfldz\nfdivp st1, st0\nfnclex\nfwait\nfnstsw ax\nfninit', data: cw(0x037b) });
   cases.push({ name: 'constants', asm: `fninit\nfld1\nfstp qword [DATA]\nfldz\nfstp qword [DATA+8]\nfldpi\nfstp qword [DATA+16]\nfldl2e\nfstp qword [DATA+24]\nfldln2\nfstp qword [DATA+32]\n${tail}` });
   cases.push({ name: 'fxch and stack', asm: `fninit\nfld1\nfldz\nfxch st1\nfstp qword [DATA]\nfstp qword [DATA+8]\n${tail}` });
   cases.push({ name: 'fnstcw after fninit', asm: 'fninit\nfnstcw [DATA]\nfnstsw [DATA+2]\nfld1\nfnstsw [DATA+4]\nfninit' });
