@@ -98,12 +98,16 @@ function subnormalDouble(hi: number, lo: number, e: number): number {
   return Number(q) * 2 ** -1074;
 }
 
-/** Is the 80-bit pattern exactly a double (so `val` loses nothing)? */
-export function isExactDouble(se: number, lo: number): boolean {
+/** Is the 80-bit pattern exactly a finite non-zero double, subnormals included (so `val` loses nothing)? */
+export function isExactDouble(se: number, hi: number, lo: number): boolean {
   const exp = se & EXP_MAX;
-  if (exp === 0 || exp === EXP_MAX) return false;
+  if (exp === 0 || exp === EXP_MAX || hi >= 0) return false;
   const e = exp - EXP_BIAS;
-  return (lo & 0x7ff) === 0 && e >= -1022 && e <= 1023;
+  if (e > 1023 || e < -1074) return false;
+  // Significant bits a double keeps at this exponent: 53, fewer in the subnormal range.
+  const zeros = 64 - (e >= -1022 ? 53 : 53 - (-1022 - e));
+  if (zeros <= 32) return (lo & (zeros === 32 ? -1 : (1 << zeros) - 1)) === 0;
+  return lo === 0 && (hi & ((1 << (zeros - 32)) - 1)) === 0;
 }
 
 /** Classify an 80-bit pattern (SDM vol. 1 Table 8-3 / Table 4-3). */

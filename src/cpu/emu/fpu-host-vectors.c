@@ -204,6 +204,27 @@ static void images(void) {
   printf("export const IMAGE_FXSAVE = '"); for (int i = 0; i < 160; i++) printf("%02x", fx[i]); printf("';\n");
 }
 
+/* Extended precision (FCW.PC = 11): op on two m64 values, result stored to m64 and compared with a third. */
+#define EXTOP(insn) __asm__ volatile("fninit; fldcw %[cw]; fldl %[a]; " insn " %[b]; fcoml %[c]; fstl %[o]; fnstsw %[sw]; fnclex; fninit" \
+                                     : [sw] "=m"(sw), [o] "=m"(o) : [cw] "m"(cw), [a] "m"(a), [b] "m"(b), [c] "m"(c))
+static const char *extops[] = { "faddl", "fsubl", "fmull", "fdivl" };
+
+static void extop(int op, uint16_t cw, double a, double b) {
+  uint16_t sw;
+  double o, c;
+  /* c = the double-precision result, so FCOM shows whether the extended one differs */
+  switch (op) { case 0: c = a + b; break; case 1: c = a - b; break; case 2: c = a * b; break; default: c = a / b; }
+  switch (op) {
+    case 0: EXTOP("faddl"); break;
+    case 1: EXTOP("fsubl"); break;
+    case 2: EXTOP("fmull"); break;
+    case 3: EXTOP("fdivl"); break;
+  }
+  printf("  '%s %04x ", extops[op], cw);
+  hexs((unsigned char *)&a, 8); putchar(' '); hexs((unsigned char *)&b, 8); putchar(' '); hexs((unsigned char *)&c, 8);
+  printf(" %04x ", sw); hexs((unsigned char *)&o, 8); printf("',\n");
+}
+
 static int exp_of(f80 v) { return ((v.b[9] & 0x7f) << 8 | v.b[8]); }
 
 int main(void) {
@@ -332,6 +353,17 @@ int main(void) {
                                  : memkind[op] == 3 ? (unsigned char *)&i16[y] : (unsigned char *)&i32[y];
           memop(op, 0x27f, vals[ai[x]], b);
         }
+  }
+  printf("];\n");
+  printf("/** EXT_VECTORS: 'insn cw a b c sw result' at FCW.PC = extended: a op b, FCOM with c (the double result), FST m64. */\n");
+  printf("export const EXT_VECTORS: string[] = [\n");
+  {
+    double ev[] = { 0.1, 0.2, 0.3, 1.0 / 3.0, 3.0, 7.0, -2.5, 1e300, 1e-300, 1152921504606846976.0, 123456.789, -0.001, 1e-320, 1.7976931348623157e308 };
+    int ne = sizeof ev / sizeof ev[0];
+    for (int op = 0; op < 4; op++)
+      for (int i = 0; i < ne; i++)
+        for (int j = 0; j < ne; j++)
+          for (int rc = 0; rc < 4; rc++) extop(op, 0x37f | (rc << 10), ev[i], ev[j]);
   }
   printf("];\n");
   images();

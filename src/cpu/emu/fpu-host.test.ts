@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { makeFpuRig, hex80ToNumber, type FpuRig } from './fpu-fixture.test.js';
-import { COMI_VECTORS, CONV_VECTORS, MEM_VECTORS, REG_VECTORS } from './fpu-host-vectors.test.js';
+import { COMI_VECTORS, CONV_VECTORS, EXT_VECTORS, MEM_VECTORS, REG_VECTORS } from './fpu-host-vectors.test.js';
 import { readEflags, writeEflags } from './flags.js';
 
 const OPS: Record<string, [number, number]> = {
@@ -170,5 +170,29 @@ test('memory-operand arithmetic and compares (m32, m64, m16int, m32int) match th
     if (got !== st0 || getWord(rig, SW) !== parseInt(swHex, 16)) failures.push(`${line} => ${getWord(rig, SW).toString(16)} ${got}`);
   }
   assert.ok(MEM_VECTORS.length > 600);
+  assert.deepEqual(failures.slice(0, 20), [], `${failures.length} differ`);
+});
+
+test('extended precision (PC = 11, all RC): FCOM against the double result and FST m64 report PE/C1/OE/UE like 80-bit hardware', () => {
+  const rig = makeFpuRig();
+  const ops: Record<string, number> = { faddl: 0, fsubl: 4, fmull: 1, fdivl: 6 };
+  const failures: string[] = [];
+  for (const line of EXT_VECTORS) {
+    const [insn, cwHex, a, b, c, swHex, out] = line.split(' ');
+    putWord(rig, CW, parseInt(cwHex, 16));
+    rig.putHex(A, a);
+    rig.putHex(B, b);
+    rig.putHex(IN, c);
+    rig.x(0xdb, 0xe3);
+    rig.m(0xd9, 5, CW);
+    rig.m(0xdd, 0, A);
+    rig.m(0xdc, ops[insn], B);
+    rig.m(0xdc, 2, IN); // fcom m64
+    rig.m(0xdd, 2, OUT); // fst m64
+    rig.m(0xdd, 7, SW);
+    const got = rig.getHex(OUT, 8);
+    if (got !== out || getWord(rig, SW) !== parseInt(swHex, 16)) failures.push(`${line} => ${getWord(rig, SW).toString(16).padStart(4, '0')} ${got}`);
+  }
+  assert.ok(EXT_VECTORS.length > 3000);
   assert.deepEqual(failures.slice(0, 20), [], `${failures.length} differ`);
 });

@@ -78,19 +78,27 @@ function errorSign(r: number, scaled: number, scaledErr: number, e: number): num
 /**
  * The outcome of the last rounding: `inexact` (→ PE), `roundedUp` (→ C1, the
  * magnitude was increased), `errSign` = sign of (exact − result) of the
- * arithmetic operations, and `overflow` (→ OE; callers clear it first).
+ * arithmetic operations, `err` ≈ exact − result (NaN when only the sign is
+ * known; fpu.ts uses it to tell whether an 80-bit result would differ from the
+ * double), and `overflow` (→ OE; callers clear it first).
  * Module-level to avoid allocating per operation.
  */
-export const lastRounding = { inexact: false, roundedUp: false, overflow: false, errSign: 0 };
+export const lastRounding = { inexact: false, roundedUp: false, overflow: false, errSign: 0, err: 0 };
 
-/** Apply the rounding mode to `r` (the nearest result) given the sign of (exact − r). */
-function directed(r: number, errSign: number, rc: number): number {
+/**
+ * Apply the rounding mode to `r` (the nearest result) given the sign of
+ * (exact − r) and, when known, its magnitude `errMag` (NaN = unknown).
+ */
+function directed(r: number, errSign: number, rc: number, errMag = NaN): number {
   lastRounding.inexact = errSign !== 0;
   lastRounding.errSign = errSign;
+  lastRounding.err = errSign * errMag;
   if (errSign === 0) {
     lastRounding.roundedUp = false;
+    lastRounding.err = 0;
     return r;
   }
+  const r0 = r;
   switch (rc) {
     case RC_NEAREST:
       lastRounding.roundedUp = r > 0 ? errSign < 0 : r < 0 ? errSign > 0 : false;
@@ -99,19 +107,21 @@ function directed(r: number, errSign: number, rc: number): number {
       if (errSign < 0) r = nextDown(r);
       lastRounding.roundedUp = r < 0;
       lastRounding.errSign = 1;
-      return r;
+      break;
     case RC_UP:
       if (errSign > 0) r = nextUp(r);
       lastRounding.roundedUp = r > 0;
       lastRounding.errSign = -1;
-      return r;
+      break;
     default:
       if (r > 0 && errSign < 0) r = nextDown(r);
       else if (r < 0 && errSign > 0) r = nextUp(r);
       lastRounding.roundedUp = false;
       if (r !== 0) lastRounding.errSign = r > 0 ? 1 : -1;
-      return r;
   }
+  // A step of one ulp moved the result to the other side of the exact value.
+  if (r !== r0) lastRounding.err = lastRounding.errSign * (Math.abs(r - r0) - errMag);
+  return r;
 }
 
 export function roundedAdd(a: number, b: number, rc: number): number {
@@ -121,13 +131,14 @@ export function roundedAdd(a: number, b: number, rc: number): number {
     lastRounding.inexact = false;
     lastRounding.roundedUp = false;
     lastRounding.errSign = 0;
+    lastRounding.err = 0;
     // An exact zero sum is +0, or -0 when rounding down; (-0)+(-0) stays -0 (IEEE 754 §6.3).
     if (a === 0 && b === 0 && Object.is(a, b)) return a;
     return rc === RC_DOWN ? -0 : 0;
   }
   const bb = s - a;
   const err = (a - (s - bb)) + (b - bb);
-  return directed(s, err > 0 ? 1 : err < 0 ? -1 : 0, rc);
+  return directed(s, err > 0 ? 1 : err < 0 ? -1 : 0, rc, Math.abs(err));
 }
 
 export function roundedMul(a: number, b: number, rc: number): number {
@@ -139,7 +150,8 @@ export function roundedMul(a: number, b: number, rc: number): number {
   const m = x * y;
   const res = productResidual(x, y, m);
   const mag = errorSign(p, m, res > 0 ? 1 : res < 0 ? -1 : 0, ex + ey);
-  return directed(p, p < 0 || (p === 0 && (a < 0) !== (b < 0)) ? -mag : mag, rc);
+  const errMag = Math.abs(p) >= 2 ** -1022 ? scale2(Math.abs(res), ex + ey) : NaN;
+  return directed(p, p < 0 || (p === 0 && (a < 0) !== (b < 0)) ? -mag : mag, rc, errMag);
 }
 
 export function roundedDiv(a: number, b: number, rc: number): number {
@@ -153,7 +165,8 @@ export function roundedDiv(a: number, b: number, rc: number): number {
   const p = m * y;
   const res = (x - p) - productResidual(m, y, p);
   const mag = errorSign(q, m, res > 0 ? 1 : res < 0 ? -1 : 0, ex - ey);
-  return directed(q, q < 0 || (q === 0 && (a < 0) !== (b < 0)) ? -mag : mag, rc);
+  const errMag = Math.abs(q) >= 2 ** -1022 ? scale2(Math.abs(res / y), ex - ey) : NaN;
+  return directed(q, q < 0 || (q === 0 && (a < 0) !== (b < 0)) ? -mag : mag, rc, errMag);
 }
 
 export function roundedSqrt(a: number, rc: number): number {
@@ -161,11 +174,13 @@ export function roundedSqrt(a: number, rc: number): number {
   if (!(s > 0) || !isFinite(s)) return directed(s, 0, rc);
   // Scale by an even power of two so the square root scales exactly.
   const x0 = normalize(a);
-  const x = normExp & 1 ? x0 * 2 : x0;
+  const odd = normExp & 1;
+  const half = (normExp - odd) / 2;
+  const x = odd ? x0 * 2 : x0;
   const m = Math.sqrt(x);
   const p = m * m;
   const res = (x - p) - productResidual(m, m, p);
-  return directed(s, res > 0 ? 1 : res < 0 ? -1 : 0, rc);
+  return directed(s, res > 0 ? 1 : res < 0 ? -1 : 0, rc, scale2(Math.abs(res) / (2 * m), half));
 }
 
 /** Overflow (finite operands, infinite result): directed modes may give the largest finite. */
@@ -175,6 +190,7 @@ function overflowed(r: number, a: number, b: number, rc: number): number {
   lastRounding.overflow = fromFinite;
   lastRounding.roundedUp = fromFinite;
   lastRounding.errSign = fromFinite ? (r > 0 ? -1 : 1) : 0;
+  lastRounding.err = NaN;
   if (!fromFinite) return r;
   if (rc === RC_CHOP || (rc === RC_DOWN && r > 0) || (rc === RC_UP && r < 0)) {
     lastRounding.roundedUp = false;

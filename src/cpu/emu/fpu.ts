@@ -33,7 +33,7 @@ import {
   FORMAT_DOUBLE, FORMAT_SINGLE, Float80Slots, bitsToDouble, bitsToFloat32, doubleBits, exactRounding, float32Bits,
   float80ToBigInt, isExactDouble, roundFloat80,
 } from './fpu-float80.js';
-import { RC_CHOP, RC_DOWN, RC_NEAREST, RC_UP, lastRounding, roundToFloat32, roundToInteger, roundedAdd, roundedDiv, roundedMul, roundedSqrt } from './fpu-rounding.js';
+import { RC_CHOP, RC_DOWN, RC_NEAREST, RC_UP, lastRounding, nextDown, nextUp, roundToFloat32, roundToInteger, roundedAdd, roundedDiv, roundedMul, roundedSqrt } from './fpu-rounding.js';
 import { loadFxImage, loadSaveImage, readEnvironment, applyEnvironment, storeFxImage, storeSaveImage, writeEnvironment } from './fpu-images.js';
 
 // FSW bits (SDM vol. 1 §8.1.3).
@@ -576,13 +576,7 @@ export class Fpu {
     let overflow = lastRounding.overflow;
     const pc = (this.fcw >> 8) & 3;
     if (pc === 3) {
-      // PC = extended: the hardware result has 11 more bits and 4 more exponent
-      // bits, so a double overflow/underflow is no OE/UE yet; remember where the
-      // exact value lies (Float80Slots.dir) and let the store report it.
-      this.setC1(up);
-      if (inexact) this.signal(FSW_PE);
-      this.r.setDouble(TMP, v);
-      if (inexact) this.r.dir[TMP] = lastRounding.errSign;
+      this.extendedResult(v, inexact, up);
       return;
     }
     if (pc === 0 && isFinite(v)) {
@@ -603,6 +597,54 @@ export class Fpu {
     this.setC1(up);
     if (flags) this.signal(flags);
     this.r.setDouble(TMP, v);
+  }
+
+  /**
+   * PC = extended. The hardware result has 11 more significand bits and a wider
+   * exponent, so a double overflow/underflow is no OE/UE yet. From the error of
+   * the double `v` (lastRounding.err) decide what the 80-bit result would be: `v`
+   * itself (the exact value lies within half an 80-bit ulp), or a value beside
+   * it — then remember the side (Float80Slots.dir) so stores and compares see it.
+   * PE and C1 follow the 80-bit rounding.
+   */
+  private extendedResult(v: number, inexact: boolean, up: boolean): void {
+    const r = this.r;
+    r.setDouble(TMP, v);
+    if (!inexact) {
+      this.setC1(false);
+      return;
+    }
+    const err = lastRounding.err;
+    const av = Math.abs(v);
+    if (av === 0 || av === Infinity || err !== err) {
+      // Only the side is known: the 80-bit value differs from v, and it rounded inexactly.
+      r.dir[TMP] = lastRounding.errSign;
+      this.setC1(av === Infinity ? false : up);
+      this.signal(FSW_PE);
+      return;
+    }
+    let k = Math.floor(Math.log2(av));
+    if (2 ** k > av) k--;
+    else if (2 ** (k + 1) <= av) k++;
+    // Just below a power of two the 80-bit grid is twice as fine.
+    if (2 ** k === av && (err > 0) !== (v > 0)) k--;
+    const q = Math.abs(err) / 2 ** (k - 63); // the error in 80-bit ulps of v (< 2^11)
+    const rc = this.rc;
+    const steps = rc === RC_NEAREST ? (q - Math.floor(q) > 0.5 || (q - Math.floor(q) === 0.5 && (Math.floor(q) & 1) === 1) ? Math.ceil(q) : Math.floor(q)) : Math.floor(q);
+    const extInexact = steps !== q || q === 0; // q underflows to 0 for a far smaller addend: still inexact
+    r.dir[TMP] = steps === 0 ? 0 : err > 0 ? 1 : -1;
+    if (steps === 1024 && rc === RC_NEAREST && av >= 2 ** -1022) {
+      // The 80-bit value is the midpoint between v and its neighbour: a store
+      // rounds it to the even one (double rounding); keep that one in `val`.
+      doubleBits(v, storeWords);
+      if (storeWords[1] & 1) {
+        r.setDouble(TMP, err > 0 ? nextUp(v) : nextDown(v));
+        r.dir[TMP] = err > 0 ? -1 : 1;
+      }
+    }
+    // C1: the 80-bit value v + sign(err)·steps ulps lies beyond the exact one (away from zero)?
+    this.setC1(extInexact && (v > 0) === (err > 0) ? steps > q : extInexact && steps < q);
+    if (extInexact) this.signal(FSW_PE);
   }
 
   /**
@@ -737,7 +779,7 @@ export class Fpu {
   private roundForStore(p: number, single: boolean): number | undefined {
     const r = this.r;
     let v: number, inexact: boolean, up: boolean, overflow: boolean, tiny: boolean;
-    if (isExactDouble(r.se[p], r.lo[p]) || r.classify(p) === CLASS_ZERO) {
+    if (isExactDouble(r.se[p], r.hi[p], r.lo[p]) || r.classify(p) === CLASS_ZERO) {
       v = r.val[p];
       const dir = r.dir[p];
       if (single) {
@@ -751,10 +793,11 @@ export class Fpu {
       }
       if (!inexact && dir !== 0) {
         // An extended-precision result stored to a narrower format: it rounds to `v`
-        // (and, below the normal range, underflows).
+        // (below the normal range it underflows; beyond the largest double it overflows).
         inexact = true;
         up = v !== 0 && (v > 0) === (dir < 0);
         tiny = Math.abs(v) < (single ? 2 ** -126 : 2 ** -1022);
+        overflow = Math.abs(v) === Number.MAX_VALUE && (v > 0) === (dir > 0);
       }
     } else {
       v = roundFloat80(r.se[p], r.hi[p], r.lo[p], single ? FORMAT_SINGLE : FORMAT_DOUBLE, this.rc);
@@ -787,7 +830,7 @@ export class Fpu {
       const c = r.classify(p);
       this.setC1(false);
       if (c >= CLASS_INF) invalid = true;
-      else if (isExactDouble(r.se[p], r.lo[p]) || c === CLASS_ZERO || c === CLASS_DENORMAL) {
+      else if (isExactDouble(r.se[p], r.hi[p], r.lo[p]) || c === CLASS_ZERO || c === CLASS_DENORMAL) {
         const v = integerOf(c === CLASS_DENORMAL ? (r.isNegative(p) ? -Number.MIN_VALUE : Number.MIN_VALUE) : r.val[p], r.dir[p], this.rc);
         const inexact = lastRounding.inexact, up = lastRounding.roundedUp;
         const limit = 2 ** (size * 8 - 1);
@@ -1146,7 +1189,7 @@ export class Fpu {
     const r = this.r;
     const c = r.classify(p);
     if (c === CLASS_INF || c === CLASS_ZERO) return;
-    if (isExactDouble(r.se[p], r.lo[p])) {
+    if (isExactDouble(r.se[p], r.hi[p], r.lo[p])) {
       const v = integerOf(r.val[p], r.dir[p], this.rc);
       this.setC1(lastRounding.roundedUp);
       if (lastRounding.inexact) this.signal(FSW_PE);
@@ -1449,12 +1492,16 @@ function integerOf(x: number, dir: number, rc: number): number {
  * magnitudes of normals, denormals and pseudo-denormals alike.
  */
 function compareFinite(r: Float80Slots, a: number, ca: number, b: number, cb: number): number {
-  if (ca === CLASS_ZERO && cb === CLASS_ZERO) return 2;
+  // Zeros are equal, unless one stands for a tiny extended value (its side in dir).
+  if (ca === CLASS_ZERO && cb === CLASS_ZERO) return r.dir[a] === r.dir[b] ? 2 : r.dir[a] > r.dir[b] ? 0 : 1;
   const na = r.isNegative(a), nb = r.isNegative(b);
   if (ca === CLASS_INF || cb === CLASS_INF) {
-    if (ca === cb && na === nb) return 2;
-    if (ca === CLASS_INF) return na ? 1 : 0;
-    return nb ? 0 : 1;
+    // An ∞ with a rounding side stands for a finite extended value beyond double's range.
+    const ra = ca === CLASS_INF ? (r.dir[a] === 0 ? 2 : 1) : 0, rb = cb === CLASS_INF ? (r.dir[b] === 0 ? 2 : 1) : 0;
+    if (ra === rb && na === nb) return 2;
+    const sa = na ? -ra : ra, sb = nb ? -rb : rb;
+    if (sa !== sb) return sa > sb ? 0 : 1;
+    return na ? 1 : 0; // same rank and sign were handled; a finite value vs a zero-rank one
   }
   if (ca === CLASS_ZERO) return nb ? 0 : 1;
   if (cb === CLASS_ZERO) return na ? 1 : 0;
