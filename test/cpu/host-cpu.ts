@@ -1,6 +1,7 @@
 // Runs snippets on the host CPU through the compiled host-runner.c (32-bit user
 // mode, CPL 3) and decodes what it reports.
 
+import { readFileSync } from 'node:fs';
 import { hostRunnerBinary, runProcess } from './toolchain.js';
 import { CODE_MAX, DATA_LEN, STACK_WINDOW_LEN, type SnippetOutcome } from './layout.js';
 
@@ -64,4 +65,14 @@ export async function runOnHost(inputs: readonly SnippetInput[]): Promise<Snippe
   const { code, stdout, stderr } = await runProcess(bin, [], encodeInputs(inputs));
   if (code !== 0) throw new Error(`host runner exited with ${code}: ${stderr.toString()}`);
   return decodeOutcomes(stdout, inputs.length);
+}
+
+/** The host CPU's vendor string (CPUID leaf 0), e.g. "AuthenticAMD"; "unknown" if /proc says nothing. */
+export function hostCpuVendor(): string {
+  try {
+    const m = /^vendor_id\s*:\s*(\S+)/m.exec(readFileSync('/proc/cpuinfo', 'utf8'));
+    return m ? m[1] : 'unknown';
+  } catch {
+    return 'unknown';
+  }
 }
