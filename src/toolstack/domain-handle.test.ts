@@ -208,3 +208,20 @@ test('destroy during a restart wins: no new incarnation is started', async () =>
     g.remove();
   }
 });
+
+test('pause stops the guest from running until unpause', async () => {
+  const g = makeGuestDir();
+  try {
+    await withGuest(g, { name: 'pz' }, async (s) => {
+      await s.waitForSerial('boot 1');
+      s.handle.pause();
+      s.type('k');
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(s.output, 'boot 1 pz\r\n', 'a paused domain ran');
+      s.handle.unpause();
+      await s.waitForSerial('k', { timeoutMs: 2000 });
+    });
+  } finally {
+    g.remove();
+  }
+});
