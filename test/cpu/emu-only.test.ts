@@ -5,7 +5,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CpuTestRig, DATA_ADDR, STACK_TOP, CODE_ADDR, type RigOutcome, type RigSnippet } from '../../src/cpu/emu/test-rig.js';
+import { CpuTestRig, DATA_ADDR, STACK_TOP, CODE_ADDR, IDT_ADDR, type RigOutcome, type RigSnippet } from '../../src/cpu/emu/test-rig.js';
 import { assembleSnippets } from './toolchain.js';
 import { runOnHost } from './host-cpu.js';
 import { ASM_PRELUDE, DEFAULT_REGS, REG_ORDER, hex } from './diff-case.js';
@@ -36,6 +36,16 @@ interface EmuCase {
   expect: Expect;
   /** The host (CPL 3, flat) must agree on the vector and error code. */
   hostConfirms?: boolean;
+  /** Change the rig's memory (e.g. IDT gates) before the run; the tables are rewritten after. */
+  setup?: (rig: CpuTestRig) => void;
+  /** The run must end in a triple fault (an `abnormal` outcome naming it). */
+  tripleFault?: boolean;
+}
+
+/** Clear the present bit of IDT gate `vector` (SDM vol. 3A §6.11: then #NP(vector·8+2+EXT)). */
+function gateNotPresent(rig: CpuTestRig, vector: number): void {
+  const hi = IDT_ADDR + 8 * vector + 4;
+  rig.memory.writeU32(hi, rig.memory.readU32(hi) & ~0x8000);
 }
 
 // ---- paging: identity map of the rig's 4 MiB with per-page overrides -----------
@@ -185,6 +195,15 @@ const CASES: EmuCase[] = [
   { name: 'MOV ES, selector beyond the GDT limit is #GP(sel)', asm: 'mov ax, 0x33\nmov es, ax', expect: { vector: GP, errorCode: 0x30 } },
   { name: 'MOV ES, TSS selector is #GP(sel)', asm: 'mov ax, 0x28\nmov es, ax', expect: { vector: GP, errorCode: 0x28 } },
 
+  // ---- exception delivery (SDM vol. 3A §6.12, §6.15 Table 6-5; fact sheet §4) ------------
+  { name: '#UD gate not present: #NP with IDT|EXT error code', asm: 'ud2', setup: (r) => gateNotPresent(r, 6), expect: { vector: 11, errorCode: 6 * 8 + 2 + 1, eipOffset: 0 } },
+  { name: 'INT n gate not present: #NP without EXT', asm: 'int 3', setup: (r) => gateNotPresent(r, 3), expect: { vector: 11, errorCode: 3 * 8 + 2, eipOffset: 0 } },
+  { name: '#GP then #NP (contributory twice) is #DF(0)', asm: 'hlt', setup: (r) => { gateNotPresent(r, 13); gateNotPresent(r, 11); }, expect: { vector: 8, errorCode: 0 } },
+  { name: '#PF then #GP delivering it is #DF', asm: 'mov eax, [0x00400000]', ...paged({}, {}), setup: (r) => gateNotPresent(r, 14), expect: { vector: 8, errorCode: 0 } },
+  { name: '#DE then #NP is #DF', asm: 'div ecx', regs: { ecx: 0, edx: 0 }, setup: (r) => gateNotPresent(r, 0), expect: { vector: 8, errorCode: 0 } },
+  { name: 'INT3 (CC) gate not present: #NP, delivered serially', asm: 'int3', setup: (r) => { gateNotPresent(r, 3); }, expect: { vector: 11, errorCode: 3 * 8 + 2 } },
+  { name: '#DF gate not present too: triple fault', asm: 'hlt', setup: (r) => { gateNotPresent(r, 13); gateNotPresent(r, 11); gateNotPresent(r, 8); }, expect: { vector: -1 }, tripleFault: true },
+
   // ---- #UD: invalid opcodes and LOCK misuse (SDM vol. 2 §2.1.1, LOCK) ----------
   { name: 'UD2', asm: 'ud2', expect: { vector: UD, eipOffset: 0 }, hostConfirms: true },
   { name: 'UD0 (0F FF)', asm: 'db 0x0f, 0xff, 0xc0', expect: { vector: UD }, hostConfirms: true },
@@ -281,7 +300,13 @@ for (const [i, c] of CASES.entries()) {
     const code = (await codes)[i];
     if (c.paging) buildPaging(rig, c.paging);
     if (c.pae) buildPae(rig, c.pae);
+    c.setup?.(rig);
     const o = rig.run({ code, regs: regsOf(c), eflags: c.eflags ?? 0x202, data: dataPattern(), ...c.rig });
+    if (c.setup) rig.writeSystemTables();
+    if (c.tripleFault) {
+      assert.match(o.abnormal ?? 'no triple fault', /triple fault/, c.name);
+      return;
+    }
     if (!KNOWN_EMU_BUGS.includes(c.name)) {
       check(c, o, 'emu');
       return;

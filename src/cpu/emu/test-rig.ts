@@ -118,7 +118,8 @@ export class CpuTestRig {
     this.writeSystemTables();
   }
 
-  private writeSystemTables(): void {
+  /** Rewrite the GDT, IDT, handlers and TSS (after a test changed them in `memory`). */
+  writeSystemTables(): void {
     const m = this.memory;
     const gdt: Array<[number, number]> = [
       [0, 0],
