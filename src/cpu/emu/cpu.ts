@@ -19,7 +19,8 @@ import { readEflags, writeEflags, setArithFlags } from './flags.js';
 import { Mmu } from './mmu.js';
 import { Fpu } from './fpu.js';
 import { CpuSegmentedMemory } from './segmented-memory.js';
-import { DecodeCache } from './decode-cache.js';
+import { DecodeCache, type Block } from './decode-cache.js';
+import { compileBlock, COMPILE_THRESHOLD } from './block-compiler.js';
 import { deliverEvent, raiseException, EVENT_EXCEPTION, EVENT_EXTERNAL } from './interrupts.js';
 import { cpuidLookup, reloadPagingState } from './system.js';
 import { formatDiagnostic, recordEvent, EV_EXCEPTION, EV_INTERRUPT } from './diagnostics.js';
@@ -44,6 +45,18 @@ export class EmuVcpu implements VcpuBackend {
     const cache = new DecodeCache(cpu);
     this.cache = cache;
     cpu.mmu.onCodeWrite = (phys, len) => cache.codeWrite(phys, len);
+    // Block links assume unchanged translations: any TLB flush starts a new chain epoch.
+    const mmu = cpu.mmu;
+    const flush = mmu.flush.bind(mmu);
+    const invalidatePage = mmu.invalidatePage.bind(mmu);
+    mmu.flush = (includeGlobal: boolean) => {
+      cache.epoch++;
+      flush(includeGlobal);
+    };
+    mmu.invalidatePage = (linear: number) => {
+      cache.epoch++;
+      invalidatePage(linear);
+    };
     memory.onWrite((first, last) => cache.invalidateFrames(first, last));
     this.reset();
   }
@@ -68,37 +81,73 @@ export class EmuVcpu implements VcpuBackend {
     }
   }
 
-  /** The block loop. Returns the remaining budget when it has to stop (exit pending, halted, slice over). */
+  /**
+   * The block loop. Returns the remaining budget when it has to stop (exit pending,
+   * halted, slice over). A block that ended on a plain near branch (or its page's
+   * end) remembers its successors, so loops go block to block without a lookup.
+   */
   private runBlocks(budget: number): number {
     const cpu = this.cpu;
     const cache = this.cache;
     const regs = cpu.regs;
+    let prev: Block | null = null;
     while (budget > 0 && !this.exitRequested) {
       if (cpu.pendingExit !== null) return budget;
       const shadow = cpu.interruptShadow;
       cpu.interruptShadow = 0;
-      cpu.insnEip = cpu.eip;
+      const eip0 = cpu.eip;
+      cpu.insnEip = eip0;
       cpu.savedEsp = regs[ESP];
-      if (shadow === 0 && cpu.intrLine && (cpu.flags & FLAG_IF) !== 0) this.takeInterrupt();
+      if (shadow === 0 && cpu.intrLine && (cpu.flags & FLAG_IF) !== 0) {
+        prev = null;
+        this.takeInterrupt();
+      }
       if (cpu.halted) return budget;
-      const block = cache.lookup();
+      let block: Block;
+      const epoch = cache.epoch;
+      if (prev !== null && prev.link1Eip === eip0 && prev.link1Epoch === epoch && prev.link1!.valid) block = prev.link1!;
+      else if (prev !== null && prev.link2Eip === eip0 && prev.link2Epoch === epoch && prev.link2!.valid) block = prev.link2!;
+      else {
+        block = cache.lookup();
+        if (prev !== null && block.cached) {
+          // Keep the older link in slot 2, the new one in slot 1.
+          prev.link2 = prev.link1;
+          prev.link2Eip = prev.link1Eip;
+          prev.link2Epoch = prev.link1Epoch;
+          prev.link1 = block;
+          prev.link1Eip = eip0;
+          prev.link1Epoch = epoch;
+        }
+      }
       const insns = block.insns;
       const single = shadow !== 0 || (cpu.flags & FLAG_TF) !== 0;
-      const limit = single ? 1 : insns.length;
-      const mask = block.code32 ? -1 : 0xffff;
       cpu.stopBlock = false;
       let k = 0;
-      while (k < limit) {
-        const ins = insns[k++];
-        const eip = cpu.eip;
-        cpu.insnEip = eip;
-        cpu.savedEsp = regs[ESP];
-        cpu.eip = (eip + ins.len) & mask;
-        ins.exec(cpu, ins);
-        if (cpu.stopBlock) break;
+      if (block.compiled !== null && !single) {
+        k = block.compiled(cpu);
+      } else {
+        if (block.cached && ++block.hits === COMPILE_THRESHOLD) block.compiled = compileBlock(block);
+        const limit = single ? 1 : insns.length;
+        const mask = block.code32 ? -1 : 0xffff;
+        while (k < limit) {
+          const ins = insns[k++];
+          const eip = cpu.eip;
+          cpu.insnEip = eip;
+          cpu.savedEsp = regs[ESP];
+          cpu.eip = (eip + ins.len) & mask;
+          ins.exec(cpu, ins);
+          if (cpu.stopBlock) break;
+        }
       }
       cpu.instructions += k;
       budget -= k;
+      if (!cpu.stopBlock && k === insns.length && block.chainable && block.cached) {
+        prev = block;
+      } else {
+        // Something a lookup depends on may have changed (CS, CPL, paging, mode).
+        prev = null;
+        cache.epoch++;
+      }
       if (single && (cpu.flags & FLAG_TF) !== 0 && shadow === 0 && !cpu.halted && cpu.pendingExit === null) {
         // Single-step trap after the instruction (SDM vol. 3A §17.3.1.4): DR6.BS.
         cpu.dr[6] |= 1 << 14;
@@ -116,6 +165,7 @@ export class EmuVcpu implements VcpuBackend {
     const vector = cpu.ops.acknowledgeInterrupt();
     if (vector < 0) return;
     cpu.halted = false;
+    this.cache.epoch++;
     recordEvent(cpu, EV_INTERRUPT, vector, 0, 0);
     deliverEvent(cpu, vector & 0xff, EVENT_EXTERNAL, -1);
   }
@@ -128,6 +178,7 @@ export class EmuVcpu implements VcpuBackend {
       cpu.eip = cpu.insnEip;
       cpu.regs[ESP] = cpu.savedEsp;
       recordEvent(cpu, EV_EXCEPTION, e.vector, e.errorCode, 0);
+      this.cache.epoch++;
       try {
         raiseException(cpu, e);
       } catch (e2) {
@@ -219,6 +270,7 @@ export class EmuVcpu implements VcpuBackend {
     writeEflags(cpu, regs.eflags | 0);
     cpu.modeChanged();
     cpu.mmu.flush(true);
+    this.cache.epoch++;
   }
 
   getSpecialRegisters(): VcpuSpecialRegisters {

@@ -10,6 +10,7 @@
 
 import { decode, InstructionFetcher } from './decoder.js';
 import { Insn } from './insn.js';
+import type { CompiledBlock } from './block-compiler.js';
 import { ACCESS_EXEC } from './mmu.js';
 import { CpuException, CS, EXC_GP, type CpuState } from './state.js';
 
@@ -22,6 +23,20 @@ export class Block {
   readonly insns: Insn[] = [];
   /** Bytes from the first instruction's start to the last one's end. */
   byteLen = 0;
+  /** Cleared when the frame's decodes are dropped: links to this block are then dead. */
+  valid = true;
+  /** The last instruction allows chaining (see Insn.chainable). */
+  chainable = true;
+  // Two successor links (taken / fall-through), each valid for one chain epoch.
+  link1: Block | null = null;
+  link1Eip = 0;
+  link1Epoch = -1;
+  link2: Block | null = null;
+  link2Eip = 0;
+  link2Epoch = -1;
+  /** Executions so far (until compiled), and the compiled form (block-compiler.ts). */
+  hits = 0;
+  compiled: CompiledBlock | null = null;
   constructor(
     /** CS.D when decoded: a different mode means a different decode. */
     readonly code32: boolean,
@@ -33,6 +48,8 @@ export class Block {
 class CodePage {
   /** Blocks by start offset in the page. */
   readonly blocks: Array<Block | undefined> = new Array(4096);
+  /** Every block of the page, to kill their links when the page is dropped. */
+  readonly all: Block[] = [];
   /** 64-byte chunks that hold decoded bytes (writes elsewhere in the page keep the cache). */
   readonly chunks = new Uint8Array(4096 >> CHUNK_SHIFT);
   constructor(readonly gfn: number) {}
@@ -44,6 +61,12 @@ export class DecodeCache {
   private readonly fetcher: InstructionFetcher;
   /** Frame of the block being executed (-1 = none): writes to it stop the block. */
   currentGfn = -1;
+  /**
+   * Chain epoch: block links are followed only within the epoch they were made in.
+   * It moves on whenever what a lookup depends on may have changed: CS base/limit,
+   * CPL, mode, paging/TLB, event delivery, state loads.
+   */
+  epoch = 0;
   /** Statistics: blocks decoded, frames invalidated. */
   blocksDecoded = 0;
   invalidations = 0;
@@ -77,6 +100,7 @@ export class DecodeCache {
   private clipToLimit(b: Block, eip: number): Block {
     const limit = this.cpu.segLimit[CS];
     const clipped = new Block(b.code32, false);
+    clipped.chainable = false;
     let at = eip >>> 0;
     for (const ins of b.insns) {
       if (at + ins.len - 1 > limit) break;
@@ -104,6 +128,7 @@ export class DecodeCache {
       const single = new Block(code32, false);
       single.insns.push(first);
       single.byteLen = first.len;
+      single.chainable = false;
       return single;
     }
     const block = new Block(code32, true);
@@ -133,6 +158,8 @@ export class DecodeCache {
       this.lastPage = page;
     }
     page.blocks[off] = block;
+    page.all.push(block);
+    block.chainable = block.insns[block.insns.length - 1].chainable;
     for (let c = off >> CHUNK_SHIFT; c <= (at - 1) >> CHUNK_SHIFT; c++) page.chunks[c] = 1;
     if (gfn < cpu.mmu.codePages.length) cpu.mmu.codePages[gfn] = 1;
     this.blocksDecoded++;
@@ -164,12 +191,18 @@ export class DecodeCache {
 
   /** Forget everything (reset, state load). */
   flush(): void {
-    for (const gfn of this.pages.keys()) if (gfn < this.cpu.mmu.codePages.length) this.cpu.mmu.codePages[gfn] = 0;
+    for (const [gfn, page] of this.pages) {
+      if (gfn < this.cpu.mmu.codePages.length) this.cpu.mmu.codePages[gfn] = 0;
+      for (const b of page.all) b.valid = false;
+    }
     this.pages.clear();
     this.lastPage = null;
+    this.epoch++;
   }
 
   private dropFrame(gfn: number): void {
+    const page = this.pages.get(gfn);
+    if (page !== undefined) for (const b of page.all) b.valid = false;
     this.pages.delete(gfn);
     if (this.lastPage !== null && this.lastPage.gfn === gfn) this.lastPage = null;
     if (gfn < this.cpu.mmu.codePages.length) this.cpu.mmu.codePages[gfn] = 0;

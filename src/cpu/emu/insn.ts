@@ -40,6 +40,11 @@ export class Insn {
   lock = false;
   /** Ends its decoded block (control transfers, mode or privileged-state changes). */
   endsBlock = false;
+  /**
+   * The next block may be chained to this instruction's block: it ends the block
+   * only as a near branch (no change of CS, CPL, mode or translations).
+   */
+  chainable = true;
   /** Mnemonic for diagnostics. */
   name = '';
 }
