@@ -225,3 +225,24 @@ test('pause stops the guest from running until unpause', async () => {
     g.remove();
   }
 });
+
+test('waitForSerial fails at once when the domain stops; debugcon output is collected', async () => {
+  const g = makeGuestDir();
+  try {
+    await withGuest(g, { name: 'early', debugcon: ['port=0x402'] }, async (s) => {
+      await s.waitForSerial('boot 1');
+      const waiting = s.waitForSerial('never printed', { timeoutMs: 60_000 });
+      const t0 = performance.now();
+      s.type('ddc');
+      await assert.rejects(waiting, {
+        message: 'early stopped (crash: triple fault) while waiting for never printed on the serial console; last output:\nboot 1 early\r\nddc',
+      });
+      assert.ok(performance.now() - t0 < 5000);
+      assert.equal(s.debugconOutput(0x402), 'DD');
+      assert.equal(s.debugconOutput(), '');
+      await assert.rejects(s.waitForSerial('x'), /early stopped \(crash: triple fault\)/);
+    });
+  } finally {
+    g.remove();
+  }
+});

@@ -34,6 +34,8 @@ const TAIL_CHARS = 2048;
 interface Waiter {
   test: (text: string) => string | null;
   resolve: (match: string) => void;
+  /** The domain stopped for good: nothing more will come. */
+  stopped: (stop: DomainStop) => void;
 }
 
 export class GuestSession {
@@ -42,6 +44,8 @@ export class GuestSession {
   private waiters: Waiter[] = [];
   /** Index in `text` where the next waitForSerial search starts. */
   private searchFrom = 0;
+  private stop: DomainStop | undefined;
+  private readonly debugcon = new Map<number, string>();
 
   private constructor(readonly handle: DomainHandle) {
     handle.on('serial', (port, bytes) => {
@@ -54,6 +58,14 @@ export class GuestSession {
           w.resolve(m);
         }
       }
+    });
+    handle.on('debugcon', (ioport, bytes) => {
+      this.debugcon.set(ioport, (this.debugcon.get(ioport) ?? '') + new TextDecoder('latin1').decode(bytes));
+    });
+    // Output is delivered before the stop, so a waiter still waiting now never matches.
+    handle.on('stopped', (stop) => {
+      this.stop = stop;
+      for (const w of this.waiters.splice(0)) w.stopped(stop);
     });
   }
 
@@ -79,7 +91,8 @@ export class GuestSession {
 
   /**
    * Resolves with the matched text once COM1 output (after the previous match) matches.
-   * On timeout rejects with an error holding the last 2 KiB of console output.
+   * Rejects on timeout, or at once when the domain stops for good (destroyed, crashed
+   * with on_crash=destroy, preserved…), with an error holding the last 2 KiB of output.
    */
   waitForSerial(pattern: RegExp | string, { timeoutMs = 30_000 }: { timeoutMs?: number } = {}): Promise<string> {
     const test = (text: string): string | null => {
@@ -100,12 +113,21 @@ export class GuestSession {
     };
     const now = test(this.text);
     if (now !== null) return Promise.resolve(now);
+    const stoppedError = (stop: DomainStop): Error =>
+      new Error(
+        `${this.handle.config.name} ${stop.preserved ? 'was preserved' : 'stopped'} (${stop.reason}: ${stop.detail}) while waiting for ${String(pattern)} on the serial console; last output:\n${this.text.slice(-TAIL_CHARS)}`,
+      );
+    if (this.stop) return Promise.reject(stoppedError(this.stop));
     return new Promise((resolve, reject) => {
       const waiter: Waiter = {
         test,
         resolve: (m) => {
           clearTimeout(timer);
           resolve(m);
+        },
+        stopped: (stop) => {
+          clearTimeout(timer);
+          reject(stoppedError(stop));
         },
       };
       const timer = setTimeout(() => {
@@ -114,6 +136,11 @@ export class GuestSession {
       }, timeoutMs);
       this.waiters.push(waiter);
     });
+  }
+
+  /** Everything the guest wrote to a debugcon port (latin1), e.g. 0xe9 or SeaBIOS's 0x402. */
+  debugconOutput(ioport = 0xe9): string {
+    return this.debugcon.get(ioport) ?? '';
   }
 
   /** Types text into COM1 (UTF-8). */
