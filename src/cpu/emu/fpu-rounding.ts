@@ -249,3 +249,20 @@ export function roundToInteger(x: number, rc: number): number {
   lastRounding.roundedUp = Math.abs(r) > Math.abs(x);
   return r;
 }
+
+/**
+ * x rounded to an integer per RC, where `dir` says on which side of x an
+ * extended-precision value lies (Float80Slots.dir): an integral x then stands for
+ * a non-integral value, and directed modes may pick the neighbouring integer.
+ */
+export function integerOf(x: number, dir: number, rc: number): number {
+  const v = roundToInteger(x, rc);
+  if (lastRounding.inexact || dir === 0) return v;
+  let r = v;
+  if (rc === RC_DOWN && dir < 0) r = v - 1;
+  else if (rc === RC_UP && dir > 0) r = v + 1;
+  else if (rc === RC_CHOP && (v > 0 ? dir < 0 : v < 0 && dir > 0)) r = v > 0 ? v - 1 : v + 1;
+  lastRounding.inexact = true;
+  lastRounding.roundedUp = Math.abs(r) > Math.abs(x) || (r === v && (v > 0 ? dir < 0 : dir > 0));
+  return r === 0 && (x < 0 || Object.is(x, -0)) ? -0 : r;
+}
