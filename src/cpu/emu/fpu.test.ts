@@ -8,6 +8,7 @@ import { makeFpuRig, type FpuRig } from './fpu-fixture.test.js';
 import { IMAGE_ENV16, IMAGE_ENV32, IMAGE_FXSAVE, IMAGE_SAVE16, IMAGE_SAVE32 } from './fpu-host-vectors.test.js';
 import { CR0_EM, CR0_MP, CR0_NE, CR0_TS, CpuException, DS, EAX, ES, EXC_GP, EXC_MF, EXC_NM, EXC_PF, EXC_UD, FLAG_CF, FLAG_PF, FLAG_ZF } from './state.js';
 import { writeEflags } from './flags.js';
+import { float80ToDouble } from './fpu-float80.js';
 
 /** Bytes in memory order as hex (the image constants are in memory order). */
 function dump(rig: FpuRig, addr: number, n: number): string {
@@ -422,4 +423,38 @@ test('invalid encodings raise #UD (FISTTP is SSE3, not advertised)', () => {
   for (const [op, modrm] of [[0xd9, 0xd1], [0xd9, 0xe2], [0xd9, 0xef], [0xda, 0xe8], [0xdb, 0xe5], [0xde, 0xd8], [0xdf, 0xe1], [0xdd, 0xf0]]) {
     throwsVector(() => rig.x(op, modrm), EXC_UD);
   }
+});
+
+test('fuzz: random x87 instructions on random 80-bit patterns and control words only ever raise CpuException', () => {
+  const rig = makeFpuRig();
+  let s = 0x2545f491;
+  const rnd = (n: number) => { s = (Math.imul(s, 1103515245) + 12345) | 0; return ((s >>> 8) % n + n) % n; };
+  const bytes = rig.cpu.memory.bytes;
+  let faults = 0;
+  for (let i = 0; i < 60000; i++) {
+    if (i % 64 === 0) {
+      for (let k = 0; k < 512; k++) bytes[0x3000 + k] = rnd(256);
+      // Bias the exponents of 80-bit fields toward the interesting ones.
+      for (let k = 0; k < 512; k += 10) bytes[0x3000 + k + 9] = [0x7f, 0xff, 0x00, 0x80, 0x3f, 0x40, 0x43][rnd(7)];
+    }
+    const op = 0xd8 + rnd(8);
+    const modrm = rnd(256);
+    try {
+      if (rnd(50) === 0) rig.fpu.fwait();
+      else if (rnd(400) === 0) rig.fpu.fxrstor(DS, 0x3000 + 16 * rnd(8));
+      else rig.fpu.execute(op, modrm, DS, 0x3000 + rnd(400), rnd(2) === 0);
+    } catch (e) {
+      if (!(e instanceof CpuException)) throw e;
+      faults++;
+      rig.x(0xdb, 0xe2); // fnclex, so that #MF does not stick
+    }
+    assert.ok(rig.fpu.top >= 0 && rig.fpu.top < 8);
+    // Invariant: every register's double is the value of its 80-bit pattern.
+    const r = rig.fpu.r;
+    for (let p = 0; p < 8; p++) {
+      const want = float80ToDouble(r.se[p], r.hi[p], r.lo[p]);
+      assert.ok(Object.is(want, r.val[p]) || (Number.isNaN(want) && Number.isNaN(r.val[p])), `reg ${p} after ${op.toString(16)} ${modrm.toString(16)}`);
+    }
+  }
+  assert.ok(faults > 0);
 });
