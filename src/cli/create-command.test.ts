@@ -232,3 +232,17 @@ test('-c on a real terminal (script(1) gives a pty): raw mode, Ctrl-C goes to th
     g.remove();
   }
 });
+
+test('a closed stdout (`| head`) destroys the domain instead of crashing dom0', async () => {
+  const g = makeGuestDir();
+  try {
+    const t = start(g, ['create', 'spelling-plain.cfg', 'memory=32', 'serial=stdio']);
+    await t.waitFor('stdout', 'boot 1 spell');
+    t.child.stdout.destroy();
+    t.child.stdin.write('z'.repeat(200_000));
+    assert.equal(await t.exited, 0);
+    assert.match(t.out.stderr, /tsxen: domain spell destroyed\n$/);
+  } finally {
+    g.remove();
+  }
+});

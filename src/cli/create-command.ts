@@ -101,6 +101,9 @@ async function runForeground(config: DomainConfig, attach: boolean): Promise<num
   });
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
   for (const s of signals) process.on(s, onSignal);
+  // Whoever reads our stdout went away (`| head`): end the domain rather than dom0.
+  const onStdoutError = (): void => onSignal();
+  process.stdout.on('error', onStdoutError);
 
   let status: number;
   const first = await Promise.race([handle.whenStopped(), userDestroy]);
@@ -122,6 +125,8 @@ async function runForeground(config: DomainConfig, attach: boolean): Promise<num
   }
 
   for (const s of signals) process.off(s, onSignal);
+  process.stdout.off('error', onStdoutError);
+  process.stdout.on('error', () => undefined);
   terminal?.detach();
   if (stdinForGuest) process.stdin.off('data', stdinForGuest);
   process.stdin.pause();
