@@ -7,7 +7,7 @@
 // (segmentation.ts, system.ts); the simple checks are done here.
 
 import {
-  CpuException, CR0_EM, CR0_PE, CR0_TS, CR4_DE, CR4_OSFXSR, CR4_PCE, CR4_TSD, CS, EAX, EBX, ECX, EDX, EXC_GP, EXC_UD, FLAG_IF,
+  CpuException, CR0_EM, CR0_PE, CR0_TS, CR4_DE, CR4_OSFXSR, CR4_PCE, CR4_TSD, CS, EAX, EBX, ECX, EDX, EXC_GP, EXC_NM, EXC_UD, FLAG_IF,
   FLAG_IOPL, FLAG_VM, FLAG_ZF, LDTR, SS, TR, type CpuState,
 } from './state.js';
 import { updateFlags } from './flags.js';
@@ -277,6 +277,18 @@ export function execSti(cpu: CpuState, _i: Insn): void {
 export function execFpu(cpu: CpuState, i: Insn): void {
   const modrm = (i.mod << 6) | (i.reg << 3) | i.rm;
   cpu.fpu.execute(i.op, modrm, i.seg, i.mod === 3 ? 0 : ea(cpu, i), i.osz === 4);
+}
+/**
+ * 0F 77 EMMS: mark every x87/MMX register empty. CPUID advertises no MMX, yet
+ * EMMS is executed: Linux's FXSAVE_LEAK workaround for AMD family >= 6 issues
+ * "fnclex; emms; fild" on every FPU restore (arch/x86/kernel/fpu/core.c), and no
+ * K7 lacked MMX. Only EMMS is accepted; every other MMX opcode stays #UD.
+ * CR0.EM => #UD, CR0.TS => #NM (SDM vol. 2 EMMS).
+ */
+export function execEmms(cpu: CpuState, _i: Insn): void {
+  if (cpu.cr0 & CR0_EM) throw new CpuException(EXC_UD);
+  if (cpu.cr0 & CR0_TS) throw new CpuException(EXC_NM);
+  cpu.fpu.tagWord = 0xffff;
 }
 /** 9B WAIT/FWAIT. */
 export function execWait(cpu: CpuState, _i: Insn): void {

@@ -303,6 +303,7 @@ TWO_BYTE[0x32] = op('rdmsr', sys.execRdmsr, F_END);
 TWO_BYTE[0x33] = op('rdpmc', sys.execRdpmc);
 TWO_BYTE[0x34] = op('sysenter', sys.execSysenter, F_END);
 TWO_BYTE[0x35] = op('sysexit', sys.execSysexit, F_END);
+TWO_BYTE[0x77] = op('emms', sys.execEmms);
 TWO_BYTE[0xa0] = op('push fs', stack.execPushSreg);
 TWO_BYTE[0xa1] = op('pop fs', stack.execPopSreg, F_END);
 TWO_BYTE[0xa2] = op('cpuid', sys.execCpuid);
