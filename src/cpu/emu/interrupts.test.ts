@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { deliverEvent, EVENT_EXCEPTION, EVENT_EXTERNAL, EVENT_SOFTWARE_EXC, EVENT_SOFTWARE_INT, iret, raiseException } from './interrupts.js';
 import { readEflags, writeEflags } from './flags.js';
+import * as segmentation from './segmentation.js';
 import {
   ATTR_UNUSABLE,
   CpuException,
@@ -9,7 +10,6 @@ import {
   DS,
   ES,
   ESP,
-  EXC_DF,
   EXC_GP,
   EXC_NP,
   EXC_PF,
@@ -315,4 +315,64 @@ test('V86: IRET to V86 from CPL 0, then an interrupt from V86 pushes GS FS DS ES
   writeEflags(cpu, (readEflags(cpu) & ~0x3000) | FLAG_VM);
   const f = catchFault(() => deliverEvent(cpu, 0x21, EVENT_SOFTWARE_INT, -1));
   assert.deepEqual([f.vector, f.errorCode], [EXC_GP, 0]);
+});
+
+test('16-bit interrupt gate: 2-byte frame, offset truncated to 16 bits', () => {
+  const { cpu, memory, idt } = pm();
+  idt(0x20, gate(SEL_KCODE, 0x12345678, 0x06, 0));
+  cpu.regs[ESP] = 0x80000;
+  cpu.eip = 0xabcd;
+  writeEflags(cpu, 0x202);
+  deliverEvent(cpu, 0x20, EVENT_EXTERNAL, -1);
+  assert.equal(cpu.eip, 0x5678);
+  assert.equal(cpu.regs[ESP], 0x80000 - 6);
+  assert.deepEqual([memory.readU16(0x80000 - 6), memory.readU16(0x80000 - 4), memory.readU16(0x80000 - 2)], [0xabcd, SEL_KCODE, 0x202]);
+  iret(cpu, false);
+  assert.equal(cpu.eip, 0xabcd);
+  assert.equal(cpu.regs[ESP], 0x80000);
+});
+
+test('EXT bit: faults while delivering an external event carry EXT=1 in their error code', () => {
+  const { cpu, memory, idt } = pm();
+  writeDescriptor(memory, GDT_BASE, 6, descriptor(0, 0xffffffff, 0x1b, 0, { present: false }));
+  idt(0x30, gate(0x30, 0x1000, INT_GATE32, 0));
+  cpu.regs[ESP] = 0x80000;
+  let f = catchFault(() => deliverEvent(cpu, 0x30, EVENT_EXTERNAL, -1));
+  assert.deepEqual([f.vector, f.errorCode], [EXC_NP, 0x31]);
+  f = catchFault(() => deliverEvent(cpu, 0x30, EVENT_SOFTWARE_INT, -1));
+  assert.deepEqual([f.vector, f.errorCode], [EXC_NP, 0x30], 'INT n: EXT=0');
+  // A TSS stack outside the TSS limit => #TS(TR selector + EXT).
+  idt(0x31, gate(SEL_KCODE, 0x1000, INT_GATE32, 3));
+  toRing3(cpu);
+  cpu.segLimit[TR] = 4;
+  f = catchFault(() => deliverEvent(cpu, 0x31, EVENT_EXTERNAL, -1));
+  assert.deepEqual([f.vector, f.errorCode], [0x0a, SEL_TSS | 1]);
+  assert.equal(cpu.cpl, 3, 'nothing changed');
+});
+
+test('CALL to a task gate nests tasks: back link, NT, both busy; IRET returns and frees the callee', () => {
+  const { cpu, memory } = pm();
+  const NEW = 0x3400;
+  writeDescriptor(memory, GDT_BASE, 6, descriptor(NEW, 0x67, 0x09, 0, { db: false }));
+  writeDescriptor(memory, GDT_BASE, 7, gate(0x30, 0, TASK_GATE, 0));
+  memory.writeU32(NEW + 0x20, 0x5000);
+  memory.writeU32(NEW + 0x24, 0x2);
+  memory.writeU32(NEW + 0x38, 0x70000);
+  for (const [off, sel] of [[0x48, SEL_KDATA], [0x4c, SEL_KCODE], [0x50, SEL_KDATA], [0x54, SEL_KDATA]] as const) memory.writeU16(NEW + off, sel);
+  cpu.eip = 0x1234;
+  writeEflags(cpu, 0x202);
+  const { farCall } = segmentation;
+  farCall(cpu, 0x38, 0, true);
+  assert.equal(cpu.segSel[TR], 0x30);
+  assert.equal(cpu.eip, 0x5000);
+  assert.equal(readEflags(cpu) & FLAG_NT, FLAG_NT);
+  assert.equal(memory.readU16(NEW), SEL_TSS);
+  assert.equal(memory.readU8(GDT_BASE + 5 * 8 + 5) & 0xf, 0xb);
+  assert.equal(memory.readU8(GDT_BASE + 6 * 8 + 5) & 0xf, 0xb);
+  iret(cpu, true);
+  assert.equal(cpu.segSel[TR], SEL_TSS);
+  assert.equal(cpu.eip, 0x1234);
+  assert.equal(readEflags(cpu) & (FLAG_NT | FLAG_IF), FLAG_IF);
+  assert.equal(memory.readU8(GDT_BASE + 6 * 8 + 5) & 0xf, 0x9);
+  assert.equal(memory.readU32(NEW + 0x24) & FLAG_NT, 0, 'IRET saved the callee with NT clear');
 });

@@ -67,7 +67,7 @@ export function loadSegment(cpu: CpuState, seg: number, selector: number): void 
   }
   if (seg === CS) {
     // Protected-mode CS is only loaded by far transfers; treat as a far jump's code-segment checks.
-    const d = checkedCodeSegment(cpu, selector, false);
+    const d = checkedCodeSegment(cpu, selector);
     commitCode(cpu, selector, d);
     return;
   }
@@ -113,7 +113,7 @@ export function loadDataSegment(cpu: CpuState, seg: number, selector: number, ve
 }
 
 /** Code-segment checks of a direct far JMP/CALL (SDM vol. 2 JMP: conforming DPL <= CPL; else RPL <= CPL, DPL = CPL). */
-function checkedCodeSegment(cpu: CpuState, selector: number, _call: boolean): Descriptor {
+function checkedCodeSegment(cpu: CpuState, selector: number): Descriptor {
   if ((selector & 0xfffc) === 0) gp(0);
   const d = fetchDescriptor(cpu, selector, EXC_GP);
   if (!d.isCode) gp(selector);
@@ -183,7 +183,7 @@ export function farJump(cpu: CpuState, selector: number, offset: number, operand
   if ((selector & 0xfffc) === 0) gp(0);
   const d = fetchDescriptor(cpu, selector, EXC_GP);
   if (d.isSegment) {
-    const code = checkedCodeSegment(cpu, selector, false);
+    const code = checkedCodeSegment(cpu, selector);
     checkOffset(code, offset);
     commitCode(cpu, selector, code);
     cpu.eip = offset | 0;
@@ -225,7 +225,7 @@ export function farCall(cpu: CpuState, selector: number, offset: number, operand
   if ((selector & 0xfffc) === 0) gp(0);
   const d = fetchDescriptor(cpu, selector, EXC_GP);
   if (d.isSegment) {
-    const code = checkedCodeSegment(cpu, selector, true);
+    const code = checkedCodeSegment(cpu, selector);
     checkOffset(code, offset);
     const st = StackAccess.current(cpu);
     st.reserve(2 * size);
