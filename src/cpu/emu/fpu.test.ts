@@ -458,3 +458,29 @@ test('fuzz: random x87 instructions on random 80-bit patterns and control words 
   }
   assert.ok(faults > 0);
 });
+
+test('saveState/restoreState round-trip everything, incl. pending exceptions and extended-rounding sides; bad records are refused', () => {
+  const a = makeFpuRig();
+  imageSequence(a); // six registers, IE set (masked)
+  a.putHex(0x200, '037e');
+  a.m(0xd9, 5, 0x200); // unmasking it makes it pending (ES)
+  const dv = new DataView(a.cpu.memory.buffer as unknown as ArrayBuffer);
+  dv.setFloat64(0x700, 0.1, true);
+  dv.setFloat64(0x708, 0.2, true);
+  const state = a.fpu.saveState();
+  const b = makeFpuRig();
+  b.fpu.restoreState(JSON.parse(JSON.stringify(state)));
+  assert.deepEqual(b.fpu.saveState(), state);
+  throwsVector(() => b.fpu.fwait(), EXC_MF);
+  // The extended-rounding side survives: 0.1 + 0.2 at PC = extended, then FST m64 reports PE with C1.
+  for (const rig of [a, b]) rig.x(...FNINIT);
+  a.m(0xdd, 0, 0x700);
+  a.m(0xdc, 0, 0x708);
+  const mid = a.fpu.saveState();
+  assert.notEqual(mid.regs[7][3], 0);
+  b.fpu.restoreState(mid);
+  b.m(0xdd, 3, 0x710);
+  assert.equal(b.fpu.statusWord & 0x0220, 0x0220); // C1: the store rounded the 80-bit sum up to the double
+  assert.throws(() => b.fpu.restoreState({ ...mid, regs: mid.regs.slice(1) }), RangeError);
+  assert.deepEqual(b.fpu.saveState().regs.length, 8);
+});

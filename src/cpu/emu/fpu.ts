@@ -37,7 +37,7 @@ import { CpuException, CR0_EM, CR0_MP, CR0_NE, CR0_TS, CS, EAX, EXC_GP, EXC_MF, 
 import { CLASS_NORMAL, CLASS_ZERO, Float80Slots } from './fpu-float80.js';
 import { loadFxImage, loadSaveImage, readEnvironment, applyEnvironment, storeFxImage, storeSaveImage, writeEnvironment } from './fpu-images.js';
 import {
-  EXC_MASK, FCW_INIT, FSW_B, FSW_C0, FSW_C1, FSW_C2, FSW_C3, FSW_CC, FSW_ES, FSW_IE, FSW_SF, FSW_TOP, MXCSR_INIT, OP_COM, OP_COMP, TMP,
+  EXC_MASK, FCW_INIT, MXCSR_MASK, FSW_B, FSW_C0, FSW_C1, FSW_C2, FSW_C3, FSW_CC, FSW_ES, FSW_IE, FSW_SF, FSW_TOP, MXCSR_INIT, OP_COM, OP_COMP, TMP,
 } from './fpu-registers.js';
 import { arith, arithOrCompare, compareEflags, compareInto } from './fpu-arith.js';
 import { fbld, fbstp, fldMemory, loadFloat32, loadFloat64, loadFloat80, loadInt, storeFloat, storeInt } from './fpu-memory.js';
@@ -47,6 +47,25 @@ import {
 } from './fpu-functions.js';
 
 export { FCW_INIT, MXCSR_INIT, MXCSR_MASK } from './fpu-registers.js';
+
+/** Serialisable x87/MXCSR/XMM state (FPU part of a vCPU save record). */
+export interface FpuState {
+  version: 1;
+  fcw: number;
+  /** Including TOP. */
+  fsw: number;
+  /** Per physical register: 1 = tagged empty. */
+  empty: number[];
+  /** Per physical register: [sign/exponent, significand 63:32, 31:0, extended-rounding side]. */
+  regs: Array<[number, number, number, number]>;
+  fip: number;
+  fcs: number;
+  fop: number;
+  fdp: number;
+  fds: number;
+  mxcsr: number;
+  xmm: number[];
+}
 
 export class Fpu {
   /** Control word (FCW). */
@@ -103,6 +122,42 @@ export class Fpu {
     this.empty.fill(1);
     this.fip = this.fcs = this.fop = this.fdp = this.fds = 0;
     this.ferrSignalled = false;
+  }
+
+  // ---- save/restore (domain save, migration) ----------------------------------------
+
+  /** Everything architectural plus the modelled extended-rounding sides, as plain data. */
+  saveState(): FpuState {
+    const r = this.r;
+    const regs: FpuState['regs'] = [];
+    for (let p = 0; p < 8; p++) regs.push([r.se[p], r.hi[p], r.lo[p], r.dir[p]]);
+    return {
+      version: 1, fcw: this.fcw, fsw: this.statusWord, empty: Array.from(this.empty), regs,
+      fip: this.fip, fcs: this.fcs, fop: this.fop, fdp: this.fdp, fds: this.fds, mxcsr: this.mxcsr, xmm: Array.from(this.xmm),
+    };
+  }
+
+  /** Load a saved state; malformed input is rejected before anything changes. */
+  restoreState(s: FpuState): void {
+    const ok = s.version === 1 && s.regs.length === 8 && s.empty.length === 8 && s.xmm.length === 128 &&
+      s.regs.every((x) => x.length === 4 && x.every(Number.isInteger));
+    if (!ok) throw new RangeError('x87 state record is malformed');
+    this.fcw = (s.fcw & 0x1f7f) | 0x40;
+    this.statusWord = s.fsw & 0xffff;
+    for (let p = 0; p < 8; p++) {
+      const [se, hi, lo, dir] = s.regs[p];
+      this.r.setRaw(p, se & 0xffff, hi | 0, lo | 0);
+      this.r.dir[p] = Math.sign(dir);
+      this.empty[p] = s.empty[p] ? 1 : 0;
+    }
+    this.fip = s.fip | 0;
+    this.fcs = s.fcs & 0xffff;
+    this.fop = s.fop & 0x7ff;
+    this.fdp = s.fdp | 0;
+    this.fds = s.fds & 0xffff;
+    this.mxcsr = s.mxcsr & MXCSR_MASK;
+    this.xmm.set(s.xmm.map((b) => b & 0xff));
+    this.updateSummary();
   }
 
   // ---- status word, tags ------------------------------------------------------
