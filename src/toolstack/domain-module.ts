@@ -9,6 +9,8 @@ import type { DomainEventMap } from '../devices/events.js';
 export interface RunnableDomain {
   readonly events: { on<K extends keyof DomainEventMap>(name: K, listener: (payload: DomainEventMap[K]) => void): unknown };
   serialInput(port: number, bytes: Uint8Array): void;
+  /** The UARTs, when the domain exposes them: input is held back while COM1 is full. */
+  readonly uarts?: ReadonlyArray<{ canReceive(): boolean }>;
   run(budgetMs: number): RunResult;
   diagnostic(): string;
 }

@@ -14,6 +14,9 @@ import type { LogEntry, WorkerMessage, WorkerStart } from './worker-protocol.js'
 
 // Sleep at most this long when idle, so a missed wake-up costs little.
 const MAX_IDLE_SLEEP_MS = 500;
+// Console bytes handed to the domain per slice: small enough that a nearly full UART
+// queue overflows by little, large enough for pasted text.
+const INPUT_CHUNK = 1024;
 
 const start = workerData as WorkerStart;
 const control = new DomainControl(start.control);
@@ -69,7 +72,10 @@ function runDomain(domain: RunnableDomain, clock: HostClock): void {
       control.sleep(bell, MAX_IDLE_SLEEP_MS);
       continue;
     }
-    const typed = input.read();
+    // Bytes stay in the ring (and dom0's backlog) while COM1's input queue is full,
+    // rather than being dropped by the UART.
+    const com1 = domain.uarts?.[0];
+    const typed = !com1 || com1.canReceive() ? input.read(INPUT_CHUNK) : null;
     if (typed) domain.serialInput(0, typed);
     control.setState(WorkerState.Running);
     const r: RunResult = domain.run(start.sliceMs);
@@ -80,7 +86,9 @@ function runDomain(domain: RunnableDomain, clock: HostClock): void {
       waitForDestroy();
       return;
     }
-    if (r.kind === 'idle' && input.length === 0) {
+    // Input the domain can take now means another slice at once; otherwise sleep.
+    const inputReady = input.length > 0 && (!com1 || com1.canReceive());
+    if (r.kind === 'idle' && !inputReady) {
       control.setState(WorkerState.Idle);
       const ms = Number.isFinite(r.wakeAtNs) ? (r.wakeAtNs - clock.nowNs()) / 1e6 : MAX_IDLE_SLEEP_MS;
       if (ms > 0) control.sleep(bell, Math.min(ms, MAX_IDLE_SLEEP_MS));

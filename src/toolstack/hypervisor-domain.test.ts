@@ -32,11 +32,15 @@ test('a real guest: COM1 both ways, then poweroff', async () => {
       await s.waitForSerial('READY\n', { timeoutMs: 10_000 });
       s.type('hello');
       await s.waitForSerial('hello', { timeoutMs: 10_000 });
+      // More than the UART queue (64 KiB) at once: flow control loses nothing.
+      const paste = 'z'.repeat(100_000);
+      s.type(paste);
+      await s.waitForSerial(paste, { timeoutMs: 60_000 });
       s.type('q');
       const exit = await s.waitForExit({ timeoutMs: 10_000 });
       assert.equal(exit.reason, 'poweroff');
       assert.equal(exit.restarts, 0);
-      assert.equal(s.output, 'READY\nhelloq');
+      assert.equal(s.output, 'READY\nhello' + 'z'.repeat(100_000) + 'q');
     } finally {
       await s.destroy();
     }
