@@ -28,3 +28,83 @@ export class ManualClock implements Clock {
     this.ns += ns;
   }
 }
+
+/**
+ * Guest time driven by retired instructions, kept in step with a host clock.
+ *
+ * guest ns = anchor + (instructions retired since the anchor) × nsPerInstruction.
+ * Between two syncs time advances only as the vCPU executes, so a guest that
+ * measures one timer against another (Linux calibrates the TSC against PIT
+ * channel 2, and checks the loop's own jitter) sees smooth, repeatable time that
+ * no host preemption can disturb. At each sync the rate is steered so guest time
+ * converges on host time within about a second, and a halted vCPU (nothing can
+ * observe the jump) catches up with the host at once. This is the idea behind
+ * QEMU's `-icount shift=auto`; the facts it rests on are in
+ * reference/x86-cpu-and-linux-boot.md §9 ("derive PIT time and TSC from one
+ * virtual clock so calibration is deterministic").
+ */
+export class InstructionClock implements Clock {
+  /** Nanoseconds per instruction; starts at a 50 MIPS guess. */
+  nsPerInstruction = 20;
+  private anchorNs = 0;
+  private anchorRetired = 0;
+  private lastHostNs = 0;
+  private lastRetired = 0;
+  private retired: () => number = () => 0;
+
+  constructor(private readonly host: Clock) {
+    this.anchorNs = host.nowNs();
+    this.lastHostNs = this.anchorNs;
+  }
+
+  /** Bind the instruction counter of the vCPU whose execution drives time. */
+  attach(retired: () => number): void {
+    this.retired = retired;
+    this.anchorRetired = this.lastRetired = retired();
+  }
+
+  nowNs(): number {
+    return this.anchorNs + (this.retired() - this.anchorRetired) * this.nsPerInstruction;
+  }
+
+  /** Host time, for sleeping: an idle domain wakes when the host reaches a guest deadline. */
+  hostNowNs(): number {
+    return this.host.nowNs();
+  }
+
+  /** Re-anchor and steer the rate toward host time. Call between run slices. */
+  sync(): void {
+    const retired = this.retired();
+    const host = this.host.nowNs();
+    const guest = this.nowNs();
+    const dInsn = retired - this.lastRetired;
+    const dHost = host - this.lastHostNs;
+    // Re-measure the emulator's speed only over windows long enough to mean something.
+    if (dInsn >= 100_000 && dHost >= 1e6) {
+      const measured = dHost / dInsn;
+      // Steer: lagging guest time runs faster, leading guest time slower, ±50% at most.
+      const error = Math.max(-0.5, Math.min(0.5, (host - guest) / 1e9));
+      const target = measured * (1 + error);
+      this.nsPerInstruction = Math.max(0.25, Math.min(10_000, this.nsPerInstruction * 0.5 + target * 0.5));
+      this.lastRetired = retired;
+      this.lastHostNs = host;
+    }
+    this.anchorNs = guest;
+    this.anchorRetired = retired;
+  }
+
+  /** The vCPU is halted: guest time may jump to host time (never backwards). */
+  catchUp(): void {
+    this.sync();
+    const host = this.host.nowNs();
+    if (host > this.anchorNs) this.anchorNs = host;
+    this.lastHostNs = host;
+    this.lastRetired = this.anchorRetired;
+  }
+
+  /** Jump guest time forward to `ns` (an idle vCPU's next timer). */
+  advanceTo(ns: number): void {
+    this.sync();
+    if (ns > this.anchorNs) this.anchorNs = ns;
+  }
+}

@@ -33,6 +33,6 @@ export interface DomainSpec {
 /** What one call of Domain.run() ended with. */
 export type RunResult =
   | { kind: 'running' }
-  /** Every vCPU is halted with interrupts enabled: sleep until `wakeAtNs` (domain clock) or input. */
+  /** Every vCPU is halted with interrupts enabled: sleep until `wakeAtNs` (the host clock given to the Domain) or input. */
   | { kind: 'idle'; wakeAtNs: number }
   | { kind: 'shutdown'; reason: ShutdownReason; detail: string };

@@ -7,7 +7,7 @@
 // polled between run slices, so guest time and device time never disagree.
 
 import { GuestMemory } from './memory/guest-memory.js';
-import { type Clock } from './clock.js';
+import { InstructionClock, type Clock } from './clock.js';
 import type { VcpuBackend, VcpuSpecialRegisters, SegmentRegister } from './vcpu/backend.js';
 import type { VmOps } from './vcpu/vm-ops.js';
 import { describeExit, type VmExit } from './vcpu/vm-exit.js';
@@ -51,7 +51,11 @@ export class Domain {
   readonly events = new EventBus<DomainEventMap>();
   readonly memory: GuestMemory;
   readonly bus = new IoBus();
+  /** Guest time: what the platform timers and the TSC see. */
   readonly clock: Clock;
+  /** Host time: run budgets and idle sleeps. */
+  private readonly hostClock: Clock;
+  private readonly guestClock: InstructionClock | null;
   readonly vcpu: VcpuBackend;
   readonly pic: PicPair;
   readonly pit: Pit;
@@ -69,7 +73,11 @@ export class Domain {
     readonly spec: DomainSpec,
     opts: DomainOptions,
   ) {
-    this.clock = opts.clock;
+    this.hostClock = opts.clock;
+    // The software CPU drives guest time by its retired instructions (deterministic
+    // timer calibration); other backends run in real time on the host clock.
+    this.guestClock = opts.createVcpu ? null : new InstructionClock(opts.clock);
+    this.clock = this.guestClock ?? opts.clock;
     this.memory = new GuestMemory({ ramBytes: spec.memoryBytes }, opts.ram);
 
     this.pic = new PicPair((level) => this.vcpu.setIrqLine(level));
@@ -115,7 +123,13 @@ export class Domain {
       mmioWrite: (a: number, size: AccessSize, v: number) => this.bus.mmioWrite(a, size, v),
       acknowledgeInterrupt: () => this.pic.acknowledge(),
     };
-    this.vcpu = (opts.createVcpu ?? ((m, o, c) => new EmuVcpu(m, o, c)))(this.memory, ops, this.clock);
+    if (opts.createVcpu) {
+      this.vcpu = opts.createVcpu(this.memory, ops, this.clock);
+    } else {
+      const emu = new EmuVcpu(this.memory, ops, this.clock);
+      this.guestClock?.attach(() => emu.cpu.instructions);
+      this.vcpu = emu;
+    }
     this.vcpu.setCpuid(emuCpuidPolicy({ apic: false }));
     this.vcpu.reset();
     this.boot();
@@ -139,9 +153,10 @@ export class Domain {
    */
   run(budgetMs: number): RunResult {
     if (this.finished) return this.finished;
-    const deadline = this.clock.nowNs() + budgetMs * 1e6;
+    const deadline = this.hostClock.nowNs() + budgetMs * 1e6;
     let result: RunResult = { kind: 'running' };
     for (;;) {
+      this.guestClock?.sync();
       this.pit.update();
       this.rtc.update();
       if (this.shutdownRequest) {
@@ -155,7 +170,7 @@ export class Domain {
         result = r;
         break;
       }
-      if (this.clock.nowNs() >= deadline) break;
+      if (this.hostClock.nowNs() >= deadline) break;
     }
     this.flushSerial();
     return result;
@@ -189,10 +204,13 @@ export class Domain {
           this.vcpuDown = true;
           return this.finish('poweroff', 'every vCPU halted with interrupts disabled');
         }
+        // Halted: nothing observes guest time, so it may catch up with the host.
+        this.guestClock?.catchUp();
         const next = Math.min(this.pit.nextDeadlineNs(), this.rtc.nextDeadlineNs());
-        if (next <= this.clock.nowNs()) return null;
+        const now = this.clock.nowNs();
+        if (next <= now) return null;
         this.flushSerial();
-        return { kind: 'idle', wakeAtNs: next };
+        return { kind: 'idle', wakeAtNs: this.hostClock.nowNs() + (next - now) };
       }
       case 'msr':
         // No MSR beyond the CPU's own exists on this platform yet: #GP, as hardware does.

@@ -1,0 +1,46 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { InstructionClock, ManualClock } from './clock.js';
+
+test('guest time advances only with retired instructions between syncs', () => {
+  const host = new ManualClock();
+  const c = new InstructionClock(host);
+  let retired = 0;
+  c.attach(() => retired);
+  const t0 = c.nowNs();
+  host.advance(5e6); // the host thread was preempted: the guest must not see it
+  assert.equal(c.nowNs(), t0);
+  retired += 1000;
+  assert.equal(c.nowNs(), t0 + 1000 * c.nsPerInstruction);
+});
+
+test('the rate is steered so guest time converges on host time', () => {
+  const host = new ManualClock();
+  const c = new InstructionClock(host);
+  let retired = 0;
+  c.attach(() => retired);
+  // The emulator really runs at 10 MIPS (100 ns per instruction) for 5 host seconds.
+  for (let i = 0; i < 5000; i++) {
+    retired += 10_000;
+    host.advance(1e6);
+    c.sync();
+  }
+  assert.ok(Math.abs(c.nowNs() - host.nowNs()) < 0.05e9, `guest ${c.nowNs()} vs host ${host.nowNs()}`);
+  assert.ok(Math.abs(c.nsPerInstruction - 100) < 5);
+});
+
+test('a halted vCPU catches up with the host, and time never goes backwards', () => {
+  const host = new ManualClock();
+  const c = new InstructionClock(host);
+  let retired = 0;
+  c.attach(() => retired);
+  host.advance(2e9);
+  c.catchUp();
+  assert.equal(c.nowNs(), 2e9);
+  retired += 1e9; // guest far ahead of the host
+  const ahead = c.nowNs();
+  c.catchUp();
+  assert.ok(c.nowNs() >= ahead);
+  c.advanceTo(ahead - 5);
+  assert.ok(c.nowNs() >= ahead);
+});
