@@ -21,8 +21,15 @@ export function enterRawMode(input: TerminalInput, stdinIsInput: boolean): () =>
   const saved = stty('-g');
   input.setRawMode(true);
   if (saved) stty('-opost');
-  return () => {
+  let restored = false;
+  const restore = (): void => {
+    if (restored) return;
+    restored = true;
+    process.off('exit', restore);
     input.setRawMode!(false);
     if (saved) stty(saved);
   };
+  // Even an unexpected exit must not leave the user's terminal raw.
+  process.on('exit', restore);
+  return restore;
 }
