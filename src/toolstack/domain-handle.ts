@@ -82,6 +82,8 @@ export class DomainHandle extends EventEmitter<DomainHandleEvents> {
     this.spec = opts.spec ?? buildDomainSpec(config);
     if (opts.logFile) startLogFile(opts.logFile);
     this.log({ level: 'info', source: 'toolstack', message: `domain ${config.name} created: ${config.memoryMiB} MiB, ${config.vcpus} vCPU` });
+    // ARCHITECTURE.md: "auto" says why it chose what it chose.
+    this.log({ level: 'info', source: 'toolstack', message: `cpu_backend=${config.cpuBackend}: using emu${config.cpuBackend === 'auto' ? ' (the kvm backend is not available yet)' : ''}` });
     this.startWorker();
   }
 
