@@ -189,18 +189,20 @@ export function nanResult(fpu: Fpu, a: number, ca: number, b: number, cb: number
 }
 
 /**
- * Compare a with b: 0 greater, 1 less, 2 equal, 3 unordered; -1 when an
- * unmasked IE/DE suppresses the result. `quiet` = FUCOM rules (QNaN no IE).
+ * Compare a with b: 0 greater, 1 less, 2 equal, 3 unordered; -2 = unordered
+ * with an unmasked IE (the host still writes the unordered result but does not
+ * pop; the SDM says the codes stay), -1 = an unmasked DE suppresses the result.
+ * `quiet` = FUCOM rules (QNaN raises no IE).
  */
 export function compare(fpu: Fpu, a: number, b: number, quiet: boolean): number {
   if ((a < 8 && fpu.empty[a]) || (b < 8 && fpu.empty[b])) {
-    return fpu.stackFault(false) ? -1 : 3;
+    return fpu.stackFault(false) ? -2 : 3;
   }
   const r = fpu.r;
   const ca = r.classify(a), cb = r.classify(b);
   if (ca >= CLASS_QNAN || cb >= CLASS_QNAN) {
     const signalling = !quiet || ca === CLASS_SNAN || cb === CLASS_SNAN || ca === CLASS_UNSUPPORTED || cb === CLASS_UNSUPPORTED;
-    if (signalling && fpu.signal(FSW_IE)) return -1;
+    if (signalling && fpu.signal(FSW_IE)) return -2;
     return 3;
   }
   if ((ca === CLASS_DENORMAL || cb === CLASS_DENORMAL || (fpu.memDenormal && (a === MEM || b === MEM))) && fpu.signal(FSW_DE)) return -1;
@@ -210,24 +212,24 @@ export function compare(fpu: Fpu, a: number, b: number, quiet: boolean): number 
 /** FCOM/FCOMP/FCOMPP/FUCOM*, FICOM*: condition codes, then `pops` pops. */
 export function compareInto(fpu: Fpu, a: number, b: number, quiet: boolean, pops: number): void {
   const res = compare(fpu, a, b, quiet);
-  if (res < 0) return;
+  if (res === -1) return;
   // C3 C2 C0: > 000, < 001, = 100, unordered 111 (SDM vol. 2 FCOM Table 3-21).
-  fpu.setCC(res >= 2 ? 1 : 0, res === 3 ? 1 : 0, 0, res === 1 || res === 3 ? 1 : 0);
-  for (let i = 0; i < pops; i++) fpu.pop();
+  fpu.setCC(res === 2 || res < 0 || res === 3 ? 1 : 0, res === 3 || res < 0 ? 1 : 0, 0, res === 1 || res === 3 || res < 0 ? 1 : 0);
+  if (res >= 0) for (let i = 0; i < pops; i++) fpu.pop();
 }
 
 /** FCOMI/FUCOMI(P): ZF PF CF, OF SF AF cleared (SDM vol. 2 FCOMI). */
 export function compareEflags(fpu: Fpu, i: number, quiet: boolean, pop: boolean): void {
   const res = compare(fpu, fpu.st(0), fpu.st(i), quiet);
-  if (res < 0) return;
+  if (res === -1) return;
   fpu.setC1(false);
   const cpu = fpu.cpu;
   let f = readEflags(cpu) & ~(FLAG_ZF | FLAG_PF | FLAG_CF | FLAG_OF | FLAG_SF | FLAG_AF);
   if (res === 1) f |= FLAG_CF;
   else if (res === 2) f |= FLAG_ZF;
-  else if (res === 3) f |= FLAG_ZF | FLAG_PF | FLAG_CF;
+  else if (res === 3 || res < 0) f |= FLAG_ZF | FLAG_PF | FLAG_CF;
   writeEflags(cpu, f);
-  if (pop) fpu.pop();
+  if (pop && res >= 0) fpu.pop();
 }
 
 /**

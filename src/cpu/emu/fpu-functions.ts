@@ -8,7 +8,7 @@ import { readEflags } from './flags.js';
 import type { Fpu } from './fpu.js';
 import { CLASS_DENORMAL, CLASS_INF, CLASS_NORMAL, CLASS_QNAN, CLASS_SNAN, CLASS_UNSUPPORTED, CLASS_ZERO, EXP_BIAS, EXP_MAX, exactRounding, float80ToBigInt, isExactDouble } from './fpu-float80.js';
 import { integerOf, lastRounding, roundedSqrt } from './fpu-rounding.js';
-import { compare, finishResult, nanResult } from './fpu-arith.js';
+import { compareInto, finishResult, nanResult } from './fpu-arith.js';
 import { FSW_C2, FSW_DE, FSW_PE, FSW_ZE, MEM, TMP, TMP2 } from './fpu-registers.js';
 
 /** 80-bit constants (sign/exp, significand high, low) rounded to nearest, and which way that rounding went. */
@@ -25,22 +25,35 @@ const CONSTANTS: ReadonlyArray<readonly [number, number, number, number]> = [
 /** |x| ≥ 2^63: FSIN/FCOS/FSINCOS/FPTAN leave ST(0) and set C2 (SDM vol. 2 FSIN). */
 const TRIG_LIMIT = 2 ** 63;
 
-/** Are ST(indices) all in use? Otherwise underflow; masked ⇒ ST(0)/ST(1) among them ← indefinite. False either way. */
-export function needSt(fpu: Fpu, ...indices: number[]): boolean {
-  for (const i of indices) {
-    if (fpu.empty[fpu.st(i)]) {
-      if (!fpu.stackFault(false)) {
-        for (const j of indices) {
-          if (j === 0 || j === 1) {
-            fpu.setIndefinite(fpu.st(j));
-            fpu.empty[fpu.st(j)] = 0;
-          }
-        }
-      }
-      return false;
-    }
-  }
-  return true;
+/**
+ * Are ST(0) and ST(i) in use? If not, stack underflow: the masked response puts
+ * the indefinite in ST(dest). 1 = operands present, 0 = masked fault handled,
+ * -1 = unmasked fault (nothing changed).
+ */
+export function needSt(fpu: Fpu, i: number, dest: number): number {
+  if (!fpu.empty[fpu.st(0)] && !fpu.empty[fpu.st(i)]) return 1;
+  if (fpu.stackFault(false)) return -1;
+  const p = fpu.st(dest);
+  fpu.setIndefinite(p);
+  fpu.empty[p] = 0;
+  return 0;
+}
+
+/**
+ * Stack check of FXTRACT/FPTAN/FSINCOS, which replace ST(0) and push: an empty
+ * ST(0) (underflow) or a full ST(7) (overflow) gives, masked, the indefinite in
+ * both results (measured). True when the instruction may proceed.
+ */
+function twoResultStack(fpu: Fpu): boolean {
+  const underflow = fpu.empty[fpu.st(0)] !== 0;
+  if (!underflow && !fpu.wouldOverflow()) return true;
+  if (fpu.stackFault(!underflow)) return false;
+  fpu.setIndefinite(fpu.st(0));
+  fpu.empty[fpu.st(0)] = 0;
+  fpu.top = (fpu.top - 1) & 7;
+  fpu.setIndefinite(fpu.st(0));
+  fpu.empty[fpu.st(0)] = 0;
+  return false;
 }
 
 export function fxch(fpu: Fpu, i: number): void {
@@ -72,7 +85,7 @@ export function fstReg(fpu: Fpu, i: number, pop: boolean): void {
 
 /** FCMOVcc (SDM vol. 2 FCMOVcc): B E BE U, and their negations with `negate`. */
 export function fcmov(fpu: Fpu, cc: number, negate: boolean, i: number): void {
-  if (!needSt(fpu, 0, i)) return;
+  if (needSt(fpu, i, 0) !== 1) return;
   const f = readEflags(fpu.cpu);
   let cond: boolean;
   switch (cc) {
@@ -87,7 +100,7 @@ export function fcmov(fpu: Fpu, cc: number, negate: boolean, i: number): void {
 
 /** FCHS / FABS: sign bit only, exact for every encoding; C1 ← 0. */
 export function unaryPattern(fpu: Fpu, chs: boolean): void {
-  if (!needSt(fpu, 0)) return;
+  if (needSt(fpu, 0, 0) !== 1) return;
   const p = fpu.st(0);
   fpu.r.setSign(p, chs ? !fpu.r.isNegative(p) : false);
   fpu.setC1(false);
@@ -96,9 +109,7 @@ export function unaryPattern(fpu: Fpu, chs: boolean): void {
 export function ftst(fpu: Fpu): void {
   fpu.r.setDouble(MEM, 0);
   fpu.memDenormal = false;
-  const res = compare(fpu, fpu.st(0), MEM, false);
-  if (res < 0) return;
-  fpu.setCC(res >= 2 ? 1 : 0, res === 3 ? 1 : 0, 0, res === 1 || res === 3 ? 1 : 0);
+  compareInto(fpu, fpu.st(0), MEM, false, 0);
 }
 
 /** FXAM (SDM vol. 2 FXAM Table 3-45): C3 C2 C0 class, C1 sign. */
@@ -133,7 +144,7 @@ export function loadConstant(fpu: Fpu, k: number): void {
 
 /** Common prologue for ST(0) ← f(ST(0)): false when done (underflow or NaN handled). */
 export function unaryPrologue(fpu: Fpu): boolean {
-  if (!needSt(fpu, 0)) return false;
+  if (needSt(fpu, 0, 0) !== 1) return false;
   const p = fpu.st(0);
   const c = fpu.r.classify(p);
   if (c >= CLASS_QNAN) {
@@ -184,15 +195,7 @@ export function frndint(fpu: Fpu): void {
 
 /** FXTRACT: ST(0) ← exponent, push significand; exact from the 80-bit pattern. */
 export function fxtract(fpu: Fpu): void {
-  if (!needSt(fpu, 0)) return;
-  if (fpu.wouldOverflow()) {
-    if (fpu.stackFault(true)) return;
-    fpu.setIndefinite(fpu.st(0));
-    fpu.top = (fpu.top - 1) & 7;
-    fpu.setIndefinite(fpu.st(0));
-    fpu.empty[fpu.st(0)] = 0;
-    return;
-  }
+  if (!twoResultStack(fpu)) return;
   const p = fpu.st(0);
   const r = fpu.r;
   const c = r.classify(p);
@@ -227,7 +230,7 @@ export function fxtract(fpu: Fpu): void {
 
 /** FSCALE: ST(0) ← ST(0) · 2^trunc(ST(1)). */
 export function fscale(fpu: Fpu): void {
-  if (!needSt(fpu, 0, 1)) return;
+  if (needSt(fpu, 1, 0) !== 1) return;
   const p0 = fpu.st(0), p1 = fpu.st(1);
   const r = fpu.r;
   const c0 = r.classify(p0), c1 = r.classify(p1);
@@ -271,7 +274,7 @@ export function fscale(fpu: Fpu): void {
 
 /** FPREM (truncating) and FPREM1 (IEEE): the full remainder at once, C2 = 0, C0 C3 C1 = Q2 Q1 Q0. */
 export function fprem(fpu: Fpu, ieee: boolean): void {
-  if (!needSt(fpu, 0, 1)) return;
+  if (needSt(fpu, 1, 0) !== 1) return;
   const p0 = fpu.st(0), p1 = fpu.st(1);
   const r = fpu.r;
   const c0 = r.classify(p0), c1 = r.classify(p1);
@@ -322,15 +325,7 @@ export function fsinCos(fpu: Fpu, sin: boolean): void {
  * Returns false when handled.
  */
 export function pushingPrologue(fpu: Fpu): boolean {
-  if (!needSt(fpu, 0)) return false;
-  if (fpu.wouldOverflow()) {
-    if (fpu.stackFault(true)) return false;
-    fpu.setIndefinite(fpu.st(0));
-    fpu.top = (fpu.top - 1) & 7;
-    fpu.setIndefinite(fpu.st(0));
-    fpu.empty[fpu.st(0)] = 0;
-    return false;
-  }
+  if (!twoResultStack(fpu)) return false;
   const p = fpu.st(0);
   const c = fpu.r.classify(p);
   let done = false;
@@ -416,7 +411,9 @@ export function f2xm1(fpu: Fpu): void {
 }
 
 export function twoOperandPrologue(fpu: Fpu): boolean {
-  if (!needSt(fpu, 0, 1)) return false;
+  const present = needSt(fpu, 1, 1);
+  if (present === 0) fpu.pop(); // the indefinite went to ST(1), which the instruction pops into place
+  if (present !== 1) return false;
   const p0 = fpu.st(0), p1 = fpu.st(1);
   const c0 = fpu.r.classify(p0), c1 = fpu.r.classify(p1);
   if (c0 >= CLASS_QNAN || c1 >= CLASS_QNAN) {
@@ -435,6 +432,8 @@ export function transcendentalResult(fpu: Fpu, v: number, inexact: boolean): voi
   lastRounding.inexact = inexact && v !== 0; // their zeros are exact: sin(0), y·log2(1), atan2(0, x>0)
   lastRounding.roundedUp = false;
   lastRounding.overflow = false;
+  lastRounding.errSign = 0;
+  lastRounding.err = NaN; // unknown: only PE is reported
   finishResult(fpu, v);
   fpu.r.dir[TMP] = 0; // the direction of a JS Math result is unknown
 }

@@ -29,9 +29,17 @@ static f80 raw(uint16_t se, uint64_t m) {
 }
 
 /* Register-form operations: ST(0)=a, ST(1)=b before; byte encodings avoid AT&T's fsub/fsubr swap. */
-#define REGOP(bytes) \
-  __asm__ volatile("fninit; fldcw %[cw]; fldt %[b]; fldt %[a]; .byte " bytes "; fnstsw %[sw]; fnclex; fldcw %[m]; fstpt %[o1]; fstpt %[o2]; fninit" \
-                   : [sw] "=m"(sw), [o1] "=m"(o1), [o2] "=m"(o2) : [cw] "m"(cw), [a] "m"(a), [b] "m"(b), [m] "m"(masked))
+#define REGOP(bytes) do { \
+  if (depth == 2) \
+    __asm__ volatile("fninit; fldcw %[cw]; fldt %[b]; fldt %[a]; .byte " bytes "; fnstsw %[sw]; fnclex; fldcw %[m]; fstpt %[o1]; fstpt %[o2]; fninit" \
+                     : [sw] "=m"(sw), [o1] "=m"(o1), [o2] "=m"(o2) : [cw] "m"(cw), [a] "m"(a), [b] "m"(b), [m] "m"(masked)); \
+  else if (depth == 1) \
+    __asm__ volatile("fninit; fldcw %[cw]; fldt %[a]; .byte " bytes "; fnstsw %[sw]; fnstenv %[env]; fnclex; fldcw %[m]; fstpt %[o1]; fstpt %[o2]; fninit" \
+                     : [sw] "=m"(sw), [env] "=m"(env), [o1] "=m"(o1), [o2] "=m"(o2) : [cw] "m"(cw), [a] "m"(a), [m] "m"(masked)); \
+  else \
+    __asm__ volatile("fninit; fldcw %[cw]; .byte " bytes "; fnstsw %[sw]; fnstenv %[env]; fnclex; fldcw %[m]; fstpt %[o1]; fstpt %[o2]; fninit" \
+                     : [sw] "=m"(sw), [env] "=m"(env), [o1] "=m"(o1), [o2] "=m"(o2) : [cw] "m"(cw), [m] "m"(masked)); \
+} while (0)
 
 static const char *regops[] = {
   "fadd", "fsub", "fsubr", "fmul", "fdiv", "fdivr", "faddp", "fsubp", "fsubrp", "fdivp", "fdivrp", "fmulp_dc",
@@ -45,8 +53,11 @@ static int in_double_range(f80 v) {
   return e == 0x7fff || (e == 0 && v.b[7] == 0 && !memcmp(v.b, "\0\0\0\0\0\0\0", 7)) || (e >= 16383 - 1022 && e <= 16383 + 1023);
 }
 
+static int depth = 2;
+
 static void regop(int op, uint16_t cw, f80 a, f80 b, int approx, int doubleOnly) {
   uint16_t sw = 0, masked = 0x37f;
+  uint16_t env[14] = {0};
   f80 o1, o2;
   switch (op) {
     case 0: REGOP("0xd8,0xc1"); break;
@@ -87,6 +98,11 @@ static void regop(int op, uint16_t cw, f80 a, f80 b, int approx, int doubleOnly)
   }
   if (doubleOnly && (!in_double_range(o1) || !in_double_range(o2))) return;
   (void)approx;
+  if (depth != 2) {
+    printf("  '%s %d %04x %04x %04x ", regops[op], depth, cw, sw, env[4]);
+    hexs(o1.b, 10); putchar(' '); hexs(o2.b, 10); printf("',\n");
+    return;
+  }
   printf("  '%s %04x ", regops[op], cw);
   hexs(a.b, 10); putchar(' '); hexs(b.b, 10);
   printf(" %04x ", sw); hexs(o1.b, 10); putchar(' '); hexs(o2.b, 10);
@@ -193,6 +209,8 @@ static void images(void) {
   f80 snan = raw(0x7fff, 0xa000000000000001ull), unnormal = raw(0x3fff, 0x4000000000000000ull);
   double minus = -1.0;
   memset(fx, 0xaa, 512);
+  /* Zero all eight physical registers first: FNINIT keeps their contents, and empty ones are saved too. */
+  __asm__ volatile("fninit; fldz; fldz; fldz; fldz; fldz; fldz; fldz; fldz; fninit");
   __asm__ volatile("fninit; fld1; fldz; fldpi; fldt %[s]; fldt %[u]; fldl %[m]; fsqrt; fnstenv %[e]; fldcw %[e]; "
                    ".byte 0x66; fnstenv %[e16]; fldcw %[e]; fxsave %[fx]; fnsave %[sv]; frstor %[sv]; .byte 0x66; fnsave %[sv16]; fninit"
                    : [e] "=m"(env), [e16] "=m"(env16), [sv] "+m"(sav), [sv16] "=m"(sav16), [fx] "=m"(*(unsigned char(*)[512])fx)
@@ -365,6 +383,13 @@ int main(void) {
         for (int j = 0; j < ne; j++)
           for (int rc = 0; rc < 4; rc++) extop(op, 0x37f | (rc << 10), ev[i], ev[j]);
   }
+  printf("];\n");
+  printf("/** UNDER_VECTORS: 'op depth cw sw tag st0 st1' with only `depth` (0 or 1) values loaded (ST(0) = 1.5), IE masked or not. */\n");
+  printf("export const UNDER_VECTORS: string[] = [\n");
+  for (depth = 0; depth < 2; depth++)
+    for (int op = 0; op < NREGOPS; op++)
+      for (int m = 0; m < 2; m++) regop(op, m ? 0x37e : 0x37f, from_double(1.5), from_double(1.0), 0, 0);
+  depth = 2;
   printf("];\n");
   images();
   (void)exp_of;
