@@ -184,7 +184,9 @@ export function raiseException(cpu: CpuState, exc: CpuException): void {
   let vector = exc.vector;
   let code = exc.errorCode;
   const chain: string[] = [];
-  for (;;) {
+  // Delivery can only raise contributory faults or #PF, so the chain ends within a
+  // few steps; the cap is a guard against a delivery bug looping forever.
+  for (let step = 0; step < 8; step++) {
     chain.push(code >= 0 ? `#${vector}(0x${code.toString(16)})` : `#${vector}`);
     cpu.deliveringVector = vector;
     try {
@@ -217,6 +219,8 @@ export function raiseException(cpu: CpuState, exc: CpuException): void {
       }
     }
   }
+  cpu.deliveringVector = -1;
+  cpu.pendingExit = { kind: 'triple-fault', detail: `exception chain did not settle: ${chain.join(' -> ')}` };
 }
 
 /** IRET / IRETD. */
