@@ -384,6 +384,22 @@ int main(void) {
           for (int rc = 0; rc < 4; rc++) extop(op, 0x37f | (rc << 10), ev[i], ev[j]);
   }
   printf("];\n");
+  printf("/** UNMASKED_VECTORS: REG_VECTORS format with one exception unmasked (IE ZE DE OE UE PE in turn). */\n");
+  printf("export const UNMASKED_VECTORS: string[] = [\n");
+  {
+    int um[] = { 0, 2, 3, 4, 6, 7, 10, 12, 13, 14, 15, 16, firstSpecial + 0, firstSpecial + 2, firstSpecial + 7 };
+    int nu = sizeof um / sizeof um[0];
+    uint16_t cws[] = { 0x27e, 0x27b, 0x27d, 0x277, 0x26f, 0x25f };
+    int ops[] = { 0, 1, 3, 4, 6, 12, 18 };
+    for (unsigned c = 0; c < 6; c++)
+      for (unsigned o = 0; o < sizeof ops / sizeof ops[0]; o++)
+        for (int x = 0; x < nu; x++)
+          for (int y = 0; y < nu; y++) {
+            if (ops[o] == 18 && y != 1) continue;
+            regop(ops[o], cws[c], vals[um[x]], vals[um[y]], 0, 1);
+          }
+  }
+  printf("];\n");
   printf("/** UNDER_VECTORS: 'op depth cw sw tag st0 st1' with only `depth` (0 or 1) values loaded (ST(0) = 1.5), IE masked or not. */\n");
   printf("export const UNDER_VECTORS: string[] = [\n");
   for (depth = 0; depth < 2; depth++)

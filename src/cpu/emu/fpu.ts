@@ -29,9 +29,10 @@
 // - transcendentals use JS Math (≤ a few ulps of double), C1 is 0 for them;
 // - FPREM/FPREM1 always finish in one step (C2 = 0) with the right Q2..Q0;
 // - unmasked OE/UE store the rounded result without the 2^±24576 bias;
-// - where the SDM and the host differ, the host wins (no DE on FST/FIST of a
-//   denormal; x/0 gives ZE alone for a denormal dividend; FPTAN/FSINCOS of a
-//   NaN/∞ give it in both results).
+// - where the SDM and the host (AMD) differ, the host wins: no DE on FST/FIST of
+//   a denormal; x/0 gives ZE alone for a denormal dividend; FPTAN/FSINCOS of a
+//   NaN/∞ give it in both results; compares write "unordered" even when an
+//   unmasked IE suppresses the pop; FSTENV images carry the pointers.
 
 import { CpuException, CR0_EM, CR0_MP, CR0_NE, CR0_TS, CS, EAX, EXC_GP, EXC_MF, EXC_NM, EXC_UD, type CpuState } from './state.js';
 import { CLASS_NORMAL, CLASS_ZERO, Float80Slots } from './fpu-float80.js';
