@@ -32,7 +32,8 @@
 // - where the SDM and the host (AMD) differ, the host wins: no DE on FST/FIST of
 //   a denormal; x/0 gives ZE alone for a denormal dividend; FPTAN/FSINCOS of a
 //   NaN/∞ give it in both results; compares write "unordered" even when an
-//   unmasked IE suppresses the pop; FSTENV images carry the pointers.
+//   unmasked IE suppresses the pop. FXSAVE stores FOP/FIP/FDP as Intel does
+//   (AMD stores 0 there without a pending exception).
 
 import { CpuException, CR0_EM, CR0_MP, CR0_NE, CR0_TS, CS, EAX, EXC_GP, EXC_MF, EXC_NM, EXC_UD, type CpuState } from './state.js';
 import { CLASS_NORMAL, CLASS_ZERO, Float80Slots } from './fpu-float80.js';
