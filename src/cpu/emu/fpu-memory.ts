@@ -147,7 +147,7 @@ export function roundForStore(fpu: Fpu, p: number, single: boolean): number | un
     v = r.val[p];
     const dir = r.dir[p];
     if (single) {
-      v = roundToFloat32(v, fpu.rc);
+      v = roundToFloat32(v, fpu.rc, dir);
       inexact = lastRounding.inexact;
       up = lastRounding.roundedUp;
       overflow = inexact && (!isFinite(v) || Math.abs(v) === FORMAT_SINGLE.maxFinite && Math.abs(r.val[p]) > Math.abs(v));

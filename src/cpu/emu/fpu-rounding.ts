@@ -200,8 +200,12 @@ function overflowed(r: number, a: number, b: number, rc: number): number {
   return r;
 }
 
-/** Round to the single-precision grid (FCW.PC = 00, or FST m32) with the given mode. */
-export function roundToFloat32(x: number, rc: number): number {
+/**
+ * Round to the single-precision grid (FCW.PC = 00, or FST m32) with the given
+ * mode. `dir` (sign of exact − x, Float80Slots.dir) breaks a tie that x only
+ * seems to be.
+ */
+export function roundToFloat32(x: number, rc: number, dir = 0): number {
   let f = Math.fround(x);
   if (f === x || x !== x) {
     lastRounding.inexact = false;
@@ -216,6 +220,9 @@ export function roundToFloat32(x: number, rc: number): number {
   } else if (rc !== RC_NEAREST) {
     const wantDown = rc === RC_DOWN || (rc === RC_CHOP && x > 0);
     if (wantDown ? f > x : f < x) f = stepFloat32(f, wantDown ? -1 : 1);
+  } else if (dir !== 0) {
+    const g = stepFloat32(f, f < x ? 1 : -1);
+    if (x - f === g - x || f - x === x - g) f = dir > 0 ? Math.max(f, g) : Math.min(f, g);
   }
   lastRounding.roundedUp = Math.abs(f) > Math.abs(x);
   return f;
@@ -256,6 +263,13 @@ export function roundToInteger(x: number, rc: number): number {
  * a non-integral value, and directed modes may pick the neighbouring integer.
  */
 export function integerOf(x: number, dir: number, rc: number): number {
+  if (dir !== 0 && rc === RC_NEAREST && Math.abs(x - Math.trunc(x)) === 0.5) {
+    // x is a tie but the value it stands for is not: round toward that value.
+    const t = dir > 0 ? Math.ceil(x) : Math.floor(x);
+    lastRounding.inexact = true;
+    lastRounding.roundedUp = Math.abs(t) > Math.abs(x);
+    return t === 0 && x < 0 ? -0 : t;
+  }
   const v = roundToInteger(x, rc);
   if (lastRounding.inexact || dir === 0) return v;
   let r = v;

@@ -484,3 +484,23 @@ test('saveState/restoreState round-trip everything, incl. pending exceptions and
   assert.throws(() => b.fpu.restoreState({ ...mid, regs: mid.regs.slice(1) }), RangeError);
   assert.deepEqual(b.fpu.saveState().regs.length, 8);
 });
+
+test('PC = extended: a double that only looks like a tie rounds toward the 80-bit value in FIST and FST m32 (host-measured)', () => {
+  const rig = makeFpuRig();
+  const dv = new DataView(rig.cpu.memory.buffer as unknown as ArrayBuffer);
+  dv.setFloat64(0x700, 2 ** -60, true);
+  const run = (x: number, add: boolean, store: 'i32' | 'f32'): [string, number] => {
+    dv.setFloat64(0x708, x, true);
+    rig.x(...FNINIT);
+    rig.m(0xdd, 0, 0x708);
+    rig.m(0xdc, add ? 0 : 4, 0x700); // faddl / fsubl 2^-60
+    if (store === 'i32') rig.m(0xdb, 3, 0x710);
+    else rig.m(0xd9, 3, 0x710);
+    return [rig.getHex(0x710, 4), rig.fpu.statusWord];
+  };
+  // Expected values from gcc -m32 inline x87 on the host (fninit; fldl; faddl/fsubl; fistpl/fstps; fnstsw).
+  assert.deepEqual(run(2.5, true, 'i32'), ['00000003', 0x0220]);
+  assert.deepEqual(run(-2.5, false, 'i32'), ['fffffffd', 0x0220]);
+  assert.deepEqual(run(1 + 2 ** -24, true, 'f32'), ['3f800001', 0x0220]);
+  assert.deepEqual(run(1 + 2 ** -24, false, 'f32'), ['3f800000', 0x0020]);
+});
