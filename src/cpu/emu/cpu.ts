@@ -141,7 +141,8 @@ export class EmuVcpu implements VcpuBackend {
       }
       cpu.instructions += k;
       budget -= k;
-      if (!cpu.stopBlock && k === insns.length && block.chainable && block.cached) {
+      // The successor may be linked when the last instruction run left the lookup state alone.
+      if (k > 0 && insns[k - 1].chainable && block.cached) {
         prev = block;
       } else {
         // Something a lookup depends on may have changed (CS, CPL, paging, mode).

@@ -6,7 +6,7 @@
 import { CpuException, CS, DS, EBP, ESP, EXC_GP, EXC_UD, SS, type CpuState } from './state.js';
 import type { Insn } from './insn.js';
 import {
-  F_BRANCH, F_BYTE, F_LOCK, F_MEM, F_MODRM, F_OSZ32, F_REGFORM, F_REGOP, F_END, GROUP7_REG, IMM_B, IMM_BS, IMM_MOFFS, IMM_NONE, IMM_PTR, IMM_W, IMM_WB, IMM_Z,
+  F_BRANCH, F_BYTE, F_CHAINS, F_LOCK, F_MEM, F_MODRM, F_OSZ32, F_REGFORM, F_REGOP, F_END, GROUP7_REG, IMM_B, IMM_BS, IMM_MOFFS, IMM_NONE, IMM_PTR, IMM_W, IMM_WB, IMM_Z,
   ONE_BYTE, TWO_BYTE, type OpcodeEntry,
 } from './opcode-table.js';
 
@@ -200,6 +200,6 @@ export function decode(cpu: CpuState, f: InstructionFetcher, eip: number, code32
   i.exec = exec;
   i.name = entry.name;
   i.endsBlock = (flags & F_END) !== 0;
-  i.chainable = !i.endsBlock || (flags & F_BRANCH) !== 0;
+  i.chainable = !i.endsBlock || (flags & (F_BRANCH | F_CHAINS)) !== 0;
   i.len = (p - eip) | 0;
 }

@@ -54,6 +54,12 @@ export const F_OSZ32 = 64;
 export const F_REGOP = 128;
 /** Near branch: operand size decides the target width. */
 export const F_BRANCH = 256;
+/**
+ * Ends its block but changes nothing a block lookup depends on (CS, CPL, mode,
+ * translations), so the next block may still be chained (POPF, STI, data-segment
+ * and descriptor-table loads, HLT, MOV DR).
+ */
+export const F_CHAINS = 512;
 
 export interface OpcodeEntry {
   readonly name: string;
@@ -96,12 +102,12 @@ for (let k = 0; k < 8; k++) {
   ONE_BYTE[b + 5] = op(ALU_NAMES[k], alu.execAluAccImm, 0, IMM_Z);
 }
 ONE_BYTE[0x06] = op('push es', stack.execPushSreg);
-ONE_BYTE[0x07] = op('pop es', stack.execPopSreg, F_END);
+ONE_BYTE[0x07] = op('pop es', stack.execPopSreg, F_END | F_CHAINS);
 ONE_BYTE[0x0e] = op('push cs', stack.execPushSreg);
 ONE_BYTE[0x16] = op('push ss', stack.execPushSreg);
-ONE_BYTE[0x17] = op('pop ss', stack.execPopSreg, F_END);
+ONE_BYTE[0x17] = op('pop ss', stack.execPopSreg, F_END | F_CHAINS);
 ONE_BYTE[0x1e] = op('push ds', stack.execPushSreg);
-ONE_BYTE[0x1f] = op('pop ds', stack.execPopSreg, F_END);
+ONE_BYTE[0x1f] = op('pop ds', stack.execPopSreg, F_END | F_CHAINS);
 ONE_BYTE[0x27] = op('daa', bcd.execDaa);
 ONE_BYTE[0x2f] = op('das', bcd.execDas);
 ONE_BYTE[0x37] = op('aaa', bcd.execAaa);
@@ -152,7 +158,7 @@ ONE_BYTE[0x8a] = op('mov', data.execMovRegRm, F_MODRM | F_BYTE);
 ONE_BYTE[0x8b] = fast(op('mov', data.execMovRegRm, F_MODRM), null, hot.execMov32RegRmM);
 ONE_BYTE[0x8c] = op('mov sreg', sys.execMovRmSreg, F_MODRM);
 ONE_BYTE[0x8d] = fast(op('lea', data.execLea, F_MODRM | F_MEM), null, hot.execLea32);
-ONE_BYTE[0x8e] = op('mov sreg', sys.execMovSregRm, F_MODRM | F_END);
+ONE_BYTE[0x8e] = op('mov sreg', sys.execMovSregRm, F_MODRM | F_END | F_CHAINS);
 ONE_BYTE[0x8f] = grp('grp1a', 0, [op('pop', stack.execPopRm, F_MODRM), null, null, null, null, null, null, null]);
 ONE_BYTE[0x90] = op('nop', data.execNop);
 ONE_BYTE[0x98] = op('cbw', data.execCbw);
@@ -160,7 +166,7 @@ ONE_BYTE[0x99] = op('cwd', data.execCwd);
 ONE_BYTE[0x9a] = op('call far', ctl.execCallFar, F_END, IMM_PTR);
 ONE_BYTE[0x9b] = op('wait', sys.execWait);
 ONE_BYTE[0x9c] = op('pushf', stack.execPushf);
-ONE_BYTE[0x9d] = op('popf', stack.execPopf, F_END);
+ONE_BYTE[0x9d] = op('popf', stack.execPopf, F_END | F_CHAINS);
 ONE_BYTE[0x9e] = op('sahf', data.execSahf);
 ONE_BYTE[0x9f] = op('lahf', data.execLahf);
 ONE_BYTE[0xa0] = op('mov', data.execMovRegRm, F_BYTE, IMM_MOFFS);
@@ -223,7 +229,7 @@ ONE_BYTE[0xed] = op('in', io.execInDx);
 ONE_BYTE[0xee] = op('out', io.execOutDx, F_BYTE);
 ONE_BYTE[0xef] = op('out', io.execOutDx);
 ONE_BYTE[0xf1] = op('int1', ctl.execInt1, F_END);
-ONE_BYTE[0xf4] = op('hlt', ctl.execHlt, F_END);
+ONE_BYTE[0xf4] = op('hlt', ctl.execHlt, F_END | F_CHAINS);
 ONE_BYTE[0xf5] = op('cmc', data.execCmc);
 const group3 = (byte: number, imm: number) => [
   op('test', alu.execTestRmImm, F_MODRM | byte, imm),
@@ -240,7 +246,7 @@ ONE_BYTE[0xf7] = grp('grp3', 0, group3(0, IMM_Z));
 ONE_BYTE[0xf8] = op('clc', data.execClc);
 ONE_BYTE[0xf9] = op('stc', data.execStc);
 ONE_BYTE[0xfa] = op('cli', sys.execCli);
-ONE_BYTE[0xfb] = op('sti', sys.execSti, F_END);
+ONE_BYTE[0xfb] = op('sti', sys.execSti, F_END | F_CHAINS);
 ONE_BYTE[0xfc] = op('cld', data.execCld);
 ONE_BYTE[0xfd] = op('std', data.execStd);
 ONE_BYTE[0xfe] = grp('grp4', F_BYTE, [
@@ -263,8 +269,8 @@ ONE_BYTE[0xff] = grp('grp5', 0, [
 TWO_BYTE[0x00] = grp('grp6', 0, [
   op('sldt', sys.execGroup6, F_MODRM),
   op('str', sys.execGroup6, F_MODRM),
-  op('lldt', sys.execGroup6, F_MODRM | F_END),
-  op('ltr', sys.execGroup6, F_MODRM | F_END),
+  op('lldt', sys.execGroup6, F_MODRM | F_END | F_CHAINS),
+  op('ltr', sys.execGroup6, F_MODRM | F_END | F_CHAINS),
   op('verr', sys.execGroup6, F_MODRM),
   op('verw', sys.execGroup6, F_MODRM),
   null, null,
@@ -273,8 +279,8 @@ TWO_BYTE[0x00] = grp('grp6', 0, [
 TWO_BYTE[0x01] = grp('grp7', 0, [
   op('sgdt', sys.execSgdtSidt, F_MODRM | F_MEM),
   op('sidt', sys.execSgdtSidt, F_MODRM | F_MEM),
-  op('lgdt', sys.execLgdtLidt, F_MODRM | F_MEM | F_END),
-  op('lidt', sys.execLgdtLidt, F_MODRM | F_MEM | F_END),
+  op('lgdt', sys.execLgdtLidt, F_MODRM | F_MEM | F_END | F_CHAINS),
+  op('lidt', sys.execLgdtLidt, F_MODRM | F_MEM | F_END | F_CHAINS),
   op('smsw', sys.execSmsw, F_MODRM),
   null,
   op('lmsw', sys.execLmsw, F_MODRM | F_END),
@@ -296,7 +302,7 @@ for (let b = 0x18; b <= 0x1f; b++) TWO_BYTE[b] = op('nop', data.execNop, F_MODRM
 TWO_BYTE[0x20] = op('mov from cr', sys.execMovFromCr, F_MODRM | F_REGFORM | F_OSZ32);
 TWO_BYTE[0x21] = op('mov from dr', sys.execMovFromDr, F_MODRM | F_REGFORM | F_OSZ32);
 TWO_BYTE[0x22] = op('mov to cr', sys.execMovToCr, F_MODRM | F_REGFORM | F_OSZ32 | F_END);
-TWO_BYTE[0x23] = op('mov to dr', sys.execMovToDr, F_MODRM | F_REGFORM | F_OSZ32 | F_END);
+TWO_BYTE[0x23] = op('mov to dr', sys.execMovToDr, F_MODRM | F_REGFORM | F_OSZ32 | F_END | F_CHAINS);
 TWO_BYTE[0x30] = op('wrmsr', sys.execWrmsr, F_END);
 TWO_BYTE[0x31] = op('rdtsc', sys.execRdtsc);
 TWO_BYTE[0x32] = op('rdmsr', sys.execRdmsr, F_END);
@@ -305,13 +311,13 @@ TWO_BYTE[0x34] = op('sysenter', sys.execSysenter, F_END);
 TWO_BYTE[0x35] = op('sysexit', sys.execSysexit, F_END);
 TWO_BYTE[0x77] = op('emms', sys.execEmms);
 TWO_BYTE[0xa0] = op('push fs', stack.execPushSreg);
-TWO_BYTE[0xa1] = op('pop fs', stack.execPopSreg, F_END);
+TWO_BYTE[0xa1] = op('pop fs', stack.execPopSreg, F_END | F_CHAINS);
 TWO_BYTE[0xa2] = op('cpuid', sys.execCpuid);
 TWO_BYTE[0xa3] = op('bt', bit.execBtReg, F_MODRM);
 TWO_BYTE[0xa4] = op('shld', shift.execShldImm, F_MODRM, IMM_B);
 TWO_BYTE[0xa5] = op('shld', shift.execShldCl, F_MODRM);
 TWO_BYTE[0xa8] = op('push gs', stack.execPushSreg);
-TWO_BYTE[0xa9] = op('pop gs', stack.execPopSreg, F_END);
+TWO_BYTE[0xa9] = op('pop gs', stack.execPopSreg, F_END | F_CHAINS);
 TWO_BYTE[0xab] = op('bts', bit.execBtReg, F_MODRM | F_LOCK);
 TWO_BYTE[0xac] = op('shrd', shift.execShrdImm, F_MODRM, IMM_B);
 TWO_BYTE[0xad] = op('shrd', shift.execShrdCl, F_MODRM);
@@ -319,7 +325,7 @@ TWO_BYTE[0xae] = op('grp15', sys.execGroup15, F_MODRM);
 TWO_BYTE[0xaf] = op('imul', md.execImul2, F_MODRM);
 TWO_BYTE[0xb0] = op('cmpxchg', data.execCmpxchg, F_MODRM | F_BYTE | F_LOCK);
 TWO_BYTE[0xb1] = op('cmpxchg', data.execCmpxchg, F_MODRM | F_LOCK);
-TWO_BYTE[0xb2] = op('lss', sys.execLoadFarPointer, F_MODRM | F_MEM | F_END);
+TWO_BYTE[0xb2] = op('lss', sys.execLoadFarPointer, F_MODRM | F_MEM | F_END | F_CHAINS);
 TWO_BYTE[0xb3] = op('btr', bit.execBtReg, F_MODRM | F_LOCK);
 TWO_BYTE[0xb4] = op('lfs', sys.execLoadFarPointer, F_MODRM | F_MEM);
 TWO_BYTE[0xb5] = op('lgs', sys.execLoadFarPointer, F_MODRM | F_MEM);
