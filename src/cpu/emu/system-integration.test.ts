@@ -217,3 +217,104 @@ function findGdt(image: Uint8Array): number {
   }
   throw new Error('GDT not found in the image');
 }
+
+const PAE_KERNEL = `
+  lgdt [gdtr]
+  jmp 0x08:reload
+reload:
+  mov ax, 0x10
+  mov ds, ax
+  mov es, ax
+  mov ss, ax
+  mov esp, 0x9000
+  mov dword [0x3000 + 4], 0x9000
+  mov dword [0x3000 + 8], 0x10
+  mov ax, 0x28
+  ltr ax
+  mov eax, pf_handler                 ; IDT[14] at 0x4000 + 14 * 8
+  mov [0x4000 + 14 * 8], ax
+  mov word [0x4000 + 14 * 8 + 2], 0x08
+  mov word [0x4000 + 14 * 8 + 4], 0x8e00
+  shr eax, 16
+  mov [0x4000 + 14 * 8 + 6], ax
+  lidt [idtr]
+  ; PAE tables: PDPT at 0x10020 (32-byte aligned, not page aligned), PD 0x11000, PT 0x12000
+  mov dword [0x10020], 0x11001
+  mov dword [0x11000], 0x000083       ; 0-2 MiB: one 2 MiB supervisor page
+  mov dword [0x11010], 0x12007        ; 4-6 MiB: page table
+  mov dword [0x12000], 0x20005        ; 0x400000: user code, read-only
+  mov dword [0x12008], 0x21007        ; 0x401000: user data, writable...
+  mov dword [0x1200c], 0x80000000     ; ...and execute-disable
+  mov esi, user_code
+  mov edi, 0x20000
+  mov ecx, user_end - user_code
+  rep movsb
+  mov ecx, 0xc0000080                 ; EFER.NXE
+  xor edx, edx
+  mov eax, 0x800
+  wrmsr
+  mov eax, cr4
+  or eax, 0x20                        ; PAE
+  mov cr4, eax
+  mov eax, 0x10020
+  mov cr3, eax
+  mov eax, cr0
+  or eax, 0x80010000
+  mov cr0, eax
+  mov ax, 0x23
+  mov ds, ax
+  mov es, ax
+  push 0x23
+  push 0x401ff0
+  push 0x2
+  push 0x1b
+  push 0x400000
+  iret
+
+pf_handler:
+  mov eax, cr2
+  mov [pf_cr2], eax
+  pop dword [pf_err]
+  pop dword [pf_eip]
+  hlt
+
+user_code:
+  mov byte [0x401000], 0xc3           ; a RET in a no-execute page
+  mov eax, 0x401000
+  call eax
+user_end:
+
+align 4
+gdt:
+  dq 0
+  dq 0x00cf9a000000ffff
+  dq 0x00cf92000000ffff
+  dq 0x00cffa000000ffff
+  dq 0x00cff2000000ffff
+  dq 0x0000890030000067
+gdtr:
+  dw 6 * 8 - 1
+  dd gdt
+idtr:
+  dw 256 * 8 - 1
+  dd 0x4000
+align 4
+pf_cr2: dd 0
+pf_err: dd 0
+pf_eip: dd 0
+`;
+
+test('a tiny PAE kernel: cached PDPTEs from a 32-byte-aligned CR3, 2 MiB pages, EFER.NXE and an execute-disable fault', () => {
+  const image = assemble(PAE_KERNEL, 32);
+  const m = machine(image, 'flat32');
+  assert.deepEqual(runToExit(m.vcpu, 20), { kind: 'hlt', interruptsEnabled: false });
+  const base = 0x1000 + findGdt(image) + 60;
+  const [cr2, err, eip] = [0, 1, 2].map((i) => m.memory.readU32(base + 4 * i));
+  assert.equal(m.memory.readU8(0x21000), 0xc3, 'the data write went through');
+  assert.equal(cr2, 0x401000);
+  assert.equal(eip, 0x401000, 'the fetch faulted, not the CALL');
+  assert.equal(err, 0x15, 'present | user | instruction fetch');
+  const cpu = m.vcpu.cpu;
+  assert.equal(cpu.pdpte[0], 0x11001);
+  assert.equal(m.memory.readU32(0x11000) & 0x20, 0x20, '2 MiB PDE accessed');
+});
