@@ -15,6 +15,10 @@
 //   from the backing store and drop writes.
 // - When the p2m changes (frameOffset/frameReadOnly of a mapped frame), the
 //   hypervisor must call flush(true).
+// - Code frames: a frame with codePages[gfn] != 0 never gets a fast write entry.
+//   Existing fast write entries of a frame are turned slow by protectCodeFrame(gfn),
+//   which translate(…, ACCESS_EXEC, …) also calls itself, so a decode cache that
+//   translates EIP before decoding needs nothing more.
 //
 // SOFTWARE TLB. Four direct-mapped Int32Arrays indexed by linear page number
 // (read/write x supervisor/user; exec uses the read arrays plus a no-exec byte).
