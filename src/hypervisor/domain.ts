@@ -204,11 +204,20 @@ export class Domain {
           this.vcpuDown = true;
           return this.finish('poweroff', 'every vCPU halted with interrupts disabled');
         }
-        // Halted: nothing observes guest time, so it may catch up with the host.
-        this.guestClock?.catchUp();
         const next = Math.min(this.pit.nextDeadlineNs(), this.rtc.nextDeadlineNs());
-        const now = this.clock.nowNs();
+        let now = this.clock.nowNs();
         if (next <= now) return null;
+        if (this.guestClock) {
+          // Halted: nothing observes guest time, so it may move on to host time, but
+          // never past the next timer: every tick is delivered, none is coalesced
+          // (Xen's delay_for_missed_ticks), so jiffies stay in step with the TSC.
+          const host = this.hostClock.nowNs();
+          if (host > now) {
+            this.guestClock.advanceTo(Math.min(host, next));
+            if (next <= host) return null;
+            now = this.clock.nowNs();
+          }
+        }
         this.flushSerial();
         return { kind: 'idle', wakeAtNs: this.hostClock.nowNs() + (next - now) };
       }
