@@ -34,6 +34,10 @@ const COM_PORTS: ReadonlyArray<readonly [number, number]> = [
   [0x2e8, 3],
 ];
 
+/** Bounds of a software-CPU run slice, in instructions. */
+const MIN_SLICE = 64;
+const MAX_SLICE = 50_000;
+
 /** Serial output is flushed to listeners at least this often (bytes). */
 const SERIAL_FLUSH_BYTES = 4096;
 
@@ -56,6 +60,8 @@ export class Domain {
   /** Host time: run budgets and idle sleeps. */
   private readonly hostClock: Clock;
   private readonly guestClock: InstructionClock | null;
+  /** The software vCPU, when that is the backend: its slices end exactly at timer deadlines. */
+  private readonly emu: EmuVcpu | null = null;
   readonly vcpu: VcpuBackend;
   readonly pic: PicPair;
   readonly pit: Pit;
@@ -129,6 +135,7 @@ export class Domain {
       const emu = new EmuVcpu(this.memory, ops, this.clock);
       this.guestClock?.attach(() => emu.cpu.instructions);
       this.vcpu = emu;
+      this.emu = emu;
     }
     this.vcpu.setCpuid(emuCpuidPolicy({ apic: false }));
     this.vcpu.reset();
@@ -162,6 +169,12 @@ export class Domain {
       if (this.shutdownRequest) {
         result = this.finish(this.shutdownRequest.reason, this.shutdownRequest.detail);
         break;
+      }
+      if (this.emu && this.guestClock) {
+        // Guest time moves with instructions, so a slice can end exactly at the next
+        // timer deadline: no tick is ever late by more than one block, none coalesced.
+        const due = Math.min(this.pit.nextDeadlineNs(), this.rtc.nextDeadlineNs()) - this.clock.nowNs();
+        this.emu.sliceInstructions = Math.max(MIN_SLICE, Math.min(MAX_SLICE, Math.ceil(due / this.guestClock.nsPerInstruction)));
       }
       const exit = this.vcpu.run();
       if (exit.kind !== 'interrupted') this.trace(exit);
