@@ -82,6 +82,26 @@ test('self-modifying code: patching the next instruction in the same block takes
   assert.equal(m.vcpu.getRegisters().eax, 0x42);
 });
 
+test('an instruction crossing a page boundary is cached and still sees writes to either page', () => {
+  const m = runProgram(
+    [
+      'xor esi, esi', 'mov ecx, 3',
+      'jmp again',
+      'times 0xff0 - ($ - $$) nop',
+      'again:',
+      'times 0xffd - ($ - $$) nop',
+      'cross: mov eax, 0x11111111', // bytes 0x1ffd..0x2001: the last immediate byte is in the next page
+      'add esi, eax',
+      'inc byte [cross + 4]', // modify the byte in the second page
+      'dec ecx', 'jnz again',
+      'hlt',
+    ].join('\n'),
+    'flat32',
+  );
+  assert.equal(m.vcpu.getRegisters().esi, (0x11111111 + 0x12111111 + 0x13111111) >>> 0);
+  assert.ok(m.vcpu.cache.blocksDecoded >= 3, 'the crossing instruction was re-decoded after each write');
+});
+
 test('writes from outside the CPU (DMA/loader) invalidate cached code', () => {
   const code = assemble('mov eax, 1\nhlt', 32);
   const m = machine(code, 'flat32');

@@ -34,6 +34,8 @@ export class Block {
   link2: Block | null = null;
   link2Eip = 0;
   link2Epoch = -1;
+  /** For a single instruction that continues in the next linear page: that page's frame (else -1). */
+  crossGfn = -1;
   /** Executions so far (until compiled), and the compiled form (block-compiler.ts). */
   hits = 0;
   compiled: CompiledBlock | null = null;
@@ -91,9 +93,17 @@ export class DecodeCache {
       if (page !== null) this.lastPage = page;
     }
     let b: Block | undefined = page !== null ? page.blocks[off] : undefined;
-    if (b === undefined || b.code32 !== cpu.code32) b = this.build(linear, eip, gfn, off, page);
+    if (b === undefined || b.code32 !== cpu.code32 || !b.valid || (b.crossGfn >= 0 && !this.sameNextFrame(linear, b.crossGfn))) {
+      b = this.build(linear, eip, gfn, off, page);
+    }
     if ((eip >>> 0) + b.byteLen - 1 > cpu.segLimit[CS]) return this.clipToLimit(b, eip);
     return b;
+  }
+
+  /** Whether the linear page after `linear`'s still maps to frame `gfn` (cross-page instructions). */
+  private sameNextFrame(linear: number, gfn: number): boolean {
+    const phys = this.cpu.mmu.translate(((linear & ~0xfff) + 4096) | 0, ACCESS_EXEC, this.cpu.cpl === 3);
+    return Math.floor(phys / 4096) === gfn;
   }
 
   /** The instructions of `b` that lie entirely inside the CS limit; the first one past it is #GP(0). */
@@ -117,20 +127,20 @@ export class DecodeCache {
     const f = this.fetcher;
     const mem = cpu.memory;
     const frameOffset = gfn < mem.frameOffset.length ? mem.frameOffset[gfn] : -1;
-    f.pageLinear = (linear & ~0xfff) | 0;
-    f.pageOffset = frameOffset;
-    f.crossed = false;
+    f.begin((linear & ~0xfff) | 0, frameOffset);
     const code32 = cpu.code32;
     // The first instruction: its faults are the caller's.
     const first = new Insn();
     decode(cpu, f, eip, code32, first);
-    if (f.crossed || frameOffset < 0) {
+    if (frameOffset < 0 || (f.crossed && f.nextOffset < 0)) {
+      // Code in MMIO (or reaching into it): decoded every time.
       const single = new Block(code32, false);
       single.insns.push(first);
       single.byteLen = first.len;
       single.chainable = false;
       return single;
     }
+    if (f.crossed) return this.cacheCrossing(first, code32, gfn, off, page, f.nextGfn);
     const block = new Block(code32, true);
     block.insns.push(first);
     let at = off + first.len;
@@ -162,6 +172,38 @@ export class DecodeCache {
     block.chainable = block.insns[block.insns.length - 1].chainable;
     for (let c = off >> CHUNK_SHIFT; c <= (at - 1) >> CHUNK_SHIFT; c++) page.chunks[c] = 1;
     if (gfn < cpu.mmu.codePages.length) cpu.mmu.codePages[gfn] = 1;
+    this.blocksDecoded++;
+    return block;
+  }
+
+  /**
+   * Cache a single instruction that continues into the next frame: it is kept with
+   * its first frame and listed in the second, so writes to either drop it.
+   */
+  private cacheCrossing(ins: Insn, code32: boolean, gfn: number, off: number, page: CodePage | null, nextGfn: number): Block {
+    const block = new Block(code32, true);
+    block.insns.push(ins);
+    block.byteLen = ins.len;
+    block.crossGfn = nextGfn;
+    if (page === null) {
+      page = new CodePage(gfn);
+      this.pages.set(gfn, page);
+    }
+    page.blocks[off] = block;
+    page.all.push(block);
+    page.chunks[off >> CHUNK_SHIFT] = 1;
+    page.chunks[4095 >> CHUNK_SHIFT] = 1;
+    let next = this.pages.get(nextGfn);
+    if (next === undefined) {
+      next = new CodePage(nextGfn);
+      this.pages.set(nextGfn, next);
+    }
+    next.all.push(block);
+    next.chunks[0] = 1;
+    const codePages = this.cpu.mmu.codePages;
+    if (gfn < codePages.length) codePages[gfn] = 1;
+    if (nextGfn < codePages.length) codePages[nextGfn] = 1;
+    this.lastPage = null;
     this.blocksDecoded++;
     return block;
   }

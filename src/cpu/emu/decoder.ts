@@ -5,6 +5,7 @@
 
 import { CpuException, CS, DS, EBP, ESP, EXC_GP, EXC_UD, SS, type CpuState } from './state.js';
 import type { Insn } from './insn.js';
+import { ACCESS_EXEC } from './mmu.js';
 import {
   F_BRANCH, F_BYTE, F_CHAINS, F_LOCK, F_MEM, F_MODRM, F_OSZ32, F_REGFORM, F_REGOP, F_END, GROUP7_REG, IMM_B, IMM_BS, IMM_MOFFS, IMM_NONE, IMM_PTR, IMM_W, IMM_WB, IMM_Z,
   ONE_BYTE, TWO_BYTE, type OpcodeEntry,
@@ -20,15 +21,39 @@ export class InstructionFetcher {
   pageLinear = 0;
   /** Backing-store offset of that page, or -1 (MMIO: every byte through the MMU). */
   pageOffset = -1;
-  /** Set when a byte came from outside the page (the decode must not be cached). */
+  /** Set when a byte came from outside the page. */
   crossed = false;
+  /** Frame of the following linear page once a decode reached into it (else -1). */
+  nextGfn = -1;
+  /** Backing-store offset of that frame, or -1 when it is not RAM/ROM. */
+  nextOffset = -1;
 
   constructor(private readonly cpu: CpuState) {}
+
+  /** Start decoding in the page at `pageLinear` whose frame is at backing offset `pageOffset`. */
+  begin(pageLinear: number, pageOffset: number): void {
+    this.pageLinear = pageLinear;
+    this.pageOffset = pageOffset;
+    this.crossed = false;
+    this.nextGfn = -1;
+    this.nextOffset = -1;
+  }
 
   byte(linear: number): number {
     const off = (linear - this.pageLinear) | 0;
     if (off >= 0 && off < 4096 && this.pageOffset >= 0) return this.cpu.memory.bytes[this.pageOffset + off];
     this.crossed = true;
+    if (off >= 4096 && off < 8192) {
+      if (this.nextGfn < 0) {
+        // The instruction continues in the next linear page: an exec translation (may #PF).
+        const phys = this.cpu.mmu.translate((this.pageLinear + 4096) | 0, ACCESS_EXEC, this.cpu.cpl === 3);
+        const gfn = Math.floor(phys / 4096);
+        const mem = this.cpu.memory;
+        this.nextGfn = gfn;
+        this.nextOffset = gfn < mem.frameOffset.length ? mem.frameOffset[gfn] : -1;
+      }
+      if (this.nextOffset >= 0) return this.cpu.memory.bytes[this.nextOffset + off - 4096];
+    }
     return this.cpu.mmu.fetch8(linear);
   }
 }
