@@ -43,6 +43,17 @@ export class ManualClock implements Clock {
  * reference/x86-cpu-and-linux-boot.md §9 ("derive PIT time and TSC from one
  * virtual clock so calibration is deterministic").
  */
+/**
+ * The guest never sees a CPU slower than 25 MIPS. When the emulator falls below
+ * that (cold code), guest time runs slower than the host instead of stretching each
+ * instruction: a guest section with interrupts off must not span several timer
+ * periods, or ticks are lost and Linux's clocksource watchdog rejects the TSC. A
+ * halted vCPU then catches up with the host tick by tick (Xen's
+ * delay_for_missed_ticks).
+ */
+const MAX_NS_PER_INSN = 40;
+const MIN_NS_PER_INSN = 0.25;
+
 export class InstructionClock implements Clock {
   /** Nanoseconds per instruction; starts at a 50 MIPS guess. */
   nsPerInstruction = 20;
@@ -80,12 +91,12 @@ export class InstructionClock implements Clock {
     const dInsn = retired - this.lastRetired;
     const dHost = host - this.lastHostNs;
     // Re-measure the emulator's speed only over windows long enough to mean something.
-    if (dInsn >= 100_000 && dHost >= 1e6) {
+    if (dInsn >= 200_000 && dHost >= 10e6) {
       const measured = dHost / dInsn;
       // Steer: lagging guest time runs faster, leading guest time slower, ±50% at most.
       const error = Math.max(-0.5, Math.min(0.5, (host - guest) / 1e9));
       const target = measured * (1 + error);
-      this.nsPerInstruction = Math.max(0.25, Math.min(10_000, this.nsPerInstruction * 0.5 + target * 0.5));
+      this.nsPerInstruction = Math.max(MIN_NS_PER_INSN, Math.min(MAX_NS_PER_INSN, this.nsPerInstruction * 0.75 + target * 0.25));
       this.lastRetired = retired;
       this.lastHostNs = host;
     }
