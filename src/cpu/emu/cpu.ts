@@ -142,7 +142,7 @@ export class EmuVcpu implements VcpuBackend {
       cpu.instructions += k;
       budget -= k;
       // The successor may be linked when the last instruction run left the lookup state alone.
-      if (k > 0 && insns[k - 1].chainable && block.cached) {
+      if (block.cached && (k === insns.length ? block.chainable : k > 0 && insns[k - 1].chainable)) {
         prev = block;
       } else {
         // Something a lookup depends on may have changed (CS, CPL, paging, mode).
