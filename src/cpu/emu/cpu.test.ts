@@ -284,6 +284,24 @@ test('the run slice ends with `interrupted` and requestExit stops a running vCPU
   assert.equal(m.vcpu.getRegisters().eax, n / 2);
 });
 
+test('a fault loop (handler that faults again) still ends the slice', () => {
+  // IVT entry 6 points at a UD2: every delivery faults again.
+  const m = machine(assemble('xor ax, ax\nmov ds, ax\nmov word [6 * 4], bad\nmov word [6 * 4 + 2], 0\nbad: ud2', 16), 'real');
+  m.vcpu.sliceInstructions = 500;
+  assert.equal(m.vcpu.run().kind, 'interrupted');
+  assert.equal(m.vcpu.run().kind, 'interrupted');
+});
+
+test('requestExit before run() makes the next run return at once', () => {
+  const m = machine(assemble('l: inc eax\njmp l', 32), 'flat32');
+  m.vcpu.requestExit();
+  assert.equal(m.vcpu.run().kind, 'interrupted');
+  assert.equal(m.vcpu.cpu.instructions, 0);
+  m.vcpu.sliceInstructions = 100;
+  assert.equal(m.vcpu.run().kind, 'interrupted');
+  assert.ok(m.vcpu.cpu.instructions >= 100);
+});
+
 test('reset gives the power-on state', () => {
   const m = machine(new Uint8Array([0xf4]), 'flat32');
   m.vcpu.reset();

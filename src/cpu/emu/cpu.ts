@@ -65,18 +65,21 @@ export class EmuVcpu implements VcpuBackend {
 
   run(): VmExit {
     const cpu = this.cpu;
-    this.exitRequested = false;
     if (cpu.pendingExit !== null) return this.takeExit();
     let budget = this.sliceInstructions;
     for (;;) {
       try {
         budget = this.runBlocks(budget);
         if (cpu.pendingExit !== null) return this.takeExit();
-        if (cpu.halted) return { kind: 'hlt', interruptsEnabled: (cpu.flags & FLAG_IF) !== 0 };
+        if (cpu.halted && !this.exitRequested) return { kind: 'hlt', interruptsEnabled: (cpu.flags & FLAG_IF) !== 0 };
+        this.exitRequested = false;
         return { kind: 'interrupted' };
       } catch (e) {
         const exit = this.handleThrow(e);
         if (exit !== null) return exit;
+        // A delivered fault counts against the slice, so a handler that faults again
+        // and again still gives control back.
+        if (--budget <= 0) return { kind: 'interrupted' };
       }
     }
   }
