@@ -19,7 +19,10 @@ function jumpNear(cpu: CpuState, target: number, osz: number): void {
 
 /** 70-7F Jcc rel8, 0F 80-8F Jcc rel16/32. */
 export function execJcc(cpu: CpuState, i: Insn): void {
-  if (testCondition(cpu, i.op & 0xf)) jumpNear(cpu, cpu.eip + i.imm, i.osz);
+  if (testCondition(cpu, i.op & 0xf)) {
+    jumpNear(cpu, cpu.eip + i.imm, i.osz);
+    cpu.stopBlock = true; // the rest of the block is the not-taken path
+  }
 }
 /** EB / E9 JMP rel. */
 export function execJmpRel(cpu: CpuState, i: Insn): void {

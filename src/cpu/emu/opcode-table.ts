@@ -134,8 +134,10 @@ ONE_BYTE[0x6d] = op('ins', str.execIns);
 ONE_BYTE[0x6e] = op('outsb', str.execOuts, F_BYTE);
 ONE_BYTE[0x6f] = op('outs', str.execOuts);
 for (let cc = 0; cc < 16; cc++) {
-  ONE_BYTE[0x70 + cc] = op('jcc', ctl.execJcc, F_END | F_BRANCH, IMM_BS);
-  TWO_BYTE[0x80 + cc] = op('jcc', ctl.execJcc, F_END | F_BRANCH, IMM_Z);
+  // Jcc does not end its block: a taken branch leaves it early (execJcc sets stopBlock),
+  // so straight-line code across not-taken branches runs as one block.
+  ONE_BYTE[0x70 + cc] = op('jcc', ctl.execJcc, F_BRANCH, IMM_BS);
+  TWO_BYTE[0x80 + cc] = op('jcc', ctl.execJcc, F_BRANCH, IMM_Z);
   TWO_BYTE[0x90 + cc] = op('setcc', data.execSetcc, F_MODRM | F_BYTE);
   TWO_BYTE[0x40 + cc] = op('cmovcc', data.execCmovcc, F_MODRM);
 }
