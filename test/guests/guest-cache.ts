@@ -4,6 +4,7 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { GuestSession } from '../../src/toolstack/harness.js';
 
 export const guestDir = join(process.env.TSXEN_CACHE ?? join(homedir(), '.cache', 'tsxen'), 'guests', 'current');
 
@@ -23,4 +24,9 @@ export function fact(output: string, key: string): string {
   const m = new RegExp(`^FACT ${key.replace(/\./g, '\\.')}=(.*)$`, 'm').exec(output.replace(/\r/g, ''));
   if (!m) throw new Error(`the guest printed no FACT ${key}`);
   return m[1];
+}
+
+/** Start one of guests/build.sh's configs under a test's own name and command line. */
+export function startGuest(cfg: 'default.cfg' | 'default-pae.cfg', name: string, cmdline: string, overrides: string[] = []): Promise<GuestSession> {
+  return GuestSession.start(join(guestDir, cfg), [`name="${name}"`, `cmdline="${cmdline}"`, ...overrides]);
 }

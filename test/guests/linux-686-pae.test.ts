@@ -4,19 +4,12 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { GuestSession } from '../../src/toolstack/harness.js';
-import { guestDir, guestsMissing, BOOT_TIMEOUT_MS, fact } from './guest-cache.js';
+import { guestsMissing, startGuest, BOOT_TIMEOUT_MS, fact } from './guest-cache.js';
 
 const missing = guestsMissing();
 
 test('686-pae kernel boots with PAE paging and NX; a triple fault ends it per on_crash', { skip: missing ?? false, timeout: BOOT_TIMEOUT_MS + 60_000 }, async () => {
-  const g = await GuestSession.start(join(guestDir, 'default-pae.cfg'), [
-    'name="test-686-pae"',
-    'cmdline="console=ttyS0 nokaslr cryptomgr.notests reboot=t guest.test=dmesg guest.reboot"',
-    'on_reboot="restart"',
-    'on_crash="destroy"',
-  ]);
+  const g = await startGuest('default-pae.cfg', 'test-686-pae', 'console=ttyS0 nokaslr cryptomgr.notests reboot=t guest.test=dmesg guest.reboot', ['on_reboot="restart"', 'on_crash="destroy"']);
   try {
     await g.waitForSerial('GUEST-INIT-OK', { timeoutMs: BOOT_TIMEOUT_MS });
     await g.waitForSerial('GUEST-END', { timeoutMs: 120_000 });

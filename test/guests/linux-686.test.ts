@@ -4,20 +4,13 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { GuestSession } from '../../src/toolstack/harness.js';
 import { CPU_BRAND_STRING } from '../../src/hypervisor/cpuid-policy.js';
-import { guestDir, guestsMissing, BOOT_TIMEOUT_MS, fact } from './guest-cache.js';
+import { guestsMissing, startGuest, BOOT_TIMEOUT_MS, fact } from './guest-cache.js';
 
 const missing = guestsMissing();
 
 test('686 kernel boots to a shell; facts, a typed command, reboot restarts', { skip: missing ?? false, timeout: BOOT_TIMEOUT_MS + 60_000 }, async () => {
-  const g = await GuestSession.start(join(guestDir, 'default.cfg'), [
-    'name="test-686"',
-    'cmdline="console=ttyS0 nokaslr cryptomgr.notests guest.test=cpu,fs guest.shell"',
-    'on_reboot="restart"',
-    'on_crash="destroy"',
-  ]);
+  const g = await startGuest('default.cfg', 'test-686', 'console=ttyS0 nokaslr cryptomgr.notests guest.test=cpu,fs guest.shell', ['on_reboot="restart"', 'on_crash="destroy"']);
   try {
     await g.waitForSerial('GUEST-INIT-OK', { timeoutMs: BOOT_TIMEOUT_MS });
     await g.waitForSerial('GUEST-END', { timeoutMs: 120_000 });
@@ -50,7 +43,7 @@ test('686 kernel boots to a shell; facts, a typed command, reboot restarts', { s
 });
 
 test('reboot -f with on_reboot="destroy" ends the domain with reason reboot', { skip: missing ?? false, timeout: BOOT_TIMEOUT_MS + 60_000 }, async () => {
-  const g = await GuestSession.start(join(guestDir, 'default.cfg'), ['name="test-686-reboot"', 'cmdline="console=ttyS0 nokaslr cryptomgr.notests guest.reboot"', 'on_reboot="destroy"']);
+  const g = await startGuest('default.cfg', 'test-686-reboot', 'console=ttyS0 nokaslr cryptomgr.notests guest.reboot', ['on_reboot="destroy"']);
   await g.waitForSerial('GUEST-END', { timeoutMs: BOOT_TIMEOUT_MS });
   const exit = await g.waitForExit({ timeoutMs: 120_000 });
   assert.equal(exit.reason, 'reboot');
