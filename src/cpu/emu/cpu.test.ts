@@ -82,6 +82,28 @@ test('self-modifying code: patching the next instruction in the same block takes
   assert.equal(m.vcpu.getRegisters().eax, 0x42);
 });
 
+test('self-modifying code stays correct in chained, compiled blocks on other pages', () => {
+  // Page 2 patches its own next instruction only once, long after its blocks were
+  // linked and compiled: the executing frame must follow the chain for the write to stop the block.
+  const m = runProgram(
+    [
+      'xor esi, esi', 'xor edi, edi', 'mov ecx, 200',
+      'outer: call page2', 'call page3', 'dec ecx', 'jnz outer', 'hlt',
+      'times 0x1000 - ($ - $$) nop',
+      'page2: cmp ecx, 50', 'jne skip', 'mov byte [imm2], 7',
+      'skip: db 0x81, 0xc6', // add esi, imm32
+      'imm2: dd 0',
+      'ret',
+      'times 0x2000 - ($ - $$) nop',
+      'page3: add edi, 1',
+      'ret',
+    ].join('\n'),
+    'flat32',
+  );
+  assert.equal(m.vcpu.getRegisters().esi, 7 * 50);
+  assert.equal(m.vcpu.getRegisters().edi, 200);
+});
+
 test('an instruction crossing a page boundary is cached and still sees writes to either page', () => {
   const m = runProgram(
     [

@@ -111,7 +111,7 @@ export class EmuVcpu implements VcpuBackend {
       if (prev !== null && prev.link1Eip === eip0 && prev.link1Epoch === epoch && prev.link1!.valid) block = prev.link1!;
       else if (prev !== null && prev.link2Eip === eip0 && prev.link2Epoch === epoch && prev.link2!.valid) block = prev.link2!;
       else {
-        block = cache.lookup();
+        block = cache.find();
         if (prev !== null && block.cached) {
           // Keep the older link in slot 2, the new one in slot 1.
           prev.link2 = prev.link1;
@@ -124,6 +124,7 @@ export class EmuVcpu implements VcpuBackend {
       }
       const insns = block.insns;
       const single = shadow !== 0 || (cpu.flags & FLAG_TF) !== 0;
+      cache.currentGfn = block.gfn;
       cpu.stopBlock = false;
       let k = 0;
       if (block.compiled !== null && !single) {

@@ -16,6 +16,8 @@ import { CpuException, CS, EXC_GP, type CpuState } from './state.js';
 
 /** Longest block, in instructions. */
 const MAX_BLOCK = 64;
+/** Entries of the EIP → block jump cache (a power of two). */
+const JUMP_CACHE_SIZE = 4096;
 /** Code-presence granularity inside a page (bytes). */
 const CHUNK_SHIFT = 6;
 
@@ -34,6 +36,8 @@ export class Block {
   link2: Block | null = null;
   link2Eip = 0;
   link2Epoch = -1;
+  /** Frame the block starts in (SMC checks against the executing frame). */
+  gfn = -1;
   /** For a single instruction that continues in the next linear page: that page's frame (else -1). */
   crossGfn = -1;
   /** Executions so far (until compiled), and the compiled form (block-compiler.ts). */
@@ -69,12 +73,36 @@ export class DecodeCache {
    * CPL, mode, paging/TLB, event delivery, state loads.
    */
   epoch = 0;
+  // Jump cache: CS:EIP → block, valid for one chain epoch (like a TLB for blocks).
+  private readonly jcEip = new Int32Array(JUMP_CACHE_SIZE);
+  private readonly jcEpoch = new Float64Array(JUMP_CACHE_SIZE).fill(-1);
+  private readonly jcBlock: Array<Block | null> = new Array<Block | null>(JUMP_CACHE_SIZE).fill(null);
   /** Statistics: blocks decoded, frames invalidated. */
   blocksDecoded = 0;
   invalidations = 0;
 
   constructor(private readonly cpu: CpuState) {
     this.fetcher = new InstructionFetcher(cpu);
+  }
+
+  /**
+   * The block at CS:EIP: from the jump cache when it was found there in this chain
+   * epoch (nothing it depends on changed since), else by lookup().
+   */
+  find(): Block {
+    const eip = this.cpu.eip;
+    const slot = (eip ^ (eip >>> 12)) & (JUMP_CACHE_SIZE - 1);
+    if (this.jcEip[slot] === eip && this.jcEpoch[slot] === this.epoch) {
+      const b = this.jcBlock[slot]!;
+      if (b.valid) return b;
+    }
+    const b = this.lookup();
+    if (b.cached) {
+      this.jcEip[slot] = eip;
+      this.jcEpoch[slot] = this.epoch;
+      this.jcBlock[slot] = b;
+    }
+    return b;
   }
 
   /** The block at CS:EIP (decoding it if needed). Throws the fetch/decode fault of its first instruction. */
@@ -111,6 +139,7 @@ export class DecodeCache {
     const limit = this.cpu.segLimit[CS];
     const clipped = new Block(b.code32, false);
     clipped.chainable = false;
+    clipped.gfn = b.gfn;
     let at = eip >>> 0;
     for (const ins of b.insns) {
       if (at + ins.len - 1 > limit) break;
@@ -142,6 +171,7 @@ export class DecodeCache {
     }
     if (f.crossed) return this.cacheCrossing(first, code32, gfn, off, page, f.nextGfn);
     const block = new Block(code32, true);
+    block.gfn = gfn;
     block.insns.push(first);
     let at = off + first.len;
     let ip = (eip + first.len) | 0;
@@ -182,6 +212,7 @@ export class DecodeCache {
    */
   private cacheCrossing(ins: Insn, code32: boolean, gfn: number, off: number, page: CodePage | null, nextGfn: number): Block {
     const block = new Block(code32, true);
+    block.gfn = gfn;
     block.insns.push(ins);
     block.byteLen = ins.len;
     block.crossGfn = nextGfn;
