@@ -16,6 +16,8 @@ import { CpuException, CS, EXC_GP, type CpuState } from './state.js';
 
 /** Longest block, in instructions. */
 const MAX_BLOCK = 64;
+/** Blocks one frame may accumulate before it is dropped and rebuilt. */
+const MAX_BLOCKS_PER_PAGE = 4096;
 /** Entries of the EIP → block jump cache (a power of two). */
 const JUMP_CACHE_SIZE = 4096;
 /** Code-presence granularity inside a page (bytes). */
@@ -199,6 +201,8 @@ export class DecodeCache {
     }
     page.blocks[off] = block;
     page.all.push(block);
+    // A page whose blocks keep being rebuilt (mode flips) starts over rather than growing.
+    if (page.all.length > MAX_BLOCKS_PER_PAGE) this.dropFrame(gfn);
     block.chainable = block.insns[block.insns.length - 1].chainable;
     for (let c = off >> CHUNK_SHIFT; c <= (at - 1) >> CHUNK_SHIFT; c++) page.chunks[c] = 1;
     if (gfn < cpu.mmu.codePages.length) cpu.mmu.codePages[gfn] = 1;
