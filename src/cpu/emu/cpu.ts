@@ -3,6 +3,9 @@
 // CPU backends, one seam"). Interrupts are taken between blocks; faults restore
 // EIP/ESP and go to interrupts.ts; anything the CPU cannot do stops the domain
 // with a diagnostic.
+//
+// One try/catch surrounds the block loop (not each instruction); the loop itself
+// allocates nothing. Instructions are counted per block.
 
 import type { GuestMemory } from '../../hypervisor/memory/guest-memory.js';
 import type { VmOps } from '../../hypervisor/vcpu/vm-ops.js';

@@ -3,10 +3,15 @@
 // them form blocks keyed by physical address and the CS.D mode they were decoded
 // in. A frame holding cached code is flagged in cpu.mmu.codePages so CPU writes
 // reach invalidate(); DMA/loader writes arrive through GuestMemory.onWrite. A
-// write that hits cached code drops the whole frame and, if the frame is the one
-// executing, makes the current block stop after the writing instruction.
+// write that hits cached code (64-byte granularity) drops the whole frame and, if
+// the frame is the one executing, makes the current block stop after the writing
+// instruction. A block runs across not-taken Jcc (a taken one leaves it early) and
+// ends at other control transfers, the page end or 64 instructions.
 //
-// Blocks are the unit a later compiler of hot code to JavaScript would take.
+// Finding the next block: block-to-block links and an EIP jump cache, both valid
+// only within one "chain epoch" (cpu.ts bumps it whenever CS, CPL, mode or the
+// TLB may have changed); otherwise a translation + page lookup. Hot blocks are
+// compiled to JavaScript by block-compiler.ts.
 
 import { decode, InstructionFetcher } from './decoder.js';
 import { Insn } from './insn.js';
