@@ -100,11 +100,12 @@ export class EmuVcpu implements VcpuBackend {
     while (budget > 0 && !this.exitRequested) {
       if (cpu.pendingExit !== null) return budget;
       const shadow = cpu.interruptShadow;
-      cpu.interruptShadow = 0;
+      if (shadow !== 0) cpu.interruptShadow = 0;
       const eip0 = cpu.eip;
-      cpu.insnEip = eip0;
-      cpu.savedEsp = regs[ESP];
       if (shadow === 0 && cpu.intrLine && (cpu.flags & FLAG_IF) !== 0) {
+        // A fault while delivering is reported at the interrupted instruction.
+        cpu.insnEip = eip0;
+        cpu.savedEsp = regs[ESP];
         prev = null;
         this.takeInterrupt();
       }
@@ -114,6 +115,9 @@ export class EmuVcpu implements VcpuBackend {
       if (prev !== null && prev.link1Eip === eip0 && prev.link1Epoch === epoch && prev.link1!.valid) block = prev.link1!;
       else if (prev !== null && prev.link2Eip === eip0 && prev.link2Epoch === epoch && prev.link2!.valid) block = prev.link2!;
       else {
+        // Fetch and decode faults belong to the instruction at CS:EIP.
+        cpu.insnEip = cpu.eip;
+        cpu.savedEsp = regs[ESP];
         block = cache.find();
         if (prev !== null && block.cached) {
           // Keep the older link in slot 2, the new one in slot 1.
