@@ -52,14 +52,14 @@ for tool in "${!tools[@]}"; do
 done
 if ((${#missing[@]})); then
   log "installing host tools: ${missing[*]}"
-  as_root apt-get update -qq
+  as_root bash "$here/../scripts/apt-update.sh"
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 fi
 
 if ! dpkg --print-foreign-architectures | grep -qx i386 && [[ $(dpkg --print-architecture) != i386 ]]; then
   log "adding the i386 architecture"
   as_root dpkg --add-architecture i386
-  as_root apt-get update -qq
+  as_root bash "$here/../scripts/apt-update.sh"
 fi
 
 # The meta packages name the concrete kernel (linux-image-6.1.0-NN-686); refresh
@@ -67,7 +67,7 @@ fi
 have_packages() { apt-cache show linux-image-686:i386 linux-image-686-pae:i386 busybox-static:i386 >/dev/null 2>&1; }
 if ! have_packages; then
   log "package lists lack what we need: apt-get update"
-  as_root apt-get update -qq
+  as_root bash "$here/../scripts/apt-update.sh"
   have_packages || die "linux-image-686:i386, linux-image-686-pae:i386 or busybox-static:i386 not in the archive"
 fi
 concrete() {
@@ -86,7 +86,7 @@ trap 'rm -rf "$work" "$debs"' EXIT
 log "downloading $k686 $kpae busybox-static:i386"
 (cd "$debs" && apt-get download -q "$k686" "$kpae" busybox-static:i386 >&2) || {
   log "download failed: apt-get update and retry"
-  as_root apt-get update -qq
+  as_root bash "$here/../scripts/apt-update.sh"
   (cd "$debs" && apt-get download -q "$k686" "$kpae" busybox-static:i386 >&2)
 }
 unpack() { mkdir -p "$work/$1" && dpkg-deb -x "$debs"/"$2"_*.deb "$work/$1"; }

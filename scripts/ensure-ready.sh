@@ -26,7 +26,7 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
   SUDO=""
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   say "installing host packages: ${need_pkgs[*]}"
-  $SUDO apt-get update -q >/dev/null
+  $SUDO bash scripts/apt-update.sh
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q "${need_pkgs[@]}" >/dev/null
 fi
 

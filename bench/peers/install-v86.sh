@@ -9,6 +9,7 @@
 #
 # Quick when already installed. The last line printed is the peers directory.
 set -euo pipefail
+apt_update="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/scripts/apt-update.sh"
 
 V86_VERSION=0.5.462
 peers=${TSXEN_CACHE:-$HOME/.cache/tsxen}/peers
@@ -33,7 +34,7 @@ if [[ ! -f $bios/bios.bin || ! -f $bios/vgabios-stdvga.bin ]]; then
   trap 'rm -rf "$debs"' EXIT
   # apt-get download runs as _apt when started as root: it must be able to write here.
   chmod 0777 "$debs"
-  (cd "$debs" && { apt-get download -q seabios >&2 || { [[ $(id -u) == 0 ]] && apt-get update -qq && apt-get download -q seabios >&2; }; })
+  (cd "$debs" && { apt-get download -q seabios >&2 || { [[ $(id -u) == 0 ]] && bash "$apt_update" && apt-get download -q seabios >&2; }; })
   dpkg-deb -x "$debs"/seabios_*.deb "$debs/x"
   mkdir -p "$bios"
   cp "$debs/x/usr/share/seabios/bios.bin" "$debs/x/usr/share/seabios/vgabios-stdvga.bin" "$bios/"
