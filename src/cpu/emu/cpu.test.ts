@@ -324,6 +324,19 @@ test('requestExit before run() makes the next run return at once', () => {
   assert.ok(m.vcpu.cpu.instructions >= 100);
 });
 
+test('hot loops run compiled in real mode and flat 32-bit mode with the same results', () => {
+  const body = (r: string) => [
+    `xor ${r}ax, ${r}ax`, `xor ${r}bx, ${r}bx`, `mov ${r}cx, 1000`,
+    `l: add ${r}ax, ${r}cx`, `mov [0x3000], ${r}ax`, `adc ${r}bx, [0x3000]`, 'test cl, 1', 'jz even', `inc ${r}bx`, `even: dec ${r}cx`, 'jnz l', 'hlt',
+  ].join('\n');
+  const real = runProgram(body('e'), 'real');
+  const flat = runProgram(body('e'), 'flat32');
+  assert.equal(real.vcpu.getRegisters().eax, 500500);
+  assert.deepEqual(real.vcpu.getRegisters().ebx, flat.vcpu.getRegisters().ebx);
+  const compiled = [...flat.vcpu.cache['pages'].values()].flatMap((p) => p.all).filter((b) => b.compiled !== null);
+  assert.ok(compiled.length > 0, 'the loop body was compiled');
+});
+
 test('reset gives the power-on state', () => {
   const m = machine(new Uint8Array([0xf4]), 'flat32');
   m.vcpu.reset();
