@@ -16,11 +16,7 @@ import { compareGroup, hostOutcomes, matchesKnown, prepareGroup, summarise, uniq
  * (loudly) instead of failing the suite. The lead decides what happens to them;
  * an entry that no longer fails is reported so it can be removed.
  */
-export const KNOWN_EMU_BUGS: readonly string[] = [
-  // With EFLAGS.TF set, a REP string instruction must trap (#DB) after every iteration with EIP still
-  // on the instruction (SDM vol. 3A §17.3.1.4); the emu runs all iterations first.
-  'misc/TF: REP STOSB traps after each iteration',
-];
+export const KNOWN_EMU_BUGS: readonly string[] = [];
 
 const rig = new CpuTestRig();
 const results: GroupResult[] = [];

@@ -5,7 +5,7 @@
 // consistent with EIP still at the instruction. REP MOVS/STOS copy whole runs
 // inside one page pair at once when both ends are RAM.
 
-import { ECX, EDI, ES, ESI, EDX, FLAG_DF, type CpuState } from './state.js';
+import { ECX, EDI, ES, ESI, EDX, FLAG_DF, FLAG_TF, type CpuState } from './state.js';
 import { aluFlags, ALU_CMP } from './exec-alu.js';
 import { SIZE_MASK } from './flags.js';
 import type { Insn } from './insn.js';
@@ -31,6 +31,14 @@ function getCount(cpu: CpuState, asz32: boolean): number {
 function setCount(cpu: CpuState, asz32: boolean, n: number): void {
   if (asz32) cpu.regs[ECX] = n | 0;
   else cpu.regs[ECX] = (cpu.regs[ECX] & ~0xffff) | n;
+}
+/**
+ * Iterations a REP may run before yielding. With EFLAGS.TF set it is one: a REP
+ * string instruction single-steps per iteration, trapping with EIP still on the
+ * instruction (SDM vol. 3A §17.3.1.4).
+ */
+function repBudget(cpu: CpuState): number {
+  return (cpu.flags & FLAG_TF) !== 0 ? 1 : REP_BUDGET;
 }
 /** Yield a partly done REP: re-execute it after interrupts get a chance. */
 function yieldRep(cpu: CpuState): void {
@@ -145,10 +153,10 @@ export function execMovs(cpu: CpuState, i: Insn): void {
     return;
   }
   let n = getCount(cpu, a32);
-  let budget = REP_BUDGET;
+  let budget = repBudget(cpu);
   while (n !== 0) {
     if (budget <= 0) return yieldRep(cpu);
-    const k = bulkMovs(cpu, i, n, down);
+    const k = bulkMovs(cpu, i, Math.min(n, budget), down);
     if (k > 0) {
       advance(cpu, ESI, a32, k * delta);
       advance(cpu, EDI, a32, k * delta);
@@ -177,10 +185,10 @@ export function execStos(cpu: CpuState, i: Insn): void {
     return;
   }
   let n = getCount(cpu, a32);
-  let budget = REP_BUDGET;
+  let budget = repBudget(cpu);
   while (n !== 0) {
     if (budget <= 0) return yieldRep(cpu);
-    const k = bulkStos(cpu, i, n, down);
+    const k = bulkStos(cpu, i, Math.min(n, budget), down);
     if (k > 0) {
       advance(cpu, EDI, a32, k * delta);
       n -= k;
@@ -205,7 +213,7 @@ export function execLods(cpu: CpuState, i: Insn): void {
     return;
   }
   let n = getCount(cpu, a32);
-  let budget = REP_BUDGET;
+  let budget = repBudget(cpu);
   while (n !== 0) {
     if (budget-- <= 0) return yieldRep(cpu);
     setReg(cpu, 0, sz, readMem(cpu, i.seg, getIndex(cpu, ESI, a32), sz));
@@ -220,7 +228,7 @@ export function execCmps(cpu: CpuState, i: Insn): void {
   const delta = cpu.flags & FLAG_DF ? -sz : sz;
   const mask = SIZE_MASK[szc];
   let n = i.rep === 0 ? 1 : getCount(cpu, a32);
-  let budget = REP_BUDGET;
+  let budget = repBudget(cpu);
   while (n !== 0) {
     if (budget-- <= 0) return yieldRep(cpu);
     const a = readMem(cpu, i.seg, getIndex(cpu, ESI, a32), sz);
@@ -241,7 +249,7 @@ export function execScas(cpu: CpuState, i: Insn): void {
   const mask = SIZE_MASK[szc];
   const acc = cpu.regs[0] & mask;
   let n = i.rep === 0 ? 1 : getCount(cpu, a32);
-  let budget = REP_BUDGET;
+  let budget = repBudget(cpu);
   while (n !== 0) {
     if (budget-- <= 0) return yieldRep(cpu);
     const b = readMem(cpu, ES, getIndex(cpu, EDI, a32), sz);
@@ -260,7 +268,7 @@ export function execIns(cpu: CpuState, i: Insn): void {
   const port = cpu.regs[EDX] & 0xffff;
   checkIoPermission(cpu, port, sz);
   let n = i.rep === 0 ? 1 : getCount(cpu, a32);
-  let budget = REP_BUDGET;
+  let budget = repBudget(cpu);
   while (n !== 0) {
     if (budget-- <= 0) return yieldRep(cpu);
     const off = getIndex(cpu, EDI, a32);
@@ -280,7 +288,7 @@ export function execOuts(cpu: CpuState, i: Insn): void {
   const port = cpu.regs[EDX] & 0xffff;
   checkIoPermission(cpu, port, sz);
   let n = i.rep === 0 ? 1 : getCount(cpu, a32);
-  let budget = REP_BUDGET;
+  let budget = repBudget(cpu);
   while (n !== 0) {
     if (budget-- <= 0) return yieldRep(cpu);
     portOut(cpu, port, sz, readMem(cpu, i.seg, getIndex(cpu, ESI, a32), sz));
