@@ -73,3 +73,18 @@ test('INT3 with an empty IDT escalates to a triple fault: shutdown reason crash'
     assert.match(r.detail, /triple fault/);
   }
 });
+
+test('an unexpected failure while emulating stops the domain with a diagnostic, never a hang or silent result', () => {
+  // out dx, al to a port whose (deliberately broken) device throws.
+  const g = domainWith([0xba, 0x34, 0x12, 0xb0, 0x01, 0xee, 0xf4], 'real');
+  g.d.bus.registerPio(0x1234, 1, { pioRead: () => 0, pioWrite: () => { throw new Error('device bug'); } }, 'broken');
+  const logs: string[] = [];
+  g.d.events.on('log', (e) => logs.push(e.message));
+  const r = g.run();
+  assert.equal(r.kind, 'shutdown');
+  assert.equal(r.kind === 'shutdown' && r.reason, 'crash');
+  const log = logs.join('\n');
+  assert.match(log, /device bug/);
+  assert.match(log, /eip=/i);
+  assert.match(log, /bytes at cs:eip: ee f4/);
+});
