@@ -15,7 +15,9 @@ export function buildDomainSpec(config: DomainConfig): DomainSpec {
     memoryBytes: config.memoryMiB * MiB,
     vcpus: config.vcpus,
     linux: { kernel, cmdline: config.cmdline },
-    serialPorts: config.serial.kind === 'none' ? 0 : 1,
+    // One UART per listed device; a "none" between two devices keeps its UART so the
+    // later ones stay at their COM addresses (trailing "none"s are already dropped).
+    serialPorts: config.serials.length,
     debugconPorts: config.debugcon.map((d) => d.port),
   };
   if (config.ramdisk !== undefined) spec.linux!.ramdisk = new Uint8Array(readFileSync(config.ramdisk));

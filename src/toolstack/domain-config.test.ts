@@ -94,3 +94,64 @@ test('each bad input gives one clear message naming file, line, key and value', 
 test('a missing config file is one ConfigError', () => {
   assert.throws(() => loadConfigFile('/nonexistent/guest.cfg'), (e: unknown) => e instanceof ConfigError && e.message === '/nonexistent/guest.cfg: config: no such file');
 });
+
+test('serial as a list (golden JSON): trailing "none" dropped, a "none" between devices kept', () => {
+  const g = makeGuestDir();
+  try {
+    const c = loadConfigFile(g.cfg('serial-list.cfg'), { hostMemoryMiB: HOST_MIB, warn: () => assert.fail('no warnings expected') });
+    assert.deepEqual(asGolden(c, g.dir), golden('serial-list.golden.json'));
+  } finally {
+    g.remove();
+  }
+});
+
+test('serial: a string is a one-entry list; "none" and [] give no UART; up to four devices', () => {
+  const g = makeGuestDir();
+  try {
+    const load = (serial: string | string[]): DomainConfig => loadConfigObject({ name: 's', kernel: 'vmlinuz', serial }, { baseDir: g.dir, hostMemoryMiB: HOST_MIB });
+    assert.deepEqual(load('stdio').serials, [{ kind: 'stdio' }]);
+    assert.deepEqual(load(['stdio']).serials, [{ kind: 'stdio' }]);
+    assert.deepEqual(load('none').serials, []);
+    assert.deepEqual(load('none').serial, { kind: 'none' });
+    assert.deepEqual(load([]).serials, []);
+    assert.deepEqual(load(['none', 'none']).serials, []);
+    const four = load(['none', 'pty', 'file:a.txt', 'file:/abs/b.txt']);
+    assert.deepEqual(four.serials, [{ kind: 'none' }, { kind: 'pty' }, { kind: 'file', path: join(g.dir, 'a.txt') }, { kind: 'file', path: '/abs/b.txt' }]);
+    assert.deepEqual(four.serial, { kind: 'none' });
+    // The command line's serial=[...] replaces the file's list (last setting wins).
+    const o = loadConfigFile(g.cfg('spelling-plain.cfg'), { hostMemoryMiB: HOST_MIB, overrides: ['serial=["pty","stdio"]'], warn: () => {} });
+    assert.deepEqual(o.serials, [{ kind: 'pty' }, { kind: 'stdio' }]);
+  } finally {
+    g.remove();
+  }
+});
+
+test('serial list errors name file, line, key, port and value; debugcon may not overlap any COM port', () => {
+  const g = makeGuestDir();
+  try {
+    const bad: Array<[string, string]> = [
+      ['serial = [ "pty", "pty", "pty", "pty", "none" ]', 'serial: more than 4 serial devices (COM1-COM4), got 5'],
+      ['serial = [ "pty", "tcp:1234" ]', 'serial: COM2: expected "pty", "file:PATH", "stdio" or "none", got "tcp:1234"'],
+      ['serial = [ "pty", "file:" ]', 'serial: COM2: expected "pty", "file:PATH", "stdio" or "none", got "file:"'],
+      ['serial = [ "pty", 3 ]', 'serial: COM2: expected a string, got 3'],
+      ['serial = [ [ "pty" ] ]', 'serial: COM1: expected a string, got a list of 1'],
+      ['serial = 7', 'serial: expected a string, got 7'],
+      ['serial = [ "stdio", "none", "stdio" ]', 'serial: COM3: "stdio" is already COM1\'s'],
+      ['serial = [ "file:x.log", "file:./x.log" ]', 'serial: COM2: "file:./x.log" is already COM1\'s'],
+      ['serial = [ "pty", "pty" ]\ndebugcon = "port=0x2fc"', 'debugcon: "port=0x2fc": port 0x2fc is COM2\'s'],
+      ['serial = [ "none", "none", "none", "pty" ]\ndebugcon = "port=0x2ef"', 'debugcon: "port=0x2ef": port 0x2ef is COM4\'s'],
+      ['serial = [ "none", "pty" ]\ndebugcon = "port=0x3ff"', 'debugcon: "port=0x3ff": port 0x3ff is COM1\'s'],
+    ];
+    for (const [text, message] of bad) {
+      const p = g.cfg('list.cfg', `name = "l"\nkernel = "vmlinuz"\n${text}\n`);
+      const line = text.includes('debugcon') ? 4 : 3;
+      assert.throws(() => loadConfigFile(p, { hostMemoryMiB: HOST_MIB, warn: () => {} }), { message: `${p}:${line}: ${message}` }, text);
+    }
+    // Ports just outside a configured UART's 8, or of a UART that does not exist, are free.
+    const ok = (text: string): DomainConfig => loadConfigFile(g.cfg('ok.cfg', `name = "l"\nkernel = "vmlinuz"\n${text}\n`), { hostMemoryMiB: HOST_MIB, warn: () => {} });
+    assert.deepEqual(ok('serial = [ "pty", "pty" ]\ndebugcon = [ "port=0x300", "port=0x2f7", "port=0x3e8" ]').debugcon.map((d) => d.port), [0x300, 0x2f7, 0x3e8]);
+    assert.deepEqual(ok('serial = "none"\ndebugcon = "port=0x3f8"').debugcon.map((d) => d.port), [0x3f8]);
+  } finally {
+    g.remove();
+  }
+});

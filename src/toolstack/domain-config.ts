@@ -14,6 +14,11 @@ export type LifecycleAction = 'destroy' | 'restart' | 'preserve';
 
 export type SerialConfig = { kind: 'pty' } | { kind: 'file'; path: string } | { kind: 'stdio' } | { kind: 'none' };
 
+/** COM1..COM4: the UARTs a guest can have (domain.ts wires them at 0x3F8, 0x2F8, 0x3E8, 0x2E8). */
+export const MAX_SERIAL_PORTS = 4;
+/** I/O base of COMn+1, for the debugcon overlap check (the PC's standard assignments). */
+export const COM_BASES: readonly number[] = [0x3f8, 0x2f8, 0x3e8, 0x2e8];
+
 export type DebugconOutput = { kind: 'file'; path: string } | { kind: 'stdio' } | { kind: 'log' };
 
 export interface DebugconConfig {
@@ -31,7 +36,15 @@ export interface DomainConfig {
   kernel: string;
   ramdisk?: string;
   cmdline: string;
+  /** COM1's device (`serials[0]`, or "none"): kept for callers that only know COM1. */
   serial: SerialConfig;
+  /**
+   * One device per UART, COM1 first (xl.cfg `serial`, a string or a list). Trailing
+   * "none" entries are dropped, so `serials.length` is the number of UARTs the guest
+   * gets; a "none" before another device stays (its UART exists, output discarded) so
+   * later ports keep their addresses.
+   */
+  serials: SerialConfig[];
   onPoweroff: LifecycleAction;
   onReboot: LifecycleAction;
   onCrash: LifecycleAction;
@@ -74,7 +87,6 @@ const LIFECYCLE_ACTIONS = ['destroy', 'restart', 'preserve'] as const;
 // xl.cfg(5) actions that tsxen parses but cannot do yet.
 const UNSUPPORTED_ACTIONS = ['coredump-destroy', 'coredump-restart', 'rename-restart', 'soft-reset'];
 
-const COM1_BASE = 0x3f8;
 const DEBUGCON_DEFAULT_PORT = 0xe9;
 
 // Keys xl knows that tsxen reads. Anything else draws a warning.
@@ -192,25 +204,9 @@ export function validateDomainConfig(settings: CfgSettings, opts: ValidateOption
     cmdline = parts.join(' ');
   }
 
-  // serial
   const serialSetting = get('serial');
-  let serial: SerialConfig = { kind: 'pty' };
-  if (serialSetting) {
-    // xl accepts a list too (one entry per UART); tsxen has one UART for now.
-    let s: string;
-    if (serialSetting.value.kind === 'list') {
-      const items = serialSetting.value.items;
-      if (items.length !== 1 || items[0].kind !== 'string') err(serialSetting, `expected one serial device, got ${show(serialSetting.value)}`);
-      s = (items[0] as { value: string }).value;
-    } else {
-      s = str(serialSetting);
-    }
-    if (s === 'pty' || s === 'stdio' || s === 'none') serial = { kind: s };
-    else if (s.startsWith('file:') && s.length > 5) {
-      const p = s.slice(5);
-      serial = { kind: 'file', path: resolvePath(serialSetting, p, opts.baseDir) };
-    } else err(serialSetting, `expected "pty", "file:PATH", "stdio" or "none", got "${s}"`);
-  }
+  const serials = serialSetting ? parseSerial(serialSetting, opts, err) : [{ kind: 'pty' } as SerialConfig];
+  const serial: SerialConfig = serials[0] ?? { kind: 'none' };
 
   const action = (key: 'on_poweroff' | 'on_reboot' | 'on_crash', dflt: LifecycleAction): LifecycleAction => {
     const s = get(key);
@@ -226,7 +222,7 @@ export function validateDomainConfig(settings: CfgSettings, opts: ValidateOption
   const onCrash = action('on_crash', 'destroy');
 
   const debugconSetting = get('debugcon');
-  const debugcon = debugconSetting ? parseDebugcon(debugconSetting, serial, opts, err) : [];
+  const debugcon = debugconSetting ? parseDebugcon(debugconSetting, serials.length, opts, err) : [];
 
   const backendSetting = get('cpu_backend');
   let cpuBackend: 'auto' | 'emu' = 'auto';
@@ -238,8 +234,37 @@ export function validateDomainConfig(settings: CfgSettings, opts: ValidateOption
   }
 
   return {
-    type: 'hvm', name, memoryMiB, maxmemMiB, vcpus, kernel, ...(ramdisk !== undefined ? { ramdisk } : {}), cmdline, serial, onPoweroff, onReboot, onCrash, debugcon, cpuBackend,
+    type: 'hvm', name, memoryMiB, maxmemMiB, vcpus, kernel, ...(ramdisk !== undefined ? { ramdisk } : {}), cmdline, serial, serials, onPoweroff, onReboot, onCrash, debugcon, cpuBackend,
   };
+}
+
+/**
+ * xl.cfg(5) `serial`: one device per UART, COM1 first; a string is a one-entry list.
+ * Each is "pty", "file:PATH" (relative to the config's directory), "stdio" or "none".
+ * Trailing "none" entries are dropped (no UART); an empty list is no serial at all.
+ */
+function parseSerial(s: CfgSetting, opts: ValidateOptions, err: (s: CfgSetting, d: string) => never): SerialConfig[] {
+  const isList = s.value.kind === 'list';
+  const entries = s.value.kind === 'list' ? s.value.items : [s.value];
+  if (entries.length > MAX_SERIAL_PORTS) err(s, `more than ${MAX_SERIAL_PORTS} serial devices (COM1-COM${MAX_SERIAL_PORTS}), got ${entries.length}`);
+  const out: SerialConfig[] = [];
+  entries.forEach((entry, i) => {
+    // A single string keeps the message it always had; list entries name their port.
+    const com = isList ? `COM${i + 1}: ` : '';
+    if (entry.kind !== 'string') err(s, `${com}expected a string, got ${show(entry)}`);
+    const text = (entry as { value: string }).value;
+    let device: SerialConfig;
+    if (text === 'pty' || text === 'stdio' || text === 'none') device = { kind: text };
+    else if (text.startsWith('file:') && text.length > 5) device = { kind: 'file', path: resolvePath(s, text.slice(5), opts.baseDir) };
+    else return err(s, `${com}expected "pty", "file:PATH", "stdio" or "none", got "${text}"`);
+    // Two ports on one stdout or one file would interleave bytes beyond repair (QEMU
+    // refuses a second stdio chardev for the same reason).
+    const twin = out.findIndex((d) => d.kind === device.kind && (d.kind === 'stdio' || (d.kind === 'file' && device.kind === 'file' && d.path === device.path)));
+    if (twin >= 0) err(s, `${com}"${text}" is already COM${twin + 1}'s`);
+    out.push(device);
+  });
+  while (out.length > 0 && out[out.length - 1].kind === 'none') out.pop();
+  return out;
 }
 
 /**
@@ -248,7 +273,7 @@ export function validateDomainConfig(settings: CfgSettings, opts: ValidateOption
  * (relative to the config's directory), `stdio` (the tsxen process's stdout) or `log`
  * (lines in the domain log, the default). A single string is a one-entry list.
  */
-function parseDebugcon(s: CfgSetting, serial: SerialConfig, opts: ValidateOptions, err: (s: CfgSetting, d: string) => never): DebugconConfig[] {
+function parseDebugcon(s: CfgSetting, uarts: number, opts: ValidateOptions, err: (s: CfgSetting, d: string) => never): DebugconConfig[] {
   const entries = s.value.kind === 'list' ? s.value.items : [s.value];
   const out: DebugconConfig[] = [];
   for (const entry of entries) {
@@ -270,7 +295,9 @@ function parseDebugcon(s: CfgSetting, serial: SerialConfig, opts: ValidateOption
         err(s, `"${text}": unknown part "${part}" (expected port=N, file=PATH, stdio or log)`);
       }
     }
-    if (serial.kind !== 'none' && port >= COM1_BASE && port < COM1_BASE + 8) err(s, `"${text}": port ${hexPort(port)} is COM1's`);
+    // Each UART decodes 8 ports from its base (16550A registers 0-7).
+    const com = COM_BASES.slice(0, uarts).findIndex((base) => port >= base && port < base + 8);
+    if (com >= 0) err(s, `"${text}": port ${hexPort(port)} is COM${com + 1}'s`);
     if (out.some((d) => d.port === port)) err(s, `"${text}": port ${hexPort(port)} is listed twice`);
     out.push({ port, output: output ?? { kind: 'log' } });
   }

@@ -1,18 +1,22 @@
-// Routes a running domain's byte streams to where its config says: COM1 to a file
-// (serial="file:PATH", or the console log for serial="pty" when no terminal is
-// attached) or to stdout (serial="stdio"), and each debugcon port to a file, stdout
-// or the domain log (lines).
+// Routes a running domain's byte streams to where its config says. Each COM port
+// (serial.tx `port` 0 = COM1 … 3 = COM4) goes to a file (serial="file:PATH"), to
+// stdout ("stdio") or, for "pty", to a console log: COM1's is the console
+// (NAME.console.log unless a terminal is attached), COM2-COM4 have no terminal and
+// always log to NAME.console.N.log beside it (N is the guest's ttySN). "none" drops
+// the bytes. Each debugcon port goes to a file, stdout or the domain log (lines).
 
 import { createWriteStream, mkdirSync, appendFileSync, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { DomainConfig } from './domain-config.js';
 import type { DomainHandle } from './domain-handle.js';
-import { consoleLogPath } from './log-paths.js';
+import { consoleLogPath, logDirectory } from './log-paths.js';
 
 export interface DomainOutputs {
   /** Where COM1 output is written, when it goes to a file. */
   consoleFile?: string;
+  /** Per COM port (index 0 = COM1): the file its output is written to, if any. */
+  serialFiles: Array<string | undefined>;
   close(): Promise<void>;
 }
 
@@ -34,16 +38,22 @@ export function connectOutputs(
     return s;
   };
 
-  let consoleFile: string | undefined;
-  let serialSink: NodeJS.WritableStream | undefined;
-  if (config.serial.kind === 'file') consoleFile = config.serial.path;
-  else if (config.serial.kind === 'pty' && !opts.terminalAttached) consoleFile = consoleLogPath(config.name);
-  if (consoleFile) serialSink = openFile(consoleFile);
-  else if (config.serial.kind === 'stdio' && !opts.terminalAttached) serialSink = opts.stdout;
-  if (serialSink) {
-    const sink = serialSink;
+  const serialFiles: Array<string | undefined> = [];
+  const serialSinks: Array<NodeJS.WritableStream | undefined> = [];
+  config.serials.forEach((device, port) => {
+    let file: string | undefined;
+    if (device.kind === 'file') file = device.path;
+    else if (device.kind === 'pty' && port === 0 && !opts.terminalAttached) file = consoleLogPath(config.name);
+    else if (device.kind === 'pty' && port > 0) file = serialLogPath(config.name, port);
+    serialFiles.push(file);
+    // With -c the terminal is COM1's stdout and stdin; other ports' "stdio" still writes there.
+    if (file) serialSinks.push(openFile(file));
+    else if (device.kind === 'stdio' && (port > 0 || !opts.terminalAttached)) serialSinks.push(opts.stdout);
+    else serialSinks.push(undefined);
+  });
+  if (serialSinks.some((s) => s !== undefined)) {
     handle.on('serial', (port, bytes) => {
-      if (port === 0) sink.write(bytes);
+      serialSinks[port]?.write(bytes);
     });
   }
 
@@ -78,7 +88,8 @@ export function connectOutputs(
   handle.on('debugcon', (ioport, bytes) => debugSinks.get(ioport)?.(bytes));
 
   return {
-    consoleFile,
+    consoleFile: serialFiles[0],
+    serialFiles,
     async close() {
       await Promise.all(
         streams.map(async (s) => {
@@ -89,3 +100,6 @@ export function connectOutputs(
     },
   };
 }
+
+/** A "pty" COM2-COM4 has no terminal: its output goes to NAME.console.N.log (N = ttySN). */
+export const serialLogPath = (name: string, port: number): string => join(logDirectory(), `${name}.console.${port}.log`);

@@ -46,10 +46,17 @@ export class GuestSession {
   private searchFrom = 0;
   private stop: DomainStop | undefined;
   private readonly debugcon = new Map<number, string>();
+  /** COM2-COM4 text (COM1's is `text`), each with its own UTF-8 decoder state. */
+  private readonly otherPorts = new Map<number, { decoder: InstanceType<typeof TextDecoder>; text: string }>();
 
   private constructor(readonly handle: DomainHandle) {
     handle.on('serial', (port, bytes) => {
-      if (port !== 0) return;
+      if (port !== 0) {
+        let p = this.otherPorts.get(port);
+        if (!p) this.otherPorts.set(port, (p = { decoder: new TextDecoder(), text: '' }));
+        p.text += p.decoder.decode(bytes, { stream: true });
+        return;
+      }
       this.text += this.decoder.decode(bytes, { stream: true });
       for (const w of [...this.waiters]) {
         const m = w.test(this.text);
@@ -136,6 +143,11 @@ export class GuestSession {
       }, timeoutMs);
       this.waiters.push(waiter);
     });
+  }
+
+  /** All text the guest wrote to a COM port so far (0 = COM1, same as `output`; 1 = COM2…). */
+  serialOutput(port = 0): string {
+    return port === 0 ? this.text : (this.otherPorts.get(port)?.text ?? '');
   }
 
   /** Everything the guest wrote to a debugcon port (latin1), e.g. 0xe9 or SeaBIOS's 0x402. */
