@@ -53,7 +53,8 @@ async function runCreate({ values, positionals }: ParsedArgs): Promise<number> {
     return EXIT_OK;
   }
   const attach = values.console === true;
-  if (attach && config.serial.kind === 'none') {
+  const com1 = config.serials[0] ?? { kind: 'none' };
+  if (attach && com1.kind === 'none') {
     process.stderr.write(`${file}: serial: "none" leaves no console for -c\n`);
     return EXIT_ERROR;
   }
@@ -88,7 +89,7 @@ async function runForeground(config: DomainConfig, attach: boolean): Promise<num
   let stdinForGuest: ((chunk: Buffer) => void) | undefined;
   if (attach) {
     terminal = attachSerialConsole(handle, { input: process.stdin, output: process.stdout });
-  } else if (config.serial.kind === 'stdio') {
+  } else if (config.serials[0]?.kind === 'stdio') {
     stdinForGuest = (chunk) => handle.serialInput(new Uint8Array(chunk));
     process.stdin.on('data', stdinForGuest);
   }

@@ -112,12 +112,10 @@ test('serial: a string is a one-entry list; "none" and [] give no UART; up to fo
     assert.deepEqual(load('stdio').serials, [{ kind: 'stdio' }]);
     assert.deepEqual(load(['stdio']).serials, [{ kind: 'stdio' }]);
     assert.deepEqual(load('none').serials, []);
-    assert.deepEqual(load('none').serial, { kind: 'none' });
     assert.deepEqual(load([]).serials, []);
     assert.deepEqual(load(['none', 'none']).serials, []);
     const four = load(['none', 'pty', 'file:a.txt', 'file:/abs/b.txt']);
     assert.deepEqual(four.serials, [{ kind: 'none' }, { kind: 'pty' }, { kind: 'file', path: join(g.dir, 'a.txt') }, { kind: 'file', path: '/abs/b.txt' }]);
-    assert.deepEqual(four.serial, { kind: 'none' });
     // The command line's serial=[...] replaces the file's list (last setting wins).
     const o = loadConfigFile(g.cfg('spelling-plain.cfg'), { hostMemoryMiB: HOST_MIB, overrides: ['serial=["pty","stdio"]'], warn: () => {} });
     assert.deepEqual(o.serials, [{ kind: 'pty' }, { kind: 'stdio' }]);

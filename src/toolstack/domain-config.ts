@@ -36,8 +36,6 @@ export interface DomainConfig {
   kernel: string;
   ramdisk?: string;
   cmdline: string;
-  /** COM1's device (`serials[0]`, or "none"): kept for callers that only know COM1. */
-  serial: SerialConfig;
   /**
    * One device per UART, COM1 first (xl.cfg `serial`, a string or a list). Trailing
    * "none" entries are dropped, so `serials.length` is the number of UARTs the guest
@@ -206,7 +204,6 @@ export function validateDomainConfig(settings: CfgSettings, opts: ValidateOption
 
   const serialSetting = get('serial');
   const serials = serialSetting ? parseSerial(serialSetting, opts, err) : [{ kind: 'pty' } as SerialConfig];
-  const serial: SerialConfig = serials[0] ?? { kind: 'none' };
 
   const action = (key: 'on_poweroff' | 'on_reboot' | 'on_crash', dflt: LifecycleAction): LifecycleAction => {
     const s = get(key);
@@ -234,7 +231,7 @@ export function validateDomainConfig(settings: CfgSettings, opts: ValidateOption
   }
 
   return {
-    type: 'hvm', name, memoryMiB, maxmemMiB, vcpus, kernel, ...(ramdisk !== undefined ? { ramdisk } : {}), cmdline, serial, serials, onPoweroff, onReboot, onCrash, debugcon, cpuBackend,
+    type: 'hvm', name, memoryMiB, maxmemMiB, vcpus, kernel, ...(ramdisk !== undefined ? { ramdisk } : {}), cmdline, serials, onPoweroff, onReboot, onCrash, debugcon, cpuBackend,
   };
 }
 
