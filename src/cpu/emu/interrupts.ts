@@ -42,7 +42,7 @@ import {
 } from './state.js';
 import { fetchDescriptor, loadCache, loadNull, loadRealMode, markAccessed, SYS_INT_GATE16, SYS_INT_GATE32, SYS_TASK_GATE, SYS_TRAP_GATE16, SYS_TRAP_GATE32, SYS_TSS16_BUSY, SYS_TSS32_BUSY } from './descriptors.js';
 import { StackAccess } from './stack.js';
-import { checkReturnCode, checkStackSegment, nullInaccessibleSegments } from './segmentation.js';
+import { checkReturnCode, checkStackSegment, nullInaccessibleSegments, returnToOuterLevel } from './segmentation.js';
 import { TASK_INT, TASK_IRET, taskSwitch, tssStackFor } from './tss.js';
 
 /** What kind of event is being delivered (decides error-code EXT bit, DPL check, RF). */
@@ -274,17 +274,7 @@ export function iret(cpu: CpuState, operand32: boolean): void {
     cpu.eip = eip;
     return;
   }
-  const newEsp = st.pop(size);
-  const newSs = st.pop(size) & 0xffff;
-  const ssDesc = checkStackSegment(cpu, newSs, EXC_GP, rpl);
-  markAccessed(cpu, code);
-  markAccessed(cpu, ssDesc);
-  cpu.cpl = rpl;
-  loadCache(cpu, CS, sel, code);
-  loadCache(cpu, SS, newSs, ssDesc);
-  const outer = StackAccess.current(cpu);
-  outer.sp = operand32 ? newEsp >>> 0 : newEsp & 0xffff;
-  cpu.regs[ESP] = outer.espFor(newEsp);
+  returnToOuterLevel(cpu, st, size, sel, code, 0);
   writeEflags(cpu, newFlags);
   cpu.modeChanged();
   nullInaccessibleSegments(cpu);

@@ -345,7 +345,22 @@ export function farReturn(cpu: CpuState, operand32: boolean, popBytes: number): 
     cpu.eip = eip;
     return;
   }
-  // Outward: pop ESP and SS, checked against the new CPL.
+  // RET imm16 also releases bytes on the outer stack.
+  returnToOuterLevel(cpu, st, size, sel, code, popBytes);
+  cpu.modeChanged();
+  nullInaccessibleSegments(cpu);
+  cpu.eip = eip;
+}
+
+/**
+ * The outward part of far RET and IRET (SDM vol. 2 RET and IRET, "return to outer
+ * privilege level"): pop ESP and SS from the inner stack, check SS against the new
+ * CPL (the RPL of `sel`), load CS and SS, and switch to the outer stack, releasing
+ * `outerRelease` bytes there (RET imm16). The caller then sets EFLAGS (IRET), calls
+ * cpu.modeChanged(), nulls the data segments the new CPL may not use, and sets EIP.
+ */
+export function returnToOuterLevel(cpu: CpuState, st: StackAccess, size: number, sel: number, code: Descriptor, outerRelease: number): void {
+  const rpl = sel & 3;
   const newEsp = st.pop(size);
   const newSs = st.pop(size) & 0xffff;
   const ssDesc = checkStackSegment(cpu, newSs, EXC_GP, rpl);
@@ -354,14 +369,10 @@ export function farReturn(cpu: CpuState, operand32: boolean, popBytes: number): 
   cpu.cpl = rpl;
   loadCache(cpu, CS, sel, code);
   loadCache(cpu, SS, newSs, ssDesc);
-  // RET imm16 also releases bytes on the outer stack.
   const outer = StackAccess.current(cpu);
-  outer.sp = operand32 ? newEsp >>> 0 : newEsp & 0xffff;
-  outer.release(popBytes);
+  outer.sp = size === 4 ? newEsp >>> 0 : newEsp & 0xffff;
+  outer.release(outerRelease);
   cpu.regs[ESP] = outer.espFor(newEsp);
-  cpu.modeChanged();
-  nullInaccessibleSegments(cpu);
-  cpu.eip = eip;
 }
 
 function requireSystemInstruction(cpu: CpuState): void {
