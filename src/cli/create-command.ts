@@ -78,6 +78,9 @@ async function runForeground(config: DomainConfig, attach: boolean): Promise<num
   const outputs = connectOutputs(handle, config, { terminalAttached: attach, stdout: process.stdout, logFile });
   notice(`domain ${name} started; log: ${logFile}`);
   if (outputs.consoleFile) notice(`serial console output: ${outputs.consoleFile}`);
+  outputs.serialFiles.forEach((f, i) => {
+    if (i > 0 && f) notice(`COM${i + 1} (ttyS${i}) output: ${f}`);
+  });
   if (attach) notice('console attached; Ctrl-] detaches and destroys the domain');
 
   handle.on('shutdown', (reason, detail, action) => {
