@@ -21,9 +21,17 @@ import * as md from './exec-muldiv.js';
 import * as bit from './exec-bit.js';
 import * as data from './exec-data.js';
 import * as hot from './exec-fast.js';
+import { execJcc } from './exec-control.js';
+import { testCondition, LAZY_ADD, LAZY_LOGIC, LAZY_SUB } from './flags.js';
+import { CpuException, EXC_GP } from './state.js';
+import { inlineForm, type InlineForm } from './block-inline.js';
 
-/** Runs the whole block; returns how many instructions completed. */
-export type CompiledBlock = (cpu: CpuState) => number;
+/**
+ * Runs the block; returns how many instructions of its last pass completed. A self
+ * loop (a branch back to the block's start) repeats inside the call, at most about
+ * `budget` instructions, and adds the earlier passes to cpu.instructions itself.
+ */
+export type CompiledBlock = (cpu: CpuState, budget: number) => number;
 
 /** Executions of a block before it is compiled. */
 export const COMPILE_THRESHOLD = 64;
@@ -51,31 +59,95 @@ function isQuiet(i: Insn): boolean {
 
 let compilerAvailable = true;
 
+/** Thrown by a taken inline Jcc whose target is beyond the CS limit (SDM vol. 2 Jcc: #GP(0)). */
+function gpFault(): CpuException {
+  return new CpuException(EXC_GP, 0);
+}
+
+/**
+ * Most iterations a block that branches back to its own start runs inside one
+ * call; bounds how late a requestExit() (invisible to the compiled code) is seen.
+ */
+export const SELF_LOOP_LIMIT = 4096;
+
 /** Compile `block`, or return null where the host forbids generated code (e.g. a CSP without unsafe-eval). */
 export function compileBlock(block: Block): CompiledBlock | null {
   if (!compilerAvailable) return null;
   const insns = block.insns;
   const n = insns.length;
-  const mask = block.code32 ? '-1' : '0xffff';
-  const names: string[] = [];
-  const values: unknown[] = [];
+  const mask = block.code32 ? '| 0' : '& 0xffff';
+  const names: string[] = ['tc', 'gp'];
+  const values: unknown[] = [testCondition, gpFault];
+  const forms: Array<InlineForm | null> = [];
   for (let k = 0; k < n; k++) {
     names.push(`h${k}`, `i${k}`);
     values.push(insns[k].exec, insns[k]);
+    forms.push(inlineForm(insns[k]));
+      }
+  // A near Jcc/JMP back to the block's own start, preceded only by instructions that
+  // cannot change mode, interrupt state or the lookup state, loops inside the function
+  // (the run loop would just follow the block's link to itself).
+  const loopsBack: boolean[] = [];
+  let safePrefix = block.code32;
+  let selfLoop = false;
+  let offset = 0;
+  for (let k = 0; k < n; k++) {
+    const ins = insns[k];
+    const form = forms[k];
+    offset += ins.len | 0;
+    const back = safePrefix && form !== null && (form.kind === 'jcc' || (form.kind === 'jmp' && k === n - 1)) && ins.osz === 4 && ((offset + ins.imm) | 0) === 0;
+    loopsBack.push(back);
+    if (back) selfLoop = true;
+    if (!(form !== null || isQuiet(ins) || LOOP_SAFE.has(ins.exec))) safePrefix = false;
   }
-  let body = '"use strict";\nreturn function block(cpu) {\n  const regs = cpu.regs;\n  const e0 = cpu.eip;\n  let e;\n';
+  let body = '"use strict";\nreturn function block(cpu, budget) {\n  const regs = cpu.regs;\n  const smem = cpu.smem;\n  let e0 = cpu.eip;\n  let e, d = 0, s = 0, r = 0, a = 0;\n';
+  if (selfLoop) body += '  let done = 0;\n  const cap = budget < ' + SELF_LOOP_LIMIT + ' ? budget : ' + SELF_LOOP_LIMIT + ';\n  for (;;) {\n';
+  const ret = (k: number) => `return ${k}`;
   let off = 0;
+  // The lazy-flag kind set by the newest inline flag writer whose d/s/r locals are still current, or -1.
+  let flagKind = -1;
   for (let k = 0; k < n; k++) {
     const ins = insns[k];
     const len = ins.len | 0;
-    if (isQuiet(ins) && k < n - 1) {
-      body += `  h${k}(cpu, i${k});\n`;
+    const form = forms[k];
+    const at = `((e0 + ${off}) ${mask})`;
+    const next = `((e0 + ${off + len}) ${mask})`;
+    if (form !== null && form.kind === 'jcc') {
+      const cond = conditionSource(ins.op & 0xf, flagKind);
+      const target = ins.osz === 4 ? `(${next} + ${ins.imm | 0}) | 0` : `(${next} + ${ins.imm | 0}) & 0xffff`;
+      body += `  if (${cond}) {\n    cpu.insnEip = ${at}; cpu.savedEsp = regs[4];\n    const t = ${target};\n    if ((t >>> 0) > cpu.segLimit[1]) { cpu.eip = ${next}; throw gp(); }\n    cpu.eip = t;\n`;
+      if (loopsBack[k]) {
+        body += `    if (done + ${k + 1} >= cap || cpu.pendingExit !== null || (cpu.intrLine && (cpu.flags & 0x200) !== 0)) { cpu.stopBlock = true; return ${k + 1}; }\n    cpu.instructions += ${k + 1}; done += ${k + 1};\n    e0 = t;\n    continue;\n  }\n`;
+      } else {
+        body += `    cpu.stopBlock = true;\n    ${ret(k + 1)};\n  }\n`;
+      }
+      if (k === n - 1) body += `  cpu.eip = ${next};\n  ${ret(n)};\n`;
+    } else if (form !== null && form.kind === 'jmp' && k === n - 1) {
+      // Only as a self loop (other JMPs are not inline forms unless selfLoop).
+      body += `  cpu.insnEip = ${at}; cpu.savedEsp = regs[4];\n  e = (${next} + ${ins.imm | 0}) ${ins.osz === 4 ? '| 0' : '& 0xffff'};\n  if ((e >>> 0) > cpu.segLimit[1]) { cpu.eip = ${next}; throw gp(); }\n  cpu.eip = e;\n`;
+      if (loopsBack[k]) {
+        body += `  if (done + ${k + 1} >= cap || cpu.pendingExit !== null || (cpu.intrLine && (cpu.flags & 0x200) !== 0)) return ${k + 1};\n  cpu.instructions += ${k + 1}; done += ${k + 1};\n  e0 = e;\n  continue;\n`;
+      } else {
+        body += `  ${ret(n)};\n`;
+      }
+    } else if (form !== null && form.kind === 'op') {
+      if (form.faults) body += `  cpu.insnEip = ${at}; cpu.savedEsp = regs[4]; cpu.eip = ${next};\n`;
+      body += form.source;
+      if (form.flags >= 0) flagKind = form.flags;
+      if (form.stores && k < n - 1) body += `  if (cpu.stopBlock) ${ret(k + 1)};\n`;
+      if (k === n - 1) body += `  cpu.eip = ${next};\n  ${ret(n)};\n`;
     } else {
-      body += `  e = (e0 + ${off}) & ${mask}; cpu.insnEip = e; cpu.savedEsp = regs[4]; cpu.eip = (e + ${len}) & ${mask}; h${k}(cpu, i${k});\n`;
-      body += k < n - 1 ? `  if (cpu.stopBlock) return ${k + 1};\n` : `  return ${n};\n`;
+      flagKind = -1;
+      if (isQuiet(ins) && k < n - 1) {
+        body += `  h${k}(cpu, i${k});\n`;
+      } else {
+        body += `  cpu.insnEip = ${at}; cpu.savedEsp = regs[4]; cpu.eip = ${next}; h${k}(cpu, i${k});\n`;
+        body += k < n - 1 ? `  if (cpu.stopBlock) ${ret(k + 1)};\n` : `  ${ret(n)};\n`;
+      }
     }
     off += len;
   }
+  if (selfLoop) body += '  }\n';
   body += '};\n';
   try {
     const factory = new Function(...names, body) as (...args: unknown[]) => CompiledBlock;
@@ -84,4 +156,27 @@ export function compileBlock(block: Block): CompiledBlock | null {
     compilerAvailable = false;
     return null;
   }
+}
+
+/** Handlers that may run inside a self loop: no mode, interrupt-state or lookup-state changes. */
+const LOOP_SAFE = new Set<Handler>([hot.execPush32R, hot.execPop32R, execJcc]);
+
+/**
+ * JavaScript for condition `cc` (SDM vol. 1 appendix B). When the newest flag writer
+ * is an inline ADD/SUB/logic form of this block, the test reads its locals d, s, r
+ * directly; otherwise it asks flags.ts (the lazy state is always recorded).
+ */
+function conditionSource(cc: number, kind: number): string {
+  const neg = (cc & 1) !== 0;
+  let c: string | null = null;
+  const base = cc >> 1;
+  if (kind === LAZY_SUB) {
+    c = [`((d ^ s) & (d ^ r)) < 0`, `(d >>> 0) < (s >>> 0)`, `r === 0`, `(d >>> 0) <= (s >>> 0)`, `r < 0`, null, `d < s`, `d <= s`][base];
+  } else if (kind === LAZY_ADD) {
+    c = [`((d ^ r) & (s ^ r)) < 0`, `(r >>> 0) < (d >>> 0)`, `r === 0`, `((r >>> 0) < (d >>> 0) || r === 0)`, `r < 0`, null, `((r < 0) !== (((d ^ r) & (s ^ r)) < 0))`, `(r === 0 || (r < 0) !== (((d ^ r) & (s ^ r)) < 0))`][base];
+  } else if (kind === LAZY_LOGIC) {
+    c = [`false`, `false`, `r === 0`, `r === 0`, `r < 0`, null, `r < 0`, `r <= 0`][base];
+  }
+  if (c === null) return `tc(cpu, ${cc})`;
+  return neg ? `!(${c})` : c;
 }

@@ -135,7 +135,10 @@ export class EmuVcpu implements VcpuBackend {
       cpu.stopBlock = false;
       let k = 0;
       if (block.compiled !== null && !single) {
-        k = block.compiled(cpu);
+        // A self loop counted its earlier passes in cpu.instructions.
+        const before = cpu.instructions;
+        k = block.compiled(cpu, budget);
+        budget -= cpu.instructions - before;
       } else {
         if (block.cached && ++block.hits === COMPILE_THRESHOLD) block.compiled = compileBlock(block);
         const limit = single ? 1 : insns.length;
