@@ -98,6 +98,14 @@ test('compiled ALU forms (reg, imm, memory) agree with the interpreter, includin
   }
 });
 
+test('compiled carry chains (ADC/SBB after every flag writer, INC/DEC keeping CF) agree with the interpreter', () => {
+  for (const first of ['add eax, ecx', 'sub edx, ebp', 'xor eax, edi', 'adc edi, edx', 'sbb ecx, eax', 'inc eax', 'dec edx', 'cmp ecx, [ebx]', 'mov eax, edx']) {
+    for (const second of ['adc edx, ebp', 'sbb edi, [ebx]', 'adc [esi], eax', 'sbb dword [ebx + 4], 7', 'adc eax, 0']) {
+      differential(`${first}\n${second}\ninc ecx\nadc edx, edx\ndec ebp\nsbb eax, eax\nmov [ebx + 16], eax`, 4);
+    }
+  }
+});
+
 test('compiled MOV/LEA/TEST and memory stores agree with the interpreter', () => {
   differential('mov eax, ecx\nmov edx, 0xdeadbeef\nmov [ebx + 12], eax\nmov ebp, [esi - 4]\nmov dword [ebx], 0x55aa\ntest eax, edx\nlea edi, [ebx + esi * 2 + 7]\nlea ecx, [eax * 8]');
   differential('test ecx, ecx\nmov eax, [ebx]\nadd eax, [ebx + 4]\nmov [esi], eax\ninc ecx\ndec edx');
@@ -105,7 +113,7 @@ test('compiled MOV/LEA/TEST and memory stores agree with the interpreter', () =>
 
 test('compiled Jcc agrees with the interpreter after every kind of flag writer', () => {
   for (const cc of CONDS) {
-    for (const setter of ['cmp eax, ecx', 'sub edx, eax', 'add eax, edx', 'and ecx, edx', 'test eax, eax', 'xor edi, ebp', 'adc eax, ecx', 'inc edx', 'cmp dword [ebx], 3']) {
+    for (const setter of ['cmp eax, ecx', 'sub edx, eax', 'add eax, edx', 'and ecx, edx', 'test eax, eax', 'xor edi, ebp', 'adc eax, ecx', 'sbb edx, ebp', 'inc edx', 'dec ecx', 'cmp dword [ebx], 3', 'adc eax, [ebx]']) {
       differential(`${setter}\nmov ebp, eax\nj${cc} taken\nmov edi, 1\ntaken: mov esi, 2`, 6);
     }
   }

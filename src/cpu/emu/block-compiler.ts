@@ -22,9 +22,9 @@ import * as bit from './exec-bit.js';
 import * as data from './exec-data.js';
 import * as hot from './exec-fast.js';
 import { execJcc } from './exec-control.js';
-import { testCondition, LAZY_ADD, LAZY_LOGIC, LAZY_SUB } from './flags.js';
+import { getCF, testCondition, LAZY_ADC, LAZY_ADD, LAZY_DEC, LAZY_INC, LAZY_LOGIC, LAZY_SBB, LAZY_SUB } from './flags.js';
 import { CpuException, EXC_GP } from './state.js';
-import { inlineForm, type InlineForm } from './block-inline.js';
+import { CARRY_IN, inlineForm, type InlineForm } from './block-inline.js';
 
 /**
  * Runs the block; returns how many instructions of its last pass completed. A self
@@ -76,8 +76,8 @@ export function compileBlock(block: Block): CompiledBlock | null {
   const insns = block.insns;
   const n = insns.length;
   const mask = block.code32 ? '| 0' : '& 0xffff';
-  const names: string[] = ['tc', 'gp'];
-  const values: unknown[] = [testCondition, gpFault];
+  const names: string[] = ['tc', 'gp', 'cf'];
+  const values: unknown[] = [testCondition, gpFault, getCF];
   const forms: Array<InlineForm | null> = [];
   for (let k = 0; k < n; k++) {
     names.push(`h${k}`, `i${k}`);
@@ -100,7 +100,7 @@ export function compileBlock(block: Block): CompiledBlock | null {
     if (back) selfLoop = true;
     if (!(form !== null || isQuiet(ins) || LOOP_SAFE.has(ins.exec))) safePrefix = false;
   }
-  let body = '"use strict";\nreturn function block(cpu, budget) {\n  const regs = cpu.regs;\n  const smem = cpu.smem;\n  let e0 = cpu.eip;\n  let e, d = 0, s = 0, r = 0, a = 0;\n';
+  let body = '"use strict";\nreturn function block(cpu, budget) {\n  const regs = cpu.regs;\n  const smem = cpu.smem;\n  let e0 = cpu.eip;\n  let e, d = 0, s = 0, r = 0, a = 0, c = 0;\n';
   if (selfLoop) body += '  let done = 0;\n  const cap = budget < ' + SELF_LOOP_LIMIT + ' ? budget : ' + SELF_LOOP_LIMIT + ';\n  for (;;) {\n';
   const ret = (k: number) => `return ${k}`;
   let off = 0;
@@ -132,7 +132,7 @@ export function compileBlock(block: Block): CompiledBlock | null {
       }
     } else if (form !== null && form.kind === 'op') {
       if (form.faults) body += `  cpu.insnEip = ${at}; cpu.savedEsp = regs[4]; cpu.eip = ${next};\n`;
-      body += form.source;
+      body += form.source.split(CARRY_IN).join(flagSources(flagKind)?.cf ?? 'cf(cpu)');
       if (form.flags >= 0) flagKind = form.flags;
       if (form.stores && k < n - 1) body += `  if (cpu.stopBlock) ${ret(k + 1)};\n`;
       if (k === n - 1) body += `  cpu.eip = ${next};\n  ${ret(n)};\n`;
@@ -161,21 +161,39 @@ export function compileBlock(block: Block): CompiledBlock | null {
 /** Handlers that may run inside a self loop: no mode, interrupt-state or lookup-state changes. */
 const LOOP_SAFE = new Set<Handler>([hot.execPush32R, hot.execPop32R, execJcc]);
 
+/** CF ZF SF OF of the newest inline flag writer of kind `kind`, from its locals d, s, r, c (SDM vol. 1 appendix A). */
+function flagSources(kind: number): { cf: string; of: string } | null {
+  const addOf = '(((d ^ r) & (s ^ r)) < 0)';
+  const subOf = '(((d ^ s) & (d ^ r)) < 0)';
+  switch (kind) {
+    case LAZY_ADD: return { cf: '((r >>> 0) < (d >>> 0))', of: addOf };
+    case LAZY_ADC: return { cf: '(c !== 0 ? (r >>> 0) <= (d >>> 0) : (r >>> 0) < (d >>> 0))', of: addOf };
+    case LAZY_SUB: return { cf: '((d >>> 0) < (s >>> 0))', of: subOf };
+    case LAZY_SBB: return { cf: '(c !== 0 ? (d >>> 0) <= (s >>> 0) : (d >>> 0) < (s >>> 0))', of: subOf };
+    case LAZY_LOGIC: return { cf: 'false', of: 'false' };
+    case LAZY_INC: return { cf: '(c !== 0)', of: addOf };
+    case LAZY_DEC: return { cf: '(c !== 0)', of: subOf };
+    default: return null;
+  }
+}
+
 /**
  * JavaScript for condition `cc` (SDM vol. 1 appendix B). When the newest flag writer
- * is an inline ADD/SUB/logic form of this block, the test reads its locals d, s, r
- * directly; otherwise it asks flags.ts (the lazy state is always recorded).
+ * is an inline form of this block, the test reads its locals directly; otherwise it
+ * asks flags.ts (the lazy state is always recorded). PF always goes to flags.ts.
  */
 function conditionSource(cc: number, kind: number): string {
   const neg = (cc & 1) !== 0;
-  let c: string | null = null;
   const base = cc >> 1;
+  let c: string | null = null;
   if (kind === LAZY_SUB) {
+    // CMP/SUB: the unsigned and signed comparisons of d and s.
     c = [`((d ^ s) & (d ^ r)) < 0`, `(d >>> 0) < (s >>> 0)`, `r === 0`, `(d >>> 0) <= (s >>> 0)`, `r < 0`, null, `d < s`, `d <= s`][base];
-  } else if (kind === LAZY_ADD) {
-    c = [`((d ^ r) & (s ^ r)) < 0`, `(r >>> 0) < (d >>> 0)`, `r === 0`, `((r >>> 0) < (d >>> 0) || r === 0)`, `r < 0`, null, `((r < 0) !== (((d ^ r) & (s ^ r)) < 0))`, `(r === 0 || (r < 0) !== (((d ^ r) & (s ^ r)) < 0))`][base];
   } else if (kind === LAZY_LOGIC) {
     c = [`false`, `false`, `r === 0`, `r === 0`, `r < 0`, null, `r < 0`, `r <= 0`][base];
+  } else {
+    const f = flagSources(kind);
+    if (f !== null) c = [f.of, f.cf, `r === 0`, `(${f.cf} || r === 0)`, `r < 0`, null, `((r < 0) !== ${f.of})`, `(r === 0 || (r < 0) !== ${f.of})`][base];
   }
   if (c === null) return `tc(cpu, ${cc})`;
   return neg ? `!(${c})` : c;
