@@ -12,6 +12,37 @@ export interface LinuxBootSpec {
   cmdline: string;
 }
 
+/** An IDE drive (xl-disk-configuration(5)); the device model opens it through DomainOptions.openDisk. */
+export interface DiskSpec {
+  vdev: 'hda' | 'hdb' | 'hdc' | 'hdd';
+  devtype: 'disk' | 'cdrom';
+  /** Host path of the raw image; null = a CD drive with no medium. */
+  path: string | null;
+  readOnly: boolean;
+  format: 'raw';
+}
+
+/** Firmware boot (no kernel=): hvmloader's work, then the BIOS from the reset vector. */
+export interface FirmwareSpec {
+  /** System BIOS image (Debian's bios-256k.bin, or the bios_path_override file). */
+  bios: Uint8Array;
+  /** true = bios_path_override: mapped as ROM below 4 GiB and 1 MiB, started at the reset vector, no hvmloader. */
+  override: boolean;
+  /** The VGA card's option ROM (vgabios-stdvga.bin), or null for none. */
+  vgaBios: Uint8Array | null;
+  /** xl `boot`: c = disk, d = CD, n = network, in order. */
+  bootOrder: string;
+  acpi: boolean;
+  apic: boolean;
+}
+
+/** Multiboot v1 direct boot (QEMU -kernel style). */
+export interface MultibootSpec {
+  kernel: Uint8Array;
+  cmdline: string;
+  modules: { bytes: Uint8Array; cmdline: string }[];
+}
+
 export interface DomainSpec {
   name: string;
   /** Guest RAM in bytes (multiple of 1 MiB). */
@@ -24,6 +55,16 @@ export interface DomainSpec {
    * real mode (CS:IP = 0:entry) or flat 32-bit protected mode. Tiny test guests use it.
    */
   rawImage?: { load: number; bytes: Uint8Array; entry: number; mode: 'real' | 'flat32' };
+  /** Firmware boot: hvmloader + BIOS (SeaBIOS), with the HVM platform (PCI, ACPI, APICs). */
+  firmware?: FirmwareSpec;
+  /** Multiboot v1 kernel instead of a bzImage. */
+  multiboot?: MultibootSpec;
+  /** IDE drives; empty for none. */
+  disks?: DiskSpec[];
+  /** Emulated graphics card (firmware boot). Default 'none' for direct boot, 'stdvga' for firmware. */
+  vga?: 'stdvga' | 'none';
+  /** QEMU's isa-debug-exit: a write of V ends the domain with exit status (V << 1) | 1. */
+  debugExit?: { iobase: number; size: number };
   /** Number of 16550A UARTs at COM1, COM2... (0..4). */
   serialPorts: number;
   /** isa-debugcon ports (QEMU-style), each byte written goes to the `debugcon.tx` event. */
@@ -35,4 +76,5 @@ export type RunResult =
   | { kind: 'running' }
   /** Every vCPU is halted with interrupts enabled: sleep until `wakeAtNs` (the host clock given to the Domain) or input. */
   | { kind: 'idle'; wakeAtNs: number }
-  | { kind: 'shutdown'; reason: ShutdownReason; detail: string };
+  /** `exitStatus` is set when the guest ended through isa-debug-exit: the process should exit with it. */
+  | { kind: 'shutdown'; reason: ShutdownReason; detail: string; exitStatus?: number };
