@@ -61,6 +61,12 @@ export class EmuVcpu implements VcpuBackend {
       invalidatePage(linear);
     };
     memory.onWrite((first, last) => cache.invalidateFrames(first, last));
+    // A frame now backed by something else (a PCI BAR moved, a ROM unmapped): cached
+    // translations and decoded code of it are stale (mmu.ts CONTRACT).
+    memory.onRemap((first, last) => {
+      cache.invalidateFrames(first, last);
+      mmu.flush(true);
+    });
     this.reset();
   }
 

@@ -54,6 +54,7 @@ export class GuestMemory {
   readonly frameReadOnly: Uint8Array;
   private romUsed = 0;
   private readonly writeListeners: Array<(firstGfn: number, lastGfn: number) => void> = [];
+  private readonly remapListeners: Array<(firstGfn: number, lastGfn: number) => void> = [];
 
   constructor(layout: GuestMemoryLayout, existing?: SharedArrayBuffer) {
     const { ramBytes } = layout;
@@ -80,26 +81,82 @@ export class GuestMemory {
   }
 
   /**
-   * Place a ROM image (in ROM backing space) at `base`; it may be mapped at several
-   * bases (a BIOS is aliased below 1 MiB and below 4 GiB), so map returns its offset.
+   * Reserve `size` bytes (rounded up to pages) of backing store beyond RAM for a ROM
+   * image or device memory (VRAM); returns its offset in `bytes`. Zero-filled.
    */
-  loadRom(image: Uint8Array): number {
-    const size = alignUp(image.length, PAGE_SIZE);
+  allocateBacking(size: number): number {
+    const bytes = alignUp(size, PAGE_SIZE);
     const offset = this.ramBytes + this.romUsed;
-    if (offset + size > this.bytes.length) throw new RangeError(`no ROM space left for a ${image.length}-byte image`);
+    if (!(bytes > 0) || offset + bytes > this.bytes.length) {
+      throw new RangeError(`no backing store left for ${size} bytes (${this.bytes.length - offset} free)`);
+    }
+    this.romUsed += bytes;
+    return offset;
+  }
+
+  /** Copy a ROM image into fresh backing store; returns its offset (map it with mapRom). */
+  loadRom(image: Uint8Array): number {
+    const offset = this.allocateBacking(image.length);
     this.bytes.set(image, offset);
-    this.romUsed += size;
     return offset;
   }
 
   /** Map `size` bytes of backing store at `offset` read-only at guest address `base`. */
-  mapRom(base: Gpa, offset: number, size: number): void {
-    if (base % PAGE_SIZE !== 0 || size % PAGE_SIZE !== 0) throw new RangeError(`ROM mapping at ${hex(base)} is not page aligned`);
-    for (let i = 0; i < size >>> PAGE_SHIFT; i++) {
-      const gfn = (base >>> PAGE_SHIFT) + i;
-      this.frameOffset[gfn] = offset + (i << PAGE_SHIFT);
-      this.frameReadOnly[gfn] = 1;
+  mapRom(base: Gpa | number, offset: number, size: number): void {
+    this.mapBacking(base, offset, size, true);
+  }
+
+  /**
+   * Map backing store (not RAM) at guest-physical `base`: a ROM, or a RAM-like PCI BAR
+   * such as VRAM, which the CPU then reaches at RAM speed. RAM frames win over a
+   * mapping placed on top of them (the memory controller decodes RAM first), so
+   * those frames are left alone.
+   */
+  mapBacking(base: Gpa | number, offset: number, size: number, readOnly: boolean): void {
+    if (base % PAGE_SIZE !== 0 || size % PAGE_SIZE !== 0 || offset % PAGE_SIZE !== 0 || size <= 0) {
+      throw new RangeError(`backing mapping at ${hex(base)}+${hex(size)} is not page aligned`);
     }
+    if (base + size > 0x100000000 || offset < this.ramBytes || offset + size > this.bytes.length) {
+      throw new RangeError(`backing mapping at ${hex(base)}+${hex(size)} (store offset ${hex(offset)}) is out of range`);
+    }
+    const first = base >>> PAGE_SHIFT;
+    const count = size >>> PAGE_SHIFT;
+    for (let i = 0; i < count; i++) {
+      const gfn = first + i;
+      if (this.isRamFrame(gfn)) continue;
+      this.frameOffset[gfn] = offset + (i << PAGE_SHIFT);
+      this.frameReadOnly[gfn] = readOnly ? 1 : 0;
+    }
+    this.notifyRemap(first, first + count - 1);
+  }
+
+  /** Undo mapBacking over [base, base+size): those frames become MMIO (bus) again; RAM is untouched. */
+  unmapBacking(base: Gpa | number, size: number): void {
+    if (base % PAGE_SIZE !== 0 || size % PAGE_SIZE !== 0 || size <= 0 || base + size > 0x100000000) {
+      throw new RangeError(`backing unmapping at ${hex(base)}+${hex(size)} is not page aligned`);
+    }
+    const first = base >>> PAGE_SHIFT;
+    const count = size >>> PAGE_SHIFT;
+    for (let gfn = first; gfn < first + count; gfn++) {
+      if (this.isRamFrame(gfn)) continue;
+      this.frameOffset[gfn] = -1;
+      this.frameReadOnly[gfn] = 0;
+    }
+    this.notifyRemap(first, first + count - 1);
+  }
+
+  /** Register a callback told when frames change what backs them: CPU TLBs and decode caches must drop them. */
+  onRemap(listener: (firstGfn: number, lastGfn: number) => void): void {
+    this.remapListeners.push(listener);
+  }
+
+  private isRamFrame(gfn: number): boolean {
+    const off = this.frameOffset[gfn];
+    return off >= 0 && off < this.ramBytes && off === gfn * PAGE_SIZE;
+  }
+
+  private notifyRemap(first: number, last: number): void {
+    for (const l of this.remapListeners) l(first, last);
   }
 
   /** True when [addr, addr+len) is entirely backed, writable RAM. */
