@@ -13,14 +13,25 @@ if [ "$node_major" -lt 20 ]; then
   exit 1
 fi
 
-# Host tools: guest building (cpio, xz, kmod) and the CPU differential tests (nasm, gcc -m32).
+# Host tools: guest building (cpio, xz, kmod; CD and disk images: xorriso, isolinux,
+# syslinux, mtools, dosfstools, fdisk), the firmware (Debian's SeaBIOS and VGA BIOS),
+# and for the tests the CPU differential runner (nasm, gcc -m32) and ACPI table checks.
 need_pkgs=()
 command -v cpio >/dev/null || need_pkgs+=(cpio)
 command -v xz >/dev/null || need_pkgs+=(xz-utils)
 command -v depmod >/dev/null || need_pkgs+=(kmod)
+[ -e /usr/share/seabios/bios-256k.bin ] || need_pkgs+=(seabios)
+command -v xorriso >/dev/null || need_pkgs+=(xorriso)
+[ -e /usr/lib/ISOLINUX/isolinux.bin ] || need_pkgs+=(isolinux)
+command -v syslinux >/dev/null || need_pkgs+=(syslinux)
+[ -e /usr/lib/syslinux/mbr/mbr.bin ] || need_pkgs+=(syslinux-common)
+command -v mcopy >/dev/null || need_pkgs+=(mtools)
+command -v mkfs.vfat >/dev/null || need_pkgs+=(dosfstools)
+command -v sfdisk >/dev/null || need_pkgs+=(fdisk)
 if [ "${TSXEN_WITH_TEST_TOOLS:-0}" = 1 ]; then
   command -v nasm >/dev/null || need_pkgs+=(nasm)
   [ -e /usr/lib32/crti.o ] || need_pkgs+=(gcc-multilib)
+  command -v iasl >/dev/null || need_pkgs+=(acpica-tools)
 fi
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   SUDO=""
