@@ -110,9 +110,10 @@ export class GuestMemory {
    * Map backing store (not RAM) at guest-physical `base`: a ROM, or a RAM-like PCI BAR
    * such as VRAM, which the CPU then reaches at RAM speed. RAM frames win over a
    * mapping placed on top of them (the memory controller decodes RAM first), so
-   * those frames are left alone.
+   * those frames are left alone — unless `overRam` (a BIOS ROM aliased below 1 MiB
+   * hides the RAM under it, as the chipset's PAM registers do at reset).
    */
-  mapBacking(base: Gpa | number, offset: number, size: number, readOnly: boolean): void {
+  mapBacking(base: Gpa | number, offset: number, size: number, readOnly: boolean, overRam = false): void {
     if (base % PAGE_SIZE !== 0 || size % PAGE_SIZE !== 0 || offset % PAGE_SIZE !== 0 || size <= 0) {
       throw new RangeError(`backing mapping at ${hex(base)}+${hex(size)} is not page aligned`);
     }
@@ -123,7 +124,7 @@ export class GuestMemory {
     const count = size >>> PAGE_SHIFT;
     for (let i = 0; i < count; i++) {
       const gfn = first + i;
-      if (this.isRamFrame(gfn)) continue;
+      if (!overRam && this.isRamFrame(gfn)) continue;
       this.frameOffset[gfn] = offset + (i << PAGE_SHIFT);
       this.frameReadOnly[gfn] = readOnly ? 1 : 0;
     }
