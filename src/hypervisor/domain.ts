@@ -25,6 +25,9 @@ import { SystemControlPort, PostCodePort } from '../devices/system-control/devic
 import { DebugCon } from '../devices/debugcon/device.js';
 import { EmuVcpu } from '../cpu/emu/cpu.js';
 import { loadLinux } from '../firmware/linux-boot/load-linux.js';
+import { HvmPlatform } from './hvm-platform.js';
+import { biosEntryState, mapBiosRom } from '../firmware/bios/bios-rom.js';
+import { NO_IRQ, type IrqLine } from '../devices/bus/irq.js';
 
 /** ISA COM ports and their IRQs (PC/AT convention). */
 const COM_PORTS: ReadonlyArray<readonly [number, number]> = [
@@ -40,6 +43,23 @@ const MAX_SLICE = 50_000;
 
 /** Serial output is flushed to listeners at least this often (bytes). */
 const SERIAL_FLUSH_BYTES = 4096;
+
+/** Guest-physical space beyond RAM the domain needs for device memory and ROMs (VRAM, option ROMs, ACPI tables, a BIOS ROM). */
+export function domainBackingBytes(spec: DomainSpec): number {
+  if (!needsHvmPlatform(spec)) return 0;
+  const vram = (spec.vga ?? (spec.firmware ? 'stdvga' : 'none')) === 'stdvga' ? VRAM_BYTES : 0;
+  const biosRom = spec.firmware?.override ? spec.firmware.bios.length : 0;
+  return vram + biosRom + ROM_AND_TABLE_BYTES;
+}
+
+/** std-vga's VRAM (BAR0), QEMU's default 16 MiB. */
+const VRAM_BYTES = 16 << 20;
+/** Option ROMs (VGA BIOS 64 KiB) and the ACPI table area at 0xFC000000. */
+const ROM_AND_TABLE_BYTES = 2 << 20;
+
+function needsHvmPlatform(spec: DomainSpec): boolean {
+  return !!spec.firmware || (spec.disks?.length ?? 0) > 0 || spec.vga === 'stdvga';
+}
 
 export interface DomainOptions {
   clock: Clock;
@@ -84,7 +104,7 @@ export class Domain {
     // timer calibration); other backends run in real time on the host clock.
     this.guestClock = opts.createVcpu ? null : new InstructionClock(opts.clock);
     this.clock = this.guestClock ?? opts.clock;
-    this.memory = new GuestMemory({ ramBytes: spec.memoryBytes }, opts.ram);
+    this.memory = new GuestMemory({ ramBytes: spec.memoryBytes, romBytes: domainBackingBytes(spec) }, opts.ram);
 
     this.pic = new PicPair((level) => this.vcpu.setIrqLine(level));
     this.bus.registerPio(0x20, 2, this.pic.master, 'pic-master');
@@ -290,8 +310,15 @@ export class Domain {
   }
 
   private boot(): void {
-    const { linux, rawImage } = this.spec;
-    if (linux) {
+    const { linux, rawImage, firmware } = this.spec;
+    if (firmware?.override) {
+      // bios_path_override: a ROM at the top of the address space, entered at the
+      // architectural reset vector (no hvmloader).
+      mapBiosRom(this.memory, firmware.bios);
+      const entry = biosEntryState(this.vcpu.getRegisters(), this.vcpu.getSpecialRegisters(), 0xffff0000);
+      this.vcpu.setSpecialRegisters(entry.sregs);
+      this.vcpu.setRegisters(entry.regs);
+    } else if (linux) {
       const entry = loadLinux(this.memory, linux);
       this.vcpu.setSpecialRegisters(entry.sregs);
       this.vcpu.setRegisters(entry.regs);

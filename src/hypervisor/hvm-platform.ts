@@ -1,0 +1,64 @@
+// The PCI side of an HVM domain's PC, as Xen's device model presents it
+// (xen-hvm-architecture §6; pc-platform §5): bus 0 with the i440FX host bridge at
+// 00:00.0, the PIIX3 ISA bridge 00:01.0, its IDE function 00:01.1, the PIIX4-style
+// ACPI PM function 00:01.3, and the std-vga card at 00:02.0.
+//
+// The ISA platform (PIC, PIT, RTC, UARTs, i8042) stays in domain.ts; this file adds
+// what firmware boot needs on top.
+
+import type { IoBus } from '../devices/bus/io-bus.js';
+import type { IrqLine } from '../devices/bus/irq.js';
+import type { GuestMemory } from './memory/guest-memory.js';
+import type { Clock } from './clock.js';
+import { PciBus } from '../devices/pci/pci-bus.js';
+import { I440fxHostBridge } from '../devices/chipset/i440fx.js';
+import { Piix3Isa } from '../devices/chipset/piix3-isa.js';
+import { PciIntxRouter } from '../devices/chipset/pci-intx-router.js';
+import { Piix4Pm } from '../devices/chipset/piix4-pm.js';
+import { ResetControl } from '../devices/chipset/reset-control.js';
+
+/** Xen's default ACPI/SCI wiring: the PM function's SCI is ISA IRQ 9. */
+export const SCI_IRQ = 9;
+
+export interface HvmPlatformHost {
+  bus: IoBus;
+  memory: GuestMemory;
+  clock: Clock;
+  /** ISA IRQ n: 8259 input n and IOAPIC pin n (0 → 2). */
+  isaLine(irq: number): IrqLine;
+  /** IOAPIC pin (GSI) only. */
+  gsiLine(gsi: number): IrqLine;
+  powerOff(detail: string): void;
+  reset(detail: string): void;
+  log(level: 'info' | 'warn' | 'error', message: string): void;
+}
+
+export class HvmPlatform {
+  readonly pci: PciBus;
+  readonly hostBridge = new I440fxHostBridge();
+  readonly isaBridge = new Piix3Isa();
+  readonly intx: PciIntxRouter;
+  readonly pm: Piix4Pm;
+
+  constructor(private readonly host: HvmPlatformHost) {
+    this.intx = new PciIntxRouter((g) => host.gsiLine(g), (i) => host.isaLine(i), this.isaBridge);
+    this.pci = new PciBus(host.bus, host.memory, (device, pin) => this.intx.line(device, pin), (m) => host.log('warn', m));
+    host.bus.registerPio(0xcf8, 8, this.pci.configPorts, 'pci-config');
+    this.pci.setResetControl(new ResetControl(() => host.reset('reset control 0xCF9')));
+    this.pci.attach(0, 0, this.hostBridge);
+    this.pci.attach(1, 0, this.isaBridge);
+    this.pm = new Piix4Pm(host.bus, host.clock, host.isaLine(SCI_IRQ), {
+      powerOff: () => host.powerOff('ACPI S5 (PM1a_CNT SLP_EN)'),
+      log: (m) => host.log('warn', m),
+    });
+    this.pci.attach(1, 3, this.pm);
+  }
+
+  nextDeadlineNs(): number {
+    return this.pm.nextDeadlineNs();
+  }
+
+  update(): void {
+    this.pm.update();
+  }
+}
