@@ -14,6 +14,7 @@ import { ControlWord, DomainControl } from './domain-control.js';
 import type { DomainConfig, LifecycleAction } from './domain-config.js';
 import { buildDomainSpec } from './domain-builder.js';
 import { HYPERVISOR_DOMAIN_MODULE } from './domain-module.js';
+import { domainBackingBytes } from '../hypervisor/domain.js';
 import type { LogEntry, WorkerMessage, WorkerStart } from './worker-protocol.js';
 
 export type StopReason = ShutdownReason | 'destroyed';
@@ -156,7 +157,8 @@ export class DomainHandle extends EventEmitter<DomainHandleEvents> {
     this.backlogBytes = 0;
     const start: WorkerStart = {
       spec: this.spec,
-      ram: new SharedArrayBuffer(this.spec.memoryBytes),
+      // RAM plus the backing store for VRAM, ROMs and ACPI tables (Domain decides how much).
+      ram: new SharedArrayBuffer(this.spec.memoryBytes + domainBackingBytes(this.spec)),
       control: this.control.buffer,
       consoleInput: this.ring.buffer,
       domainModule: this.opts.domainModule ?? HYPERVISOR_DOMAIN_MODULE,
