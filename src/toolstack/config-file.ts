@@ -19,6 +19,8 @@ export interface LoadOptions {
   warn?: (message: string) => void;
   /** Host RAM in MiB; default os.totalmem(). */
   hostMemoryMiB?: number;
+  /** Where SeaBIOS's images are; default /usr/share/seabios (tests pass their own). */
+  seabiosDir?: string;
 }
 
 const hostMemoryMiB = (): number => Math.floor(totalmem() / (1024 * 1024));
@@ -55,6 +57,7 @@ function finish(settings: CfgSettings, file: string, baseDir: string, opts: Load
     baseDir,
     hostMemoryMiB: opts.hostMemoryMiB ?? hostMemoryMiB(),
     warn: opts.warn ?? warnOnStderr,
+    ...(opts.seabiosDir !== undefined ? { seabiosDir: opts.seabiosDir } : {}),
   });
 }
 

@@ -60,11 +60,11 @@ test('unknown keys warn with file, line and key, and are not fatal', () => {
   const g = makeGuestDir();
   try {
     const warnings: string[] = [];
-    const p = g.cfg('unknown.cfg', 'name = "u"\nkernel = "vmlinuz"\ndisk = [ "x.img,raw,xvda,rw" ]\nvnc = 1\n');
+    const p = g.cfg('unknown.cfg', 'name = "u"\nkernel = "vmlinuz"\nvif = [ "bridge=br0" ]\nvnc = 1\n');
     const c = loadConfigFile(p, { hostMemoryMiB: HOST_MIB, warn: (w) => warnings.push(w) });
     assert.equal(c.name, 'u');
     assert.equal(c.memoryMiB, 128);
-    assert.deepEqual(warnings, [`${p}:3: warning: unknown key "disk" ignored`, `${p}:4: warning: unknown key "vnc" ignored`]);
+    assert.deepEqual(warnings, [`${p}:3: warning: unknown key "vif" ignored`, `${p}:4: warning: unknown key "vnc" ignored`]);
   } finally {
     g.remove();
   }

@@ -8,6 +8,15 @@ import { CfgSyntaxError } from './xl-cfg-lexer.js';
 import { OVERRIDE_FILE, type CfgSetting, type CfgSettings, type CfgValue } from './xl-cfg-parser.js';
 import { parseBzImage } from '../firmware/linux-boot/bzimage.js';
 import { LinuxBootError } from '../firmware/linux-boot/linux-boot-error.js';
+import { parseDiskList, type DiskConfig } from './disk-config.js';
+import { kernelKind } from './kernel-kind.js';
+import {
+  checkBiosOverride, checkVideoram, DEFAULT_VIDEORAM_MIB, parseBootOrder, parseFirmwareKey, parseVga, seabiosFile,
+  SEABIOS_DIR, STDVGA_BIOS_FILE, SYSTEM_BIOS_FILE, type FirmwareConfig,
+} from './firmware-config.js';
+
+export type { DiskConfig } from './disk-config.js';
+export type { FirmwareConfig } from './firmware-config.js';
 
 /** What happens when the guest powers off, reboots or crashes (xl.cfg on_*). */
 export type LifecycleAction = 'destroy' | 'restart' | 'preserve';
@@ -26,16 +35,40 @@ export interface DebugconConfig {
   output: DebugconOutput;
 }
 
+/** A Multiboot module: the file and the string the kernel sees (the whole entry, path first, as GRUB passes it). */
+export interface ModuleConfig {
+  path: string;
+  cmdline: string;
+}
+
+/** QEMU's isa-debug-exit: a write of V to the port ends tsxen with status (V << 1) | 1. */
+export interface DebugExitConfig {
+  iobase: number;
+  size: number;
+}
+
 export interface DomainConfig {
   type: 'hvm';
   name: string;
   memoryMiB: number;
   maxmemMiB: number;
   vcpus: number;
-  /** Absolute paths (relative ones in the file are relative to the file's directory). */
-  kernel: string;
+  /** How the guest starts: kernel= a bzImage, kernel= a Multiboot kernel, or no kernel (SeaBIOS). */
+  boot: 'linux' | 'multiboot' | 'firmware';
+  /** Absolute paths (relative ones in the file are relative to the file's directory). Absent for firmware boot. */
+  kernel?: string;
   ramdisk?: string;
   cmdline: string;
+  /** Multiboot modules (tsxen's `modules`), in order. */
+  modules: ModuleConfig[];
+  /** Firmware boot only. */
+  firmware?: FirmwareConfig;
+  /** IDE drives (xl `disk`). */
+  disks: DiskConfig[];
+  /** Emulated graphics card: default "stdvga" for firmware boot, "none" for a kernel. */
+  vga: 'stdvga' | 'none';
+  videoramMiB: number;
+  debugExit?: DebugExitConfig;
   /**
    * One device per UART, COM1 first (xl.cfg `serial`, a string or a list). Trailing
    * "none" entries are dropped, so `serials.length` is the number of UARTs the guest
@@ -72,6 +105,8 @@ export interface ValidateOptions {
   hostMemoryMiB: number;
   /** Called once per setting tsxen does not know (not fatal). */
   warn: (message: string) => void;
+  /** Where bios-256k.bin and vgabios-stdvga.bin are (default /usr/share/seabios; tests pass their own). */
+  seabiosDir?: string;
 }
 
 /** Guests below this do not boot a useful Linux; xl's own floor is lower, ours is practical. */
@@ -91,7 +126,11 @@ const DEBUGCON_DEFAULT_PORT = 0xe9;
 const KNOWN_KEYS = new Set([
   'type', 'builder', 'name', 'memory', 'maxmem', 'vcpus', 'kernel', 'ramdisk', 'cmdline', 'extra', 'root',
   'serial', 'on_poweroff', 'on_reboot', 'on_crash', 'debugcon', 'cpu_backend',
+  'disk', 'boot', 'bios_path_override', 'vga', 'videoram', 'acpi', 'apic', 'firmware', 'isa_debug_exit', 'modules',
 ]);
+
+/** QEMU's isa-debug-exit as test kernels use it (`-device isa-debug-exit,iobase=0xf4,iosize=0x04`). */
+const DEBUG_EXIT_DEFAULT = { iobase: 0xf4, size: 4 };
 
 export function validateDomainConfig(settings: CfgSettings, opts: ValidateOptions): DomainConfig {
   const where = (s: CfgSetting): string => s.file;
@@ -170,21 +209,43 @@ export function validateDomainConfig(settings: CfgSettings, opts: ValidateOption
   if (vcpuSetting && vcpus < 1) err(vcpuSetting, `expected at least 1, got ${vcpus}`);
   if (vcpuSetting && vcpus > 1) err(vcpuSetting, `${vcpus} vCPUs are not yet supported (only 1)`);
 
-  // kernel, ramdisk
-  const kernelSetting = get('kernel') ?? missing('kernel', 'a kernel must be specified (kernel = "vmlinuz"; firmware boot is not yet supported)');
-  const kernel = path(kernelSetting);
-  const kernelBytes = readGuestFile(kernelSetting, kernel, err);
-  try {
-    parseBzImage(kernelBytes, kernel);
-  } catch (e) {
-    if (!(e instanceof LinuxBootError)) throw e;
-    err(kernelSetting, e.message);
+  // kernel: a bzImage, a Multiboot kernel, or none (firmware boot).
+  const kernelSetting = get('kernel');
+  let kernel: string | undefined;
+  let boot: DomainConfig['boot'] = 'firmware';
+  if (kernelSetting) {
+    kernel = path(kernelSetting);
+    const kernelBytes = readGuestFile(kernelSetting, kernel, err);
+    boot = kernelKind(kernelBytes);
+    if (boot === 'linux') {
+      try {
+        parseBzImage(kernelBytes, kernel);
+      } catch (e) {
+        if (!(e instanceof LinuxBootError)) throw e;
+        err(kernelSetting, e.message);
+      }
+    }
   }
   const ramdiskSetting = get('ramdisk');
   let ramdisk: string | undefined;
   if (ramdiskSetting) {
+    if (boot !== 'linux') err(ramdiskSetting, boot === 'multiboot' ? 'a Multiboot kernel takes modules = [ ... ], not a ramdisk' : 'a ramdisk needs a kernel (kernel = "vmlinuz")');
     ramdisk = path(ramdiskSetting);
     checkReadable(ramdiskSetting, ramdisk, err);
+  }
+  const modulesSetting = get('modules');
+  const modules: ModuleConfig[] = [];
+  if (modulesSetting) {
+    if (boot !== 'multiboot') err(modulesSetting, 'modules are for a Multiboot kernel (kernel= is not one)');
+    const items = modulesSetting.value.kind === 'list' ? modulesSetting.value.items : [modulesSetting.value];
+    for (const item of items) {
+      if (item.kind !== 'string' || item.value.trim() === '') err(modulesSetting, `expected strings like "PATH ARGS...", got ${show(item)}`);
+      const text = (item as { value: string }).value.trim();
+      const file = text.split(/\s+/)[0];
+      const p = resolvePath(modulesSetting, file, opts.baseDir);
+      checkReadable(modulesSetting, p, err);
+      modules.push({ path: p, cmdline: text });
+    }
   }
 
   // cmdline; xl's rule: cmdline wins over root/extra, otherwise "root=R EXTRA".
@@ -230,9 +291,77 @@ export function validateDomainConfig(settings: CfgSettings, opts: ValidateOption
     cpuBackend = b as 'auto' | 'emu';
   }
 
-  return {
-    type: 'hvm', name, memoryMiB, maxmemMiB, vcpus, kernel, ...(ramdisk !== undefined ? { ramdisk } : {}), cmdline, serials, onPoweroff, onReboot, onCrash, debugcon, cpuBackend,
+  // Drives, graphics and firmware (xl.cfg(5), xl-disk-configuration(5)).
+  const diskSetting = get('disk');
+  const disks = diskSetting
+    ? parseDiskList(diskSetting.value.kind === 'list' ? diskSetting.value.items : [diskSetting.value], (p) => resolvePath(diskSetting, p, opts.baseDir), (d) => err(diskSetting, d))
+    : [];
+  const vgaSetting = get('vga');
+  const vga = vgaSetting ? parseVga(str(vgaSetting), (d) => err(vgaSetting, d)) : boot === 'firmware' ? 'stdvga' : 'none';
+  const videoramSetting = get('videoram');
+  const videoramMiB = videoramSetting ? checkVideoram(num(videoramSetting), (d) => err(videoramSetting, d)) : DEFAULT_VIDEORAM_MIB;
+  const flag = (key: 'acpi' | 'apic'): boolean => {
+    const s = get(key);
+    if (!s) return true;
+    const n = num(s);
+    if (n !== 0 && n !== 1) err(s, `expected 0 or 1, got ${n}`);
+    return n === 1;
   };
+  const acpi = flag('acpi');
+  const apic = flag('apic');
+  const bootSetting = get('boot');
+  const bootOrder = bootSetting ? parseBootOrder(str(bootSetting), (d) => err(bootSetting, d)) : 'cd';
+  const firmwareSetting = get('firmware');
+  if (firmwareSetting) parseFirmwareKey(str(firmwareSetting), (d) => err(firmwareSetting, d));
+  const overrideSetting = get('bios_path_override');
+  let firmware: FirmwareConfig | undefined;
+  if (boot === 'firmware') {
+    const dir = opts.seabiosDir ?? SEABIOS_DIR;
+    let bios: string;
+    if (overrideSetting) {
+      bios = path(overrideSetting);
+      checkBiosOverride(bios, (d) => err(overrideSetting, d));
+    } else {
+      bios = seabiosFile(dir, SYSTEM_BIOS_FILE, (d) => missing('firmware', d));
+    }
+    const vgaBios = vga === 'stdvga' ? seabiosFile(dir, STDVGA_BIOS_FILE, (d) => missing('vga', d)) : null;
+    firmware = { bios, override: overrideSetting !== undefined, vgaBios, bootOrder, acpi, apic };
+  } else if (overrideSetting) {
+    err(overrideSetting, 'is for firmware boot only (remove kernel= to boot the BIOS)');
+  }
+
+  const exitSetting = get('isa_debug_exit');
+  const debugExit = exitSetting ? parseDebugExit(str(exitSetting), serials.length, debugcon, (d) => err(exitSetting, d)) : undefined;
+
+  return {
+    type: 'hvm', name, memoryMiB, maxmemMiB, vcpus, boot, ...(kernel !== undefined ? { kernel } : {}), ...(ramdisk !== undefined ? { ramdisk } : {}), cmdline, modules,
+    ...(firmware ? { firmware } : {}), disks, vga, videoramMiB, ...(debugExit ? { debugExit } : {}),
+    serials, onPoweroff, onReboot, onCrash, debugcon, cpuBackend,
+  };
+}
+
+/**
+ * tsxen extension `isa_debug_exit = "iobase=0xf4,iosize=0x04"` (QEMU's device
+ * properties); an empty string takes those values. The port range must not overlap
+ * a COM port or a debugcon port.
+ */
+function parseDebugExit(text: string, uarts: number, debugcon: DebugconConfig[], fail: (d: string) => never): DebugExitConfig {
+  let { iobase, size } = DEBUG_EXIT_DEFAULT;
+  for (const part of text.split(',').map((p) => p.trim()).filter((p) => p !== '')) {
+    const m = /^(iobase|iosize)=(0x[0-9a-fA-F]+|[0-9]+)$/.exec(part);
+    if (!m) fail(`"${text}": unknown part "${part}" (expected iobase=N, iosize=N)`);
+    const n = Number(m![2]);
+    if (m![1] === 'iobase') iobase = n;
+    else size = n;
+  }
+  if (![1, 2, 4].includes(size)) fail(`"${text}": iosize must be 1, 2 or 4, got ${size}`);
+  if (iobase + size > 0x10000) fail(`"${text}": iobase must be 0..0x${(0x10000 - size).toString(16)}, got ${hexPort(iobase)}`);
+  const overlaps = (base: number, len: number): boolean => iobase < base + len && base < iobase + size;
+  const com = COM_BASES.slice(0, uarts).findIndex((base) => overlaps(base, 8));
+  if (com >= 0) fail(`"${text}": ports ${hexPort(iobase)}-${hexPort(iobase + size - 1)} overlap COM${com + 1}`);
+  const dc = debugcon.find((d) => overlaps(d.port, 1));
+  if (dc) fail(`"${text}": ports ${hexPort(iobase)}-${hexPort(iobase + size - 1)} overlap debugcon port ${hexPort(dc.port)}`);
+  return { iobase, size };
 }
 
 /**

@@ -15,7 +15,6 @@ export const BAD_CONFIGS: Array<[name: string, cfg: string, message: string]> = 
   ['kernel is a directory', 'name="b"\nkernel = "."\n', 'guest.cfg:2: kernel: <dir> is not a regular file'],
   ['kernel not a bzImage', 'name="b"\nkernel = "not-a-kernel"\n', 'guest.cfg:2: kernel: <dir>/not-a-kernel: not a Linux bzImage (boot_flag at 0x1FE is 0x0000, expected 0xaa55)'],
   ['missing ramdisk', 'name="b"\nkernel="vmlinuz"\nramdisk = "/nonexistent/initrd"\n', 'guest.cfg:3: ramdisk: cannot read /nonexistent/initrd: no such file'],
-  ['no kernel', 'name="b"\n', 'guest.cfg: kernel: a kernel must be specified (kernel = "vmlinuz"; firmware boot is not yet supported)'],
   ['no name', 'kernel="vmlinuz"\n', 'guest.cfg: name: a domain name must be specified (name = "...")'],
   ['bad name', 'name="a b"\nkernel="vmlinuz"\n', 'guest.cfg:1: name: "a b" is not a valid domain name (letters, digits, "_", "." and "-", at most 64)'],
   ['type pv', 'type = "pv"\nname="b"\nkernel="vmlinuz"\n', 'guest.cfg:1: type: "pv" is not supported: tsxen runs HVM guests only'],
