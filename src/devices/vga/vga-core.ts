@@ -1,0 +1,60 @@
+// A standard VGA with the Bochs VBE extensions, independent of how it is attached:
+// the register file, the legacy window, DISPI and the renderers over one VRAM
+// array. device.ts wraps it as the PCI std-vga; a test can drive it directly.
+
+import { BochsDispi } from './dispi.js';
+import { renderVbe, renderVgaGraphics, vgaGraphicsSize } from './graphics-render.js';
+import { blankFrame, type Frame } from './palette.js';
+import { VgaPorts } from './ports.js';
+import { GR6_GRAPHICS, GR_MISC, SR1_SCREEN_OFF, SR_CLOCKING, VgaRegisters } from './registers.js';
+import { readTextScreen, renderText, textGeometry, type TextScreen } from './text-render.js';
+import { VgaMemory } from './vga-memory.js';
+
+/** Smallest VRAM the VGA side needs: 4 planes × 64 KiB. */
+export const VGA_MIN_VRAM = 0x40000;
+
+export class VgaCore {
+  readonly regs = new VgaRegisters();
+  readonly dispi: BochsDispi;
+  /** The 0xA0000-0xBFFFF window (register with length VGA_WINDOW_SIZE). */
+  readonly memory: VgaMemory;
+  /** Ports 0x3B0-0x3DF (register at VGA_PORT_BASE with length VGA_PORT_COUNT). */
+  readonly ports: VgaPorts;
+
+  constructor(readonly vram: Uint8Array) {
+    if (vram.length < VGA_MIN_VRAM || (vram.length & (vram.length - 1)) !== 0) {
+      throw new RangeError(`std-vga: VRAM must be a power of two >= 256 KiB, got ${vram.length} bytes`);
+    }
+    this.dispi = new BochsDispi(this.regs, vram);
+    this.memory = new VgaMemory(this.regs, vram, this.dispi);
+    this.ports = new VgaPorts(this.regs);
+  }
+
+  private get textMode(): boolean {
+    return !this.dispi.enabled && (this.regs.gr[GR_MISC] & GR6_GRAPHICS) === 0;
+  }
+
+  /** The picture the monitor would show now (pure: reads state, changes nothing). */
+  render(): Frame {
+    const { regs, vram } = this;
+    if (this.dispi.enabled) {
+      const l = this.dispi.layout();
+      // Under VBE only SR1's screen-off blanks: drivers like bochs-drm may never set PAS.
+      const off = (regs.sr[SR_CLOCKING] & SR1_SCREEN_OFF) !== 0;
+      return off ? blankFrame(Math.min(l.width, 4096), Math.min(l.height, 2048)) : renderVbe(regs, vram, l);
+    }
+    if (this.textMode) {
+      if (!regs.blanked) return renderText(regs, vram);
+      const g = textGeometry(regs);
+      return blankFrame(g.cols * g.charWidth, g.rows * g.charHeight);
+    }
+    if (!regs.blanked) return renderVgaGraphics(regs, vram);
+    const s = vgaGraphicsSize(regs);
+    return blankFrame(s.width, s.height);
+  }
+
+  /** The text on screen in a text mode; null in graphics modes. */
+  textScreen(): TextScreen | null {
+    return this.textMode ? readTextScreen(this.regs, this.vram) : null;
+  }
+}
