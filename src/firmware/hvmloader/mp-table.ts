@@ -4,7 +4,7 @@
 
 import { TableBytes } from './table-bytes.js';
 import { IOAPIC_ADDRESS, IOAPIC_ID, LAPIC_ADDRESS, LEVEL_ISA_IRQS } from './acpi/tables.js';
-import { pciIntxLink } from './pci-routing.js';
+import { pciIntxLink } from '../../devices/chipset/pci-intx-router.js';
 
 export const MP_FLOATING_LENGTH = 16;
 /** SeaBIOS copies the pointer and configuration table only if together they fit 600 bytes (§1). */

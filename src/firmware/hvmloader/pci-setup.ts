@@ -6,7 +6,10 @@
 // ROM BAR address assigned here.
 
 import { hex } from '../../hypervisor/types.js';
-import { PCI_LINK_IRQS, pciIntxLink } from './pci-routing.js';
+import { pciIntxLink } from '../../devices/chipset/pci-intx-router.js';
+
+/** ISA IRQs hvmloader routes PIIX3 links A-D to (PIRQRC 0x60-0x63, §2.1). */
+export const PCI_LINK_IRQS: readonly number[] = [5, 10, 11, 5];
 
 /** Host-side configuration access to bus 0 (PciBus implements it). */
 export interface PciConfigAccess {

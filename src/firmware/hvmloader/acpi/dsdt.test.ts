@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildDsdt, dsdtBody } from './dsdt.js';
 import { byteSum } from '../table-bytes.js';
-import { pciIntxGsi } from '../pci-routing.js';
+import { pciIntxGsi } from '../../../devices/chipset/pci-intx-router.js';
 
 const CFG = { pciMemStart: 0xf0000000, pciMemEnd: 0xfbffffff, linkIrqs: [5, 10, 11, 5] };
 

@@ -26,7 +26,7 @@
 import { aml, device, dword, eisaId, ifOp, integer, method, name, nameString, packageOf, returnOp, scope, store, arg, type Aml } from '../aml/encoding.js';
 import { dwordMemory, io, irqNoFlags, resourceTemplate, wordBusNumber, wordIo } from '../aml/resources.js';
 import { ACPI_HEADER_LENGTH, acpiTable, sealTable } from './header.js';
-import { pciIntxGsi, pciIntxLink } from '../pci-routing.js';
+import { pciIntxGsi, pciIntxLink } from '../../../devices/chipset/pci-intx-router.js';
 
 export interface DsdtConfig {
   /** Start of the 32-bit PCI memory window (hvmloader's pci_mem_start). */
