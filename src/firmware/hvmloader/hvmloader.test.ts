@@ -249,7 +249,7 @@ const TOOLS = haveTool('iasl') && haveTool('acpiexec');
 const SKIP = TOOLS ? false : 'SKIPPED: acpica-tools (iasl, acpiexec) not installed; run `apt-get install -y acpica-tools`';
 if (!TOOLS) console.warn(`\n*** hvmloader.test: ${SKIP} ***\n`);
 
-test('ACPICA accepts the tables from guest memory: iasl -d on FACP/APIC/FACS, acpiexec loads FADT+FACS+DSDT+MADT', { skip: SKIP }, () => {
+test('ACPICA accepts the tables from guest memory: iasl -d on RSDT/XSDT/FACP/APIC/FACS, acpiexec loads FADT+FACS+DSDT+MADT', { skip: SKIP }, () => {
   const m = machine({ xenTableArea: true });
   const r = runHvmloader(m.env);
   const a = r.placement.acpi!;
@@ -260,7 +260,9 @@ test('ACPICA accepts the tables from guest memory: iasl -d on FACP/APIC/FACS, ac
     dump('apic.dat', a.madt!);
     dump('facs.dat', a.facs, 64);
     dump('dsdt.dat', a.dsdt);
-    for (const f of ['facp.dat', 'apic.dat', 'facs.dat']) {
+    dump('rsdt.dat', a.rsdt);
+    dump('xsdt.dat', a.xsdt);
+    for (const f of ['facp.dat', 'apic.dat', 'facs.dat', 'rsdt.dat', 'xsdt.dat']) {
       const dis = spawnSync('iasl', ['-d', f], { cwd: dir, encoding: 'utf8' });
       assert.equal(dis.status, 0, dis.stdout + dis.stderr);
       assert.doesNotMatch(dis.stdout + dis.stderr, /error|invalid|warning|incorrect/i, `${f}: ${dis.stdout}${dis.stderr}`);
