@@ -52,7 +52,8 @@ function vgaScanout(regs: VgaRegisters): Scanout {
   // 256-colour pixels take two dot clocks, so a character clock is 4 pixels.
   const width = Math.min(MAX_WIDTH, (cr[CR_H_DISPLAY_END] + 1) * (kind === 'dac8' ? 4 : 8));
   let lines = regs.displayLines;
-  if (cr[CR_MAX_SCAN] & 0x80) lines >>= 1;
+  // Double scan halves the lines; at least one line remains so a frame is never empty.
+  if (cr[CR_MAX_SCAN] & 0x80) lines = Math.max(1, lines >> 1);
   const scansPerRow = (cr[CR_MAX_SCAN] & 0x1f) + 1;
   const start = regs.startAddress * 4;
   const lineOffset = cr[CR_OFFSET] * 8;
