@@ -232,6 +232,20 @@ test('without APIC only SMBIOS and RSDP are listed and the RSDT has no MADT; wit
   assert.deepEqual([...seabiosView(m2.memory).tables.keys()], ['_SM_', '_MP_', '$PIR']);
 });
 
+test("20 vCPUs: the MP table would exceed SeaBIOS's 600 bytes, so only $PIR is listed; MADT and SMBIOS list all CPUs", () => {
+  const m = machine({ xenTableArea: true });
+  const r = runHvmloader({ ...m.env, vcpus: 20 });
+  assert.deepEqual([...seabiosView(m.memory).tables.keys()], ['_SM_', '$PIR', 'RSD ']);
+  assert.equal(r.placement.mp, null);
+  assert.ok(r.log.some((l) => l.includes('exceeds SeaBIOS')));
+  const madt = r.placement.acpi!.madt!;
+  let lapics = 0;
+  for (let at = madt + 44; at < madt + m.memory.readU32(madt + 4); at += m.memory.readU8(at + 1)) if (m.memory.readU8(at) === 0) lapics++;
+  assert.equal(lapics, 20);
+  const sm = seabiosView(m.memory).tables.get('_SM_')!;
+  assert.equal(m.memory.readU16(sm + 0x1c), 8 + 20, 'types 0,1,3,16,17,19,32,127 plus 20 processors');
+});
+
 test('bad inputs are refused with a clear error, and missing port access is logged, not fatal', () => {
   const m = machine();
   assert.throws(() => runHvmloader({ ...m.env, vcpus: 0 }), /vCPUs/);
