@@ -27,6 +27,7 @@ import { EmuVcpu } from '../cpu/emu/cpu.js';
 import { loadLinux } from '../firmware/linux-boot/load-linux.js';
 import { HvmPlatform } from './hvm-platform.js';
 import { biosEntryState, mapBiosRom } from '../firmware/bios/bios-rom.js';
+import { runHvmloader, XEN_TABLE_AREA, TABLE_AREA_BYTES } from '../firmware/hvmloader/hvmloader.js';
 import { NO_IRQ, type IrqLine } from '../devices/bus/irq.js';
 
 /** ISA COM ports and their IRQs (PC/AT convention). */
@@ -94,6 +95,14 @@ export class Domain {
   private finished: RunResult | null = null;
   /** The last exits, newest last, for diagnostics. */
   private readonly exitTrace: string[] = [];
+  /** ISA IRQ n as the platform routes it (8259, and the IOAPIC in APIC mode). */
+  private readonly isaLine: (irq: number) => IrqLine;
+  /** An IOAPIC pin (GSI); goes nowhere without an IOAPIC. */
+  private readonly gsiLine: (gsi: number) => IrqLine;
+  /** PCI bus 0 with the chipset and PCI devices (firmware boot, disks, VGA). */
+  readonly hvm: HvmPlatform | null = null;
+  /** A LAPIC and IOAPIC exist (firmware boot with apic=1). */
+  private readonly apicPresent = false;
 
   constructor(
     readonly spec: DomainSpec,
@@ -110,15 +119,18 @@ export class Domain {
     this.bus.registerPio(0x20, 2, this.pic.master, 'pic-master');
     this.bus.registerPio(0xa0, 2, this.pic.slave, 'pic-slave');
 
-    this.pit = new Pit(this.clock, this.pic.line(0));
+    this.isaLine = (irq) => this.pic.line(irq);
+    this.gsiLine = () => NO_IRQ;
+
+    this.pit = new Pit(this.clock, this.isaLine(0));
     this.bus.registerPio(0x40, 4, this.pit.ports, 'pit');
     this.bus.registerPio(0x61, 1, this.pit.port61, 'port61');
 
-    this.rtc = new RtcCmos(this.clock, opts.wallClockMs ?? (() => Date.now()), this.pic.line(8));
+    this.rtc = new RtcCmos(this.clock, opts.wallClockMs ?? (() => Date.now()), this.isaLine(8));
     this.bus.registerPio(0x70, 2, this.rtc.ports, 'rtc-cmos');
     this.setCmosMemorySizes();
 
-    this.i8042 = new I8042(this.pic.line(1), this.pic.line(12), () => this.requestShutdown('reboot', 'i8042 reset pulse'));
+    this.i8042 = new I8042(this.isaLine(1), this.isaLine(12), () => this.requestShutdown('reboot', 'i8042 reset pulse'));
     this.bus.registerPio(0x60, 1, this.i8042.ports.data, 'i8042-data');
     this.bus.registerPio(0x64, 1, this.i8042.ports.command, 'i8042-cmd');
     this.bus.registerPio(0x92, 1, new SystemControlPort(() => this.requestShutdown('reboot', 'port 0x92 reset')), 'port92');
@@ -131,7 +143,7 @@ export class Domain {
       const [base, irq] = COM_PORTS[i];
       const out: number[] = [];
       this.serialOut.push(out);
-      const uart = new Uart16550(this.pic.line(irq), (byte) => {
+      const uart = new Uart16550(this.isaLine(irq), (byte) => {
         out.push(byte);
         if (out.length >= SERIAL_FLUSH_BYTES) this.flushSerial();
       });
@@ -140,6 +152,19 @@ export class Domain {
     }
     for (const ioport of spec.debugconPorts) {
       this.bus.registerPio(ioport, 1, new DebugCon((byte) => this.events.emit('debugcon.tx', { ioport, bytes: Uint8Array.of(byte) })), `debugcon@${ioport.toString(16)}`);
+    }
+
+    if (needsHvmPlatform(spec)) {
+      this.hvm = new HvmPlatform({
+        bus: this.bus,
+        memory: this.memory,
+        clock: this.clock,
+        isaLine: this.isaLine,
+        gsiLine: this.gsiLine,
+        powerOff: (detail) => this.requestShutdown('poweroff', detail),
+        reset: (detail) => this.requestShutdown('reboot', detail),
+        log: (level, message) => this.log(level, 'platform', message),
+      });
     }
 
     const ops: VmOps = {
@@ -186,6 +211,7 @@ export class Domain {
       this.guestClock?.sync();
       this.pit.update();
       this.rtc.update();
+      this.hvm?.update();
       if (this.shutdownRequest) {
         result = this.finish(this.shutdownRequest.reason, this.shutdownRequest.detail);
         break;
@@ -193,7 +219,7 @@ export class Domain {
       if (this.emu && this.guestClock) {
         // Guest time moves with instructions, so a slice can end exactly at the next
         // timer deadline: no tick is ever late by more than one block, none coalesced.
-        const due = Math.min(this.pit.nextDeadlineNs(), this.rtc.nextDeadlineNs()) - this.clock.nowNs();
+        const due = this.nextTimerNs() - this.clock.nowNs();
         this.emu.sliceInstructions = Math.max(MIN_SLICE, Math.min(MAX_SLICE, Math.ceil(due / this.guestClock.nsPerInstruction)));
       }
       const exit = this.vcpu.run();
@@ -207,6 +233,11 @@ export class Domain {
     }
     this.flushSerial();
     return result;
+  }
+
+  /** Guest time of the next platform timer event. */
+  private nextTimerNs(): number {
+    return Math.min(this.pit.nextDeadlineNs(), this.rtc.nextDeadlineNs(), this.hvm ? this.hvm.nextDeadlineNs() : Infinity);
   }
 
   /** Registers and recent exits, for crash reports and `tsxen dmesg`. */
@@ -237,7 +268,7 @@ export class Domain {
           this.vcpuDown = true;
           return this.finish('poweroff', 'every vCPU halted with interrupts disabled');
         }
-        const next = Math.min(this.pit.nextDeadlineNs(), this.rtc.nextDeadlineNs());
+        const next = this.nextTimerNs();
         let now = this.clock.nowNs();
         if (next <= now) return null;
         if (this.guestClock) {
@@ -309,6 +340,36 @@ export class Domain {
     set16(0x34, above16m);
   }
 
+  /**
+   * Xen's firmware boot (pc-platform §1-2): hvmloader's work is done here, in the
+   * domain builder, before the first instruction — PCI setup, ACPI/MP/SMBIOS tables in
+   * the area at 0xFC000000, CMOS, E820, the XenHVMSeaBIOS info block, the BIOS copied
+   * to end at 1 MiB — then the vCPU starts at F000:FFF0 in real mode.
+   */
+  private runFirmwareLoader(firmware: NonNullable<DomainSpec['firmware']>): void {
+    const hvm = this.hvm;
+    if (!hvm) throw new Error('firmware boot without the HVM platform');
+    const tables = this.memory.allocateBacking(TABLE_AREA_BYTES);
+    this.memory.mapBacking(XEN_TABLE_AREA, tables, TABLE_AREA_BYTES, false);
+    const result = runHvmloader({
+      memory: this.memory,
+      pci: hvm.pci,
+      cmos: this.rtc,
+      ramBytes: this.spec.memoryBytes,
+      vcpus: this.spec.vcpus,
+      apic: firmware.apic && this.apicPresent,
+      acpi: firmware.acpi,
+      bios: firmware.bios,
+      bootOrder: firmware.bootOrder,
+      outb: (port, value) => this.bus.pioWrite(port, 1, value),
+      mmioWrite32: (address, value) => this.bus.mmioWrite(address, 4, value),
+    });
+    for (const line of result.log) this.log('info', 'hvmloader', line);
+    const entry = biosEntryState(this.vcpu.getRegisters(), this.vcpu.getSpecialRegisters(), 0xf0000);
+    this.vcpu.setSpecialRegisters(entry.sregs);
+    this.vcpu.setRegisters(entry.regs);
+  }
+
   private boot(): void {
     const { linux, rawImage, firmware } = this.spec;
     if (firmware?.override) {
@@ -318,6 +379,8 @@ export class Domain {
       const entry = biosEntryState(this.vcpu.getRegisters(), this.vcpu.getSpecialRegisters(), 0xffff0000);
       this.vcpu.setSpecialRegisters(entry.sregs);
       this.vcpu.setRegisters(entry.regs);
+    } else if (firmware) {
+      this.runFirmwareLoader(firmware);
     } else if (linux) {
       const entry = loadLinux(this.memory, linux);
       this.vcpu.setSpecialRegisters(entry.sregs);
