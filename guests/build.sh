@@ -2,13 +2,15 @@
 # Build tsxen's test guests from Debian 12 i386 packages into a cache outside git
 # (facts: /work/shared/reference/test-guests.md).
 #
-#   ${TSXEN_CACHE:-$HOME/.cache/tsxen}/guests/<key>/   <key> = hash of this script + init.sh
+#   ${TSXEN_CACHE:-$HOME/.cache/tsxen}/guests/<key>/   <key> = hash of guests/*.sh
 #   ${TSXEN_CACHE:-$HOME/.cache/tsxen}/guests/current  -> <key>
 #
 # Outputs: vmlinuz-686, vmlinuz-686-pae, config-686, config-686-pae,
 # initramfs.cpio.gz (busybox-static + init.sh as /init), busybox-version,
 # packages (the exact .deb versions used), default.cfg / default-pae.cfg (xl.cfg
-# for the kernel + initramfs), modules-686-pae/ (Xen PV driver modules, depmod'ed).
+# for the kernel + initramfs), modules-686-pae/ (Xen PV driver modules, depmod'ed),
+# and from firmware-images.sh the firmware-boot guests: cd-686.iso, disk-686.img,
+# memtest.iso with cd.cfg, disk.cfg, memtest.cfg (see README.md).
 #
 # A cached build returns at once. The last line printed is the output directory.
 # Root (or sudo) is needed only to install host tools, add the i386 architecture
@@ -17,7 +19,8 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cache=${TSXEN_CACHE:-$HOME/.cache/tsxen}/guests
-key=$(cat "$here/build.sh" "$here/init.sh" | sha256sum | cut -c1-16)
+# Every script that shapes the output is in the key (the glob sorts: same order each time).
+key=$(cat "$here"/*.sh | sha256sum | cut -c1-16)
 out=$cache/$key
 
 log() { echo "guests/build.sh: $*" >&2; }
@@ -45,10 +48,16 @@ as_root() {
 }
 
 # host tool -> Debian package that provides it
-declare -A tools=([cpio]=cpio [gzip]=gzip [xz]=xz-utils [depmod]=kmod [modinfo]=kmod [dpkg-deb]=dpkg [sha256sum]=coreutils)
+declare -A tools=([cpio]=cpio [gzip]=gzip [xz]=xz-utils [depmod]=kmod [modinfo]=kmod [dpkg-deb]=dpkg [sha256sum]=coreutils
+  [xorriso]=xorriso [syslinux]=syslinux [mcopy]=mtools [mdir]=mtools [mkfs.vfat]=dosfstools [sfdisk]=fdisk)
+# data files -> package (the CD and disk boot loaders)
+declare -A files=([/usr/lib/ISOLINUX/isolinux.bin]=isolinux [/usr/lib/syslinux/modules/bios/ldlinux.c32]=syslinux-common [/usr/lib/syslinux/mbr/mbr.bin]=syslinux-common)
 missing=()
 for tool in "${!tools[@]}"; do
   command -v "$tool" >/dev/null || missing+=("${tools[$tool]}")
+done
+for file in "${!files[@]}"; do
+  [[ -f $file ]] || missing+=("${files[$file]}")
 done
 if ((${#missing[@]})); then
   log "installing host tools: ${missing[*]}"
@@ -83,11 +92,12 @@ work=$(mktemp -d "$cache/.build-$key-XXXXXX")
 # directory it can reach and write (the cache may sit under a private $HOME).
 debs=$(mktemp -d) && chmod 0777 "$debs"
 trap 'rm -rf "$work" "$debs"' EXIT
-log "downloading $k686 $kpae busybox-static:i386"
-(cd "$debs" && apt-get download -q "$k686" "$kpae" busybox-static:i386 >&2) || {
+# memtest86+ is an amd64 package only (it carries the ia32 binary and ISO too).
+log "downloading $k686 $kpae busybox-static:i386 memtest86+:amd64"
+(cd "$debs" && apt-get download -q "$k686" "$kpae" busybox-static:i386 memtest86+:amd64 >&2) || {
   log "download failed: apt-get update and retry"
   as_root bash "$here/../scripts/apt-update.sh"
-  (cd "$debs" && apt-get download -q "$k686" "$kpae" busybox-static:i386 >&2)
+  (cd "$debs" && apt-get download -q "$k686" "$kpae" busybox-static:i386 memtest86+:amd64 >&2)
 }
 unpack() { mkdir -p "$work/$1" && dpkg-deb -x "$debs"/"$2"_*.deb "$work/$1"; }
 unpack k686 "${k686%:i386}"
@@ -168,6 +178,9 @@ EOF
 }
 write_cfg default.cfg 686
 write_cfg default-pae.cfg 686-pae
+
+# ---- firmware-boot guests: isolinux CD, syslinux disk, memtest86+ ------------------
+bash "$here/firmware-images.sh" "$stage" "$work" "$out" "$debs"
 
 touch "$stage/.complete"
 rm -rf "$out"

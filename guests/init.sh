@@ -10,7 +10,8 @@
 #
 # Kernel command-line words it obeys (the kernel ignores dotted words it does
 # not know, and /proc/cmdline still shows them):
-#   guest.test=NAME[,NAME]  checks to run: cpu fs time dmesg
+#   guest.test=NAME[,NAME]  checks to run: cpu fs time dmesg cdrom disk platform
+#   guest.sha256=HEX        what /data/check.bin on the CD must hash to (cdrom)
 #   guest.poweroff | guest.reboot | guest.shell (default: shell)
 
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
@@ -79,6 +80,85 @@ test_time() {
   else fail time "uptime went from $before to $after over sleep 1"; fi
 }
 
+# ---- firmware-boot guests (cd-686.iso, disk-686.img): IDE through ata_piix ----
+# The 686 kernel has libata, ata_piix, sd/sr, isofs and vfat as modules; the
+# storage initramfs carries them (guests/firmware-images.sh). Loaded once.
+storage_loaded=
+load_storage() {
+  [ -n "$storage_loaded" ] && return
+  storage_loaded=1
+  for m in crct10dif_generic crc64_rocksoft_generic ata_piix sd_mod sr_mod cdrom isofs nls_cp437 nls_ascii nls_utf8 nls_iso8859-1 vfat; do
+    modprobe "$m" 2>&1 || echo "modprobe $m failed"
+  done
+}
+
+# Waits up to $2 seconds for block device $1 (SCSI scanning finishes after modprobe).
+wait_block() {
+  n=0
+  while [ ! -b "$1" ] && [ "$n" -lt "$2" ]; do sleep 1; n=$((n + 1)); done
+  [ -b "$1" ]
+}
+
+# cdrom: mount the CD (hdc = /dev/sr0) and hash the 1 MiB data file.
+test_cdrom() {
+  load_storage
+  want=
+  for word in $(cat /proc/cmdline); do
+    case "$word" in guest.sha256=*) want=${word#guest.sha256=} ;; esac
+  done
+  wait_block /dev/sr0 60 || { fail cdrom "no /dev/sr0"; return; }
+  mkdir -p /mnt/cd
+  mount -t iso9660 -o ro /dev/sr0 /mnt/cd || { fail cdrom "cannot mount /dev/sr0"; return; }
+  sum=$(sha256sum < /mnt/cd/data/check.bin | cut -d' ' -f1)
+  size=$(wc -c < /mnt/cd/data/check.bin)
+  fact cdrom.sha256 "$sum"
+  fact cdrom.size "$size"
+  umount /mnt/cd
+  if [ -z "$want" ]; then fail cdrom "no guest.sha256= on the command line"
+  elif [ "$sum" = "$want" ]; then pass cdrom
+  else fail cdrom "sha256 $sum, want $want"; fi
+}
+
+# disk: mount the boot disk's FAT partition (hda = /dev/sda1), write a file (the
+# numbers 1-20000, md5 e071f707df7bbeee2a6a1eb48011ddd0), sync, read it back.
+test_disk() {
+  load_storage
+  wait_block /dev/sda1 60 || { fail disk "no /dev/sda1"; return; }
+  mkdir -p /mnt/disk
+  mount -t vfat /dev/sda1 /mnt/disk || { fail disk "cannot mount /dev/sda1"; return; }
+  seq 1 20000 > /mnt/disk/written.txt
+  sync
+  umount /mnt/disk
+  # Read back after a fresh mount, from the device, not the page cache of the old one.
+  echo 3 > /proc/sys/vm/drop_caches
+  mount -t vfat -o ro /dev/sda1 /mnt/disk || { fail disk "cannot mount /dev/sda1 again"; return; }
+  sum=$(md5sum < /mnt/disk/written.txt | cut -d' ' -f1)
+  umount /mnt/disk
+  fact disk.md5 "$sum"
+  if [ "$sum" = e071f707df7bbeee2a6a1eb48011ddd0 ]; then pass disk; else fail disk "read back md5 $sum"; fi
+}
+
+# platform: what the firmware and chipset gave Linux, as facts (a test compares).
+test_platform() {
+  load_storage
+  # Let the ATA probes finish so their dmesg lines and IRQs are there.
+  wait_block /dev/sr0 30 || wait_block /dev/sda 30
+  fact acpi.tables "$(ls /sys/firmware/acpi/tables 2>/dev/null | tr '\n' ' ')"
+  if grep -q IO-APIC /proc/interrupts; then fact ioapic yes; else fact ioapic no; fi
+  fact clocksource "$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
+  fact clocksource.available "$(cat /sys/devices/system/clocksource/clocksource0/available_clocksource)"
+  for dev in /sys/bus/pci/devices/*; do
+    [ -e "$dev/vendor" ] || continue
+    vendor=$(cat "$dev/vendor") device=$(cat "$dev/device") class=$(cat "$dev/class")
+    driver=none
+    [ -e "$dev/driver" ] && driver=$(basename "$(readlink "$dev/driver")")
+    fact "pci.${dev##*/}" "${vendor#0x}:${device#0x} class=${class#0x} driver=$driver"
+  done
+  grep -E 'ata|IO-APIC' /proc/interrupts | while read -r line; do fact interrupts "$line"; done
+  dmesg | grep -E 'ata[0-9]|DMA|scsi |sr0|sd 0|ata_piix' | while read -r line; do fact dmesg "$line"; done
+  pass platform
+}
+
 test_dmesg() {
   echo DMESG-BEGIN
   dmesg
@@ -92,7 +172,7 @@ for word in $(cat /proc/cmdline); do
     guest.test=*)
       for name in $(echo "${word#guest.test=}" | tr ',' ' '); do
         case "$name" in
-          cpu | fs | time | dmesg) "test_$name" ;;
+          cpu | fs | time | dmesg | cdrom | disk | platform) "test_$name" ;;
           *) fail "$name" "unknown test" ;;
         esac
       done
