@@ -25,7 +25,7 @@ import { SystemControlPort, PostCodePort } from '../devices/system-control/devic
 import { DebugCon } from '../devices/debugcon/device.js';
 import { EmuVcpu } from '../cpu/emu/cpu.js';
 import { loadLinux } from '../firmware/linux-boot/load-linux.js';
-import { HvmPlatform } from './hvm-platform.js';
+import { HvmPlatform, VRAM_BYTES } from './hvm-platform.js';
 import { biosEntryState, mapBiosRom } from '../firmware/bios/bios-rom.js';
 import { runHvmloader, XEN_TABLE_AREA, TABLE_AREA_BYTES } from '../firmware/hvmloader/hvmloader.js';
 import { NO_IRQ, type IrqLine } from '../devices/bus/irq.js';
@@ -48,15 +48,18 @@ const SERIAL_FLUSH_BYTES = 4096;
 /** Guest-physical space beyond RAM the domain needs for device memory and ROMs (VRAM, option ROMs, ACPI tables, a BIOS ROM). */
 export function domainBackingBytes(spec: DomainSpec): number {
   if (!needsHvmPlatform(spec)) return 0;
-  const vram = (spec.vga ?? (spec.firmware ? 'stdvga' : 'none')) === 'stdvga' ? VRAM_BYTES : 0;
+  const vram = vgaKind(spec) === 'stdvga' ? VRAM_BYTES : 0;
   const biosRom = spec.firmware?.override ? spec.firmware.bios.length : 0;
   return vram + biosRom + ROM_AND_TABLE_BYTES;
 }
 
-/** std-vga's VRAM (BAR0), QEMU's default 16 MiB. */
-const VRAM_BYTES = 16 << 20;
 /** Option ROMs (VGA BIOS 64 KiB) and the ACPI table area at 0xFC000000. */
 const ROM_AND_TABLE_BYTES = 2 << 20;
+
+/** The graphics card: std-vga by default with firmware (the VGA BIOS needs one), none for direct boot. */
+function vgaKind(spec: DomainSpec): 'stdvga' | 'none' {
+  return spec.vga ?? (spec.firmware ? 'stdvga' : 'none');
+}
 
 function needsHvmPlatform(spec: DomainSpec): boolean {
   return !!spec.firmware || (spec.disks?.length ?? 0) > 0 || spec.vga === 'stdvga';
@@ -164,7 +167,7 @@ export class Domain {
         powerOff: (detail) => this.requestShutdown('poweroff', detail),
         reset: (detail) => this.requestShutdown('reboot', detail),
         log: (level, message) => this.log(level, 'platform', message),
-      });
+      }, { vga: vgaKind(spec), vgaBios: spec.firmware?.vgaBios ?? null });
     }
 
     const ops: VmOps = {
@@ -238,6 +241,21 @@ export class Domain {
   /** Guest time of the next platform timer event. */
   private nextTimerNs(): number {
     return Math.min(this.pit.nextDeadlineNs(), this.rtc.nextDeadlineNs(), this.hvm ? this.hvm.nextDeadlineNs() : Infinity);
+  }
+
+  /** The current screen of the graphics card as RGBA pixels, or null without one. */
+  screen(): { width: number; height: number; rgba: Uint8Array } | null {
+    return this.hvm?.vga?.render() ?? null;
+  }
+
+  /** The text-mode screen as lines of text, or null (no card, or a graphics mode). */
+  screenText(): { cols: number; rows: number; lines: string[] } | null {
+    return this.hvm?.vga?.textScreen() ?? null;
+  }
+
+  /** The ACPI power button (xl trigger power). Without ACPI nothing happens. */
+  pressPowerButton(): void {
+    this.hvm?.pm.pressPowerButton();
   }
 
   /** Registers and recent exits, for crash reports and `tsxen dmesg`. */

@@ -16,6 +16,10 @@ import { Piix3Isa } from '../devices/chipset/piix3-isa.js';
 import { PciIntxRouter } from '../devices/chipset/pci-intx-router.js';
 import { Piix4Pm } from '../devices/chipset/piix4-pm.js';
 import { ResetControl } from '../devices/chipset/reset-control.js';
+import { StdVga } from '../devices/vga/device.js';
+
+/** std-vga's VRAM (BAR0), QEMU's default 16 MiB. */
+export const VRAM_BYTES = 16 << 20;
 
 /** Xen's default ACPI/SCI wiring: the PM function's SCI is ISA IRQ 9. */
 export const SCI_IRQ = 9;
@@ -33,14 +37,21 @@ export interface HvmPlatformHost {
   log(level: 'info' | 'warn' | 'error', message: string): void;
 }
 
+export interface HvmPlatformConfig {
+  vga: 'stdvga' | 'none';
+  /** The VGA card's option ROM (vgabios-stdvga.bin). */
+  vgaBios: Uint8Array | null;
+}
+
 export class HvmPlatform {
   readonly pci: PciBus;
   readonly hostBridge = new I440fxHostBridge();
   readonly isaBridge = new Piix3Isa();
   readonly intx: PciIntxRouter;
   readonly pm: Piix4Pm;
+  readonly vga: StdVga | null = null;
 
-  constructor(private readonly host: HvmPlatformHost) {
+  constructor(host: HvmPlatformHost, config: HvmPlatformConfig) {
     this.intx = new PciIntxRouter((g) => host.gsiLine(g), (i) => host.isaLine(i), this.isaBridge);
     this.pci = new PciBus(host.bus, host.memory, (device, pin) => this.intx.line(device, pin), (m) => host.log('warn', m));
     host.bus.registerPio(0xcf8, 8, this.pci.configPorts, 'pci-config');
@@ -52,6 +63,13 @@ export class HvmPlatform {
       log: (m) => host.log('warn', m),
     });
     this.pci.attach(1, 3, this.pm);
+    if (config.vga === 'stdvga') {
+      const offset = host.memory.allocateBacking(VRAM_BYTES);
+      const vram = host.memory.bytes.subarray(offset, offset + VRAM_BYTES);
+      this.vga = new StdVga({ vram, vramBackingOffset: offset, ...(config.vgaBios ? { rom: config.vgaBios } : {}) });
+      this.vga.registerLegacy(host.bus);
+      this.pci.attach(2, 0, this.vga);
+    }
   }
 
   nextDeadlineNs(): number {
