@@ -1,0 +1,71 @@
+// Copying hypercall arguments in and out of the guest (Xen's copy_{to,from}_guest
+// on an XEN_GUEST_HANDLE). An HVM guest passes linear addresses: with paging on
+// they go through the guest's page tables, so the caller supplies `translate`;
+// without it the address is physical (paging off: SeaBIOS, hvmloader). A bad
+// address is reported (the caller returns -EFAULT), never thrown, and a copy
+// out is all-or-nothing: every page is checked before any byte is written.
+
+import type { GuestMemory } from '../memory/guest-memory.js';
+
+const PAGE_SIZE = 4096;
+
+/** Linear -> guest-physical for one byte; undefined when not mapped (or not writable for `write`). */
+export type LinearTranslate = (linear: number, write: boolean) => number | undefined;
+
+export class GuestHandleAccess {
+  constructor(
+    private readonly memory: GuestMemory,
+    private readonly translate?: LinearTranslate,
+  ) {}
+
+  /** The physical pieces of [linear, linear+len), or undefined when any part is not RAM. */
+  private pieces(linear: number, len: number, write: boolean): Array<[number, number]> | undefined {
+    if (!Number.isInteger(linear) || !Number.isInteger(len) || len < 0 || linear < 0 || linear + len > 0x100000000) return undefined;
+    const out: Array<[number, number]> = [];
+    let at = linear;
+    const end = linear + len;
+    while (at < end) {
+      const chunk = Math.min(end - at, PAGE_SIZE - (at % PAGE_SIZE));
+      const phys = this.translate ? this.translate(at >>> 0, write) : at;
+      if (phys === undefined || !Number.isInteger(phys) || phys < 0) return undefined;
+      if (write ? !this.memory.isRam(phys, chunk) : !this.readable(phys, chunk)) return undefined;
+      out.push([phys, chunk]);
+      at += chunk;
+    }
+    return out;
+  }
+
+  /** Backed frames (RAM or ROM) can be read. */
+  private readable(phys: number, len: number): boolean {
+    if (phys + len > 0x100000000) return false;
+    for (let gfn = Math.floor(phys / PAGE_SIZE), last = Math.floor((phys + len - 1) / PAGE_SIZE); gfn <= last; gfn++) {
+      if (this.memory.frameOffset[gfn] < 0) return false;
+    }
+    return true;
+  }
+
+  /** Copy `bytes` to the guest at `linear`. False (nothing written) when any byte is not writable RAM. */
+  copyTo(linear: number, bytes: Uint8Array): boolean {
+    const pieces = this.pieces(linear, bytes.length, true);
+    if (!pieces) return false;
+    let done = 0;
+    for (const [phys, len] of pieces) {
+      this.memory.write(phys, bytes.subarray(done, done + len));
+      done += len;
+    }
+    return true;
+  }
+
+  /** Read `len` bytes from the guest at `linear`, or undefined when any byte is not backed. */
+  copyFrom(linear: number, len: number): Uint8Array | undefined {
+    const pieces = this.pieces(linear, len, false);
+    if (!pieces) return undefined;
+    const out = new Uint8Array(len);
+    let done = 0;
+    for (const [phys, n] of pieces) {
+      for (let i = 0; i < n; i++) out[done + i] = this.memory.bytes[this.memory.frameOffset[Math.floor((phys + i) / PAGE_SIZE)] + ((phys + i) % PAGE_SIZE)];
+      done += n;
+    }
+    return out;
+  }
+}

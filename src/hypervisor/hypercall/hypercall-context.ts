@@ -1,0 +1,43 @@
+// What a hypercall handler sees: the calling vCPU's registers, the domain's memory
+// (through guest handles), and who the domain is. The lead builds one per
+// `hypercall` exit (Domain's exit loop) and calls dispatchHypercall.
+
+import type { GuestMemory } from '../memory/guest-memory.js';
+import type { VcpuRegisters } from '../vcpu/backend.js';
+import type { GuestHandleAccess, LinearTranslate } from './guest-handle.js';
+
+/** The caller's execution mode (Xen's hvm_guest_x86_mode): vm86 is refused, real mode allowed. */
+export type HypercallCallerMode = 'real' | 'vm86' | 'protected16' | 'protected32';
+
+/** The domain facts xen_version reports. */
+export interface XenDomainIdentity {
+  /** dom0-like privilege (XSM_PRIV checks); guests are never privileged here. */
+  privileged: boolean;
+  /** The domain handle (UUID, 16 bytes) XENVER_guest_handle returns. */
+  handle: Uint8Array;
+}
+
+export interface HypercallContext {
+  regs: { get(): VcpuRegisters; set(regs: VcpuRegisters): void };
+  memory: GuestMemory;
+  /** CPL of the caller; the emu exits for VMCALL only at CPL 0, KVM reports it. Default 0. */
+  cpl?: number;
+  /** Default 'protected32'. */
+  mode?: HypercallCallerMode;
+  /** Linear -> physical for guest handles when paging is on; absent = identity. */
+  translate?: LinearTranslate;
+  domain?: XenDomainIdentity;
+  log?: (level: 'info' | 'warn', message: string) => void;
+}
+
+/** One call, decoded: number and the 32-bit convention's arguments (EBX, ECX, EDX, ESI, EDI). */
+export interface HypercallCall {
+  op: number;
+  args: readonly [number, number, number, number, number];
+  guest: GuestHandleAccess;
+  domain: XenDomainIdentity;
+  ctx: HypercallContext;
+}
+
+/** A hypercall family: returns the (signed) result for EAX. Must never throw for bad guest input. */
+export type HypercallHandler = (call: HypercallCall) => number;
