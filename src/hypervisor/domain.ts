@@ -29,6 +29,10 @@ import { HvmPlatform, VRAM_BYTES } from './hvm-platform.js';
 import { biosEntryState, mapBiosRom } from '../firmware/bios/bios-rom.js';
 import { runHvmloader, XEN_TABLE_AREA, TABLE_AREA_BYTES } from '../firmware/hvmloader/hvmloader.js';
 import { NO_IRQ, type IrqLine } from '../devices/bus/irq.js';
+import { withXenLeaves } from './hypercall/xen-cpuid-leaves.js';
+import { handleXenMsr } from './hypercall/hypercall-page.js';
+import { dispatchHypercall } from './hypercall/dispatch.js';
+import type { HypercallCallerMode } from './hypercall/hypercall-context.js';
 
 /** ISA COM ports and their IRQs (PC/AT convention). */
 const COM_PORTS: ReadonlyArray<readonly [number, number]> = [
@@ -106,6 +110,8 @@ export class Domain {
   readonly hvm: HvmPlatform | null = null;
   /** A LAPIC and IOAPIC exist (firmware boot with apic=1). */
   private readonly apicPresent = false;
+  /** The domain sees Xen: CPUID leaves 0x40000000+, the hypercall page MSR, hypercalls. */
+  private readonly xen: boolean;
 
   constructor(
     readonly spec: DomainSpec,
@@ -185,7 +191,11 @@ export class Domain {
       this.vcpu = emu;
       this.emu = emu;
     }
-    this.vcpu.setCpuid(emuCpuidPolicy({ apic: false }));
+    // Firmware boot presents Xen (SeaBIOS's Xen path needs the CPUID leaves, the
+    // hypercall-page MSR and xen_version); direct boot stays a bare PC.
+    this.xen = !!spec.firmware && !spec.firmware.override;
+    const policy = emuCpuidPolicy({ apic: this.apicPresent });
+    this.vcpu.setCpuid(this.xen ? withXenLeaves(policy, { tscKhz: 1_000_000 }) : policy);
     this.vcpu.reset();
     this.boot();
   }
@@ -303,13 +313,22 @@ export class Domain {
         this.flushSerial();
         return { kind: 'idle', wakeAtNs: this.hostClock.nowNs() + (next - now) };
       }
-      case 'msr':
-        // No MSR beyond the CPU's own exists on this platform yet: #GP, as hardware does.
-        this.log('warn', 'vcpu0', `${describeExit(exit)}: unknown MSR, injecting #GP`);
+      case 'msr': {
+        const xen = this.xen ? handleXenMsr(exit.write, exit.index, exit.value, this.memory) : { handled: false as const };
+        if (xen.handled && !xen.gp) {
+          if (xen.hypercallPage !== undefined) this.log('info', 'xen', `hypercall page at ${xen.hypercallPage.toString(16)}`);
+          this.vcpu.completeMsr(exit.write ? 0n : (xen.value ?? 0n));
+          return null;
+        }
+        // Not an MSR this platform has (or a bad write to Xen's): #GP, as hardware does.
+        this.log('warn', 'vcpu0', `${describeExit(exit)}: ${xen.handled ? 'refused' : 'unknown MSR'}, injecting #GP`);
         this.vcpu.completeMsr(undefined);
         return null;
+      }
       case 'hypercall':
-        return this.finish('crash', 'hypercall without the Xen interface enabled');
+        if (!this.xen) return this.finish('crash', 'hypercall without the Xen interface enabled');
+        this.hypercall();
+        return null;
       case 'triple-fault':
         this.log('error', 'vcpu0', `triple fault: ${exit.detail}\n${this.diagnostic()}`);
         return this.finish('crash', `triple fault: ${exit.detail}`);
@@ -317,6 +336,25 @@ export class Domain {
         this.log('error', 'vcpu0', `${exit.reason}\n${exit.diagnostic}`);
         return this.finish('crash', exit.reason);
     }
+  }
+
+  /** A VMCALL from the guest: Xen's hypercall table (src/hypervisor/hypercall). */
+  private hypercall(): void {
+    const s = this.vcpu.getSpecialRegisters();
+    const regs = this.vcpu.getRegisters();
+    const pe = (s.cr0 & 1) !== 0;
+    const mode: HypercallCallerMode = !pe ? 'real' : (regs.eflags & 0x20000) !== 0 ? 'vm86' : s.cs.db ? 'protected32' : 'protected16';
+    const paging = (s.cr0 & 0x80000000) !== 0;
+    dispatchHypercall({
+      regs: { get: () => this.vcpu.getRegisters(), set: (r) => this.vcpu.setRegisters(r) },
+      memory: this.memory,
+      cpl: pe ? s.cs.selector & 3 : 0,
+      mode,
+      // Guest handles are linear addresses; with paging on they need the guest's
+      // page tables (the PV interface issue adds that walk), so refuse them for now.
+      ...(paging ? { translate: () => undefined } : {}),
+      log: (level, message) => this.log(level, 'xen', message),
+    });
   }
 
   private finish(reason: ShutdownReason, detail: string): RunResult {
