@@ -88,3 +88,11 @@ test('an unexpected failure while emulating stops the domain with a diagnostic, 
   assert.match(log, /eip=/i);
   assert.match(log, /bytes at cs:eip: ee f4/);
 });
+
+test('isa-debug-exit: a write of V ends the domain with exit status (V << 1) | 1', () => {
+  // mov al, 0x10; out 0xf4, al; jmp $
+  const g = domainWith([0xb0, 0x10, 0xe6, 0xf4, 0xeb, 0xfe], 'real', { debugExit: { iobase: 0xf4, size: 4 } });
+  const r = g.run();
+  assert.equal(r.kind, 'shutdown');
+  assert.equal(r.kind === 'shutdown' && r.exitStatus, 0x21);
+});

@@ -29,6 +29,8 @@ import { HvmPlatform, VRAM_BYTES } from './hvm-platform.js';
 import { biosEntryState, mapBiosRom } from '../firmware/bios/bios-rom.js';
 import { runHvmloader, XEN_TABLE_AREA, TABLE_AREA_BYTES } from '../firmware/hvmloader/hvmloader.js';
 import { NO_IRQ, type IrqLine } from '../devices/bus/irq.js';
+import { loadMultiboot } from '../firmware/multiboot/load-multiboot.js';
+import { DebugExit } from '../devices/debug-exit/device.js';
 import { withXenLeaves } from './hypercall/xen-cpuid-leaves.js';
 import { handleXenMsr } from './hypercall/hypercall-page.js';
 import { dispatchHypercall } from './hypercall/dispatch.js';
@@ -97,7 +99,7 @@ export class Domain {
   readonly uarts: Uart16550[] = [];
   readonly i8042: I8042;
   private readonly serialOut: number[][] = [];
-  private shutdownRequest: { reason: ShutdownReason; detail: string } | null = null;
+  private shutdownRequest: { reason: ShutdownReason; detail: string; exitStatus?: number } | null = null;
   private vcpuDown = false;
   private finished: RunResult | null = null;
   /** The last exits, newest last, for diagnostics. */
@@ -163,6 +165,15 @@ export class Domain {
       this.bus.registerPio(ioport, 1, new DebugCon((byte) => this.events.emit('debugcon.tx', { ioport, bytes: Uint8Array.of(byte) })), `debugcon@${ioport.toString(16)}`);
     }
 
+    if (spec.debugExit) {
+      // QEMU's isa-debug-exit: the guest ends the domain and chooses the exit status.
+      const dev = new DebugExit((status, value) => {
+        if (!this.shutdownRequest) this.shutdownRequest = { reason: 'poweroff', detail: `isa-debug-exit: guest wrote ${value.toString(16)}`, exitStatus: status };
+        this.vcpu.requestExit();
+      });
+      this.bus.registerPio(spec.debugExit.iobase, spec.debugExit.size, dev, 'isa-debug-exit');
+    }
+
     if (needsHvmPlatform(spec)) {
       this.hvm = new HvmPlatform({
         bus: this.bus,
@@ -226,7 +237,7 @@ export class Domain {
       this.rtc.update();
       this.hvm?.update();
       if (this.shutdownRequest) {
-        result = this.finish(this.shutdownRequest.reason, this.shutdownRequest.detail);
+        result = this.finish(this.shutdownRequest.reason, this.shutdownRequest.detail, this.shutdownRequest.exitStatus);
         break;
       }
       if (this.emu && this.guestClock) {
@@ -357,9 +368,9 @@ export class Domain {
     });
   }
 
-  private finish(reason: ShutdownReason, detail: string): RunResult {
+  private finish(reason: ShutdownReason, detail: string, exitStatus?: number): RunResult {
     this.log(reason === 'crash' ? 'error' : 'info', 'domain', `shutdown: ${reason} (${detail})`);
-    this.finished = { kind: 'shutdown', reason, detail };
+    this.finished = { kind: 'shutdown', reason, detail, ...(exitStatus !== undefined ? { exitStatus } : {}) };
     return this.finished;
   }
 
@@ -427,7 +438,7 @@ export class Domain {
   }
 
   private boot(): void {
-    const { linux, rawImage, firmware } = this.spec;
+    const { linux, rawImage, firmware, multiboot } = this.spec;
     if (firmware?.override) {
       // bios_path_override: a ROM at the top of the address space, entered at the
       // architectural reset vector (no hvmloader).
@@ -437,6 +448,10 @@ export class Domain {
       this.vcpu.setRegisters(entry.regs);
     } else if (firmware) {
       this.runFirmwareLoader(firmware);
+    } else if (multiboot) {
+      const entry = loadMultiboot(this.memory, multiboot);
+      this.vcpu.setSpecialRegisters(entry.sregs);
+      this.vcpu.setRegisters(entry.regs);
     } else if (linux) {
       const entry = loadLinux(this.memory, linux);
       this.vcpu.setSpecialRegisters(entry.sregs);
