@@ -2,5 +2,6 @@
 
 import type { CommandSpec } from './command-table.js';
 import { createCommand } from './create-command.js';
+import { destroyCommand, listCommand, screenshotCommand, screenTextCommand, triggerCommand } from './domain-commands.js';
 
-export const COMMANDS: readonly CommandSpec[] = [createCommand];
+export const COMMANDS: readonly CommandSpec[] = [createCommand, listCommand, destroyCommand, screenshotCommand, screenTextCommand, triggerCommand];

@@ -14,7 +14,7 @@ const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
 const SCRIPTED = new URL('../toolstack/testing/scripted-domain.js', import.meta.url).href;
 
 function env(g: GuestDir): NodeJS.ProcessEnv {
-  return { ...process.env, TSXEN_LOG_DIR: join(g.dir, 'log'), TSXEN_TEST_DOMAIN_MODULE: SCRIPTED };
+  return { ...process.env, TSXEN_LOG_DIR: join(g.dir, 'log'), TSXEN_RUN_DIR: join(g.dir, 'run'), TSXEN_TEST_DOMAIN_MODULE: SCRIPTED };
 }
 
 function tsxen(g: GuestDir, args: string[], input = ''): { status: number | null; stdout: string; stderr: string } {
@@ -76,7 +76,7 @@ test('usage errors exit 2 with the usage line; help comes from the command table
     assert.match(help.stdout, /-c, --console +attach this terminal/);
     assert.match(help.stdout, /-n, --dry-run +parse and check the config/);
     assert.equal(tsxen(g, ['create', '--help']).stdout, help.stdout);
-    assert.match(tsxen(g, ['--help']).stdout, /commands:\n  create  create a domain/);
+    assert.match(tsxen(g, ['--help']).stdout, /commands:\n  create +create a domain/);
   } finally {
     g.remove();
   }

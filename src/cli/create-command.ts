@@ -6,6 +6,8 @@ import { isConfigProblem, type DomainConfig } from '../toolstack/domain-config.j
 import { DomainHandle, type StopReason } from '../toolstack/domain-handle.js';
 import { connectOutputs } from '../toolstack/domain-outputs.js';
 import { domainLogPath } from '../toolstack/log-paths.js';
+import { ControlServer, DomainRunningError } from '../toolstack/control-server.js';
+import { controlSocketPath } from '../toolstack/run-paths.js';
 import { attachSerialConsole, type SerialConsole } from '../console/serial-console.js';
 
 /** Exit status by how the domain ended (documented in the command's help). */
@@ -31,9 +33,14 @@ export const createCommand: CommandSpec = {
     'The domain log (tsxen messages, guest crash diagnostics) is written to',
     '$TSXEN_LOG_DIR/NAME.log (default ~/.local/state/tsxen/log/NAME.log).',
     '',
-    'exit status: 0 the guest powered off or the user destroyed it; 1 bad config or the',
-    'domain could not start; 2 bad command line; 3 the guest rebooted and on_reboot was',
-    'not "restart"; 4 the guest crashed (or tsxen failed inside the domain).',
+    'The running domain answers tsxen list, destroy, screenshot, screen-text and trigger',
+    'through its control socket ~/.cache/tsxen/run/NAME.sock ($TSXEN_RUN_DIR); a second',
+    'domain of the same name is refused while one runs.',
+    '',
+    'exit status: 0 the guest powered off or the user destroyed it; 1 bad config, the',
+    'name is taken, or the domain could not start; 2 bad command line; 3 the guest',
+    'rebooted and on_reboot was not "restart"; 4 the guest crashed (or tsxen failed',
+    'inside the domain); with isa_debug_exit, the status the guest wrote: (V << 1) | 1.',
   ].join('\n'),
   run: runCreate,
 };
@@ -58,10 +65,21 @@ async function runCreate({ values, positionals }: ParsedArgs): Promise<number> {
     process.stderr.write(`${file}: serial: "none" leaves no console for -c\n`);
     return EXIT_ERROR;
   }
-  return runForeground(config, attach);
+  let control: ControlServer;
+  try {
+    control = await ControlServer.claim(config.name, controlSocketPath(config.name));
+  } catch (e) {
+    process.stderr.write(e instanceof DomainRunningError ? `tsxen: ${e.message}\n` : `tsxen: cannot create the control socket ${controlSocketPath(config.name)}: ${(e as Error).message}\n`);
+    return EXIT_ERROR;
+  }
+  try {
+    return await runForeground(config, attach, control);
+  } finally {
+    control.close();
+  }
 }
 
-async function runForeground(config: DomainConfig, attach: boolean): Promise<number> {
+async function runForeground(config: DomainConfig, attach: boolean, control: ControlServer): Promise<number> {
   const name = config.name;
   const logFile = domainLogPath(name);
   let terminal: SerialConsole | undefined;
@@ -103,6 +121,8 @@ async function runForeground(config: DomainConfig, attach: boolean): Promise<num
     onSignal = () => resolve('user');
     terminal?.escaped.then(onSignal);
   });
+  // `tsxen destroy NAME` ends it the same way.
+  control.attach({ handle, destroy: () => onSignal() });
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
   for (const s of signals) process.on(s, onSignal);
   // Whoever reads our stdout went away (`| head`): end the domain rather than dom0.
@@ -124,6 +144,9 @@ async function runForeground(config: DomainConfig, attach: boolean): Promise<num
     status = EXIT_BY_REASON[first.reason];
   } else if (first.startFailed) {
     status = EXIT_ERROR;
+  } else if (first.exitStatus !== undefined) {
+    // isa-debug-exit: the guest chose the status (test kernels report pass/fail this way).
+    status = first.exitStatus & 0xff;
   } else {
     status = EXIT_BY_REASON[first.reason];
   }

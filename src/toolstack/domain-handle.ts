@@ -7,15 +7,15 @@
 import { EventEmitter } from 'node:events';
 import { appendFileSync, mkdirSync, renameSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { DomainSpec, ShutdownReason } from '../hypervisor/domain-spec.js';
 import { ConsoleRing } from './console-ring.js';
-import { ControlWord, DomainControl } from './domain-control.js';
+import { ControlWord, DomainControl, WorkerState } from './domain-control.js';
 import type { DomainConfig, LifecycleAction } from './domain-config.js';
 import { buildDomainSpec } from './domain-builder.js';
-import { HYPERVISOR_DOMAIN_MODULE } from './domain-module.js';
+import { HYPERVISOR_DOMAIN_MODULE, RAW_IMAGE_MODULE } from './domain-module.js';
 import { domainBackingBytes } from '../hypervisor/domain.js';
-import type { LogEntry, WorkerMessage, WorkerStart } from './worker-protocol.js';
+import type { DomainRequest, LogEntry, ScreenImage, ScreenText, WorkerMessage, WorkerReply, WorkerStart } from './worker-protocol.js';
 
 export type StopReason = ShutdownReason | 'destroyed';
 
@@ -28,6 +28,21 @@ export interface DomainStop {
   preserved: boolean;
   /** True when the domain never started (bad kernel for its memory, missing module…). */
   startFailed?: boolean;
+  /** The guest ended through isa-debug-exit: the status tsxen exits with ((V << 1) | 1). */
+  exitStatus?: number;
+}
+
+/** xl list's state letters: r running, b blocked (idle), p paused, s shut down, c crashed. */
+export type DomainStateLetter = 'r' | 'b' | 'p' | 's' | 'c' | '-';
+
+export interface DomainInfo {
+  name: string;
+  memoryMiB: number;
+  vcpus: number;
+  state: DomainStateLetter;
+  /** Seconds since the domain was created. */
+  uptimeSeconds: number;
+  restarts: number;
 }
 
 export interface DomainHandleEvents {
@@ -49,6 +64,8 @@ export interface DomainHandleOptions {
   sliceMs?: number;
   /** Console input ring size (bytes, power of two). */
   inputRingBytes?: number;
+  /** Module URL of the disk image opener; default the Node raw-image backend. */
+  diskModule?: string;
 }
 
 const WORKER_URL = new URL('./domain-worker.js', import.meta.url);
@@ -73,6 +90,11 @@ export class DomainHandle extends EventEmitter<DomainHandleEvents> {
   private destroying: Promise<void> | undefined;
   /** Resolves when the current (or last) worker thread has exited. */
   private workerGone: Promise<void> = Promise.resolve();
+  private requestPort: MessagePort | undefined;
+  private nextRequestId = 1;
+  private readonly pending = new Map<number, { resolve: (r: WorkerReply) => void; reject: (e: Error) => void }>();
+  private readonly createdAt = Date.now();
+  private lastReason: ShutdownReason | undefined;
 
   constructor(
     readonly config: DomainConfig,
@@ -107,6 +129,69 @@ export class DomainHandle extends EventEmitter<DomainHandleEvents> {
     this.backlog.push(bytes.slice());
     this.backlogBytes += bytes.length;
     this.pumpInput();
+  }
+
+  /** What `tsxen list` shows. */
+  info(): DomainInfo {
+    return { name: this.config.name, memoryMiB: this.config.memoryMiB, vcpus: this.config.vcpus, state: this.stateLetter(), uptimeSeconds: (Date.now() - this.createdAt) / 1000, restarts: this.restarts };
+  }
+
+  private stateLetter(): DomainStateLetter {
+    if (this.state === 'preserved' || this.state === 'stopped') return this.lastReason === 'crash' ? 'c' : 's';
+    if (this.state === 'stopping' || !this.worker) return '-';
+    const w = this.control.get(ControlWord.State) as WorkerState;
+    if (w === WorkerState.Paused) return 'p';
+    if (w === WorkerState.Idle) return 'b';
+    if (w === WorkerState.Stopped || w === WorkerState.Exited) return this.lastReason === 'crash' ? 'c' : 's';
+    return 'r';
+  }
+
+  /** The graphics screen (RGBA), or null without a VGA card or before the guest draws. */
+  async screen(): Promise<ScreenImage | null> {
+    const r = await this.request({ kind: 'screen' });
+    return r.kind === 'screen' ? r.screen : null;
+  }
+
+  /** The VGA text screen, or null when the card is not in a text mode (or absent). */
+  async screenText(): Promise<ScreenText | null> {
+    const r = await this.request({ kind: 'screen-text' });
+    return r.kind === 'screen-text' ? r.text : null;
+  }
+
+  /** xl trigger power: presses the ACPI power button; false when the domain has none. */
+  async pressPowerButton(): Promise<boolean> {
+    const r = await this.request({ kind: 'power-button' });
+    return r.kind === 'power-button' && r.pressed;
+  }
+
+  /**
+   * xl trigger reset: a hard reset, which the toolstack sees as the guest rebooting:
+   * on_reboot decides (restart: a fresh domain from the same config).
+   */
+  reset(): boolean {
+    const worker = this.worker;
+    if (!worker || this.state !== 'running') return false;
+    void this.onShutdown(worker, 'reboot', 'reset (tsxen trigger)', undefined, false);
+    return true;
+  }
+
+  private request(body: { kind: DomainRequest['kind'] }): Promise<WorkerReply> {
+    const port = this.requestPort;
+    if (!port || !this.worker) return Promise.reject(new Error(`domain ${this.config.name} is not running`));
+    const id = this.nextRequestId++;
+    return new Promise<WorkerReply>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      port.postMessage({ id, ...body } as DomainRequest);
+      this.control.ring();
+    }).then((r) => {
+      if (r.kind === 'error') throw new Error(`domain ${this.config.name}: ${r.message}`);
+      return r;
+    });
+  }
+
+  private failPending(why: string): void {
+    for (const p of this.pending.values()) p.reject(new Error(`domain ${this.config.name} ${why}`));
+    this.pending.clear();
   }
 
   pause(): void {
@@ -155,18 +240,31 @@ export class DomainHandle extends EventEmitter<DomainHandleEvents> {
     this.ring = new ConsoleRing(this.opts.inputRingBytes ?? 4096);
     this.backlog = [];
     this.backlogBytes = 0;
+    const channel = new MessageChannel();
     const start: WorkerStart = {
       spec: this.spec,
       // RAM plus the backing store for VRAM, ROMs and ACPI tables (Domain decides how much).
       ram: new SharedArrayBuffer(this.spec.memoryBytes + domainBackingBytes(this.spec)),
       control: this.control.buffer,
       consoleInput: this.ring.buffer,
+      requests: channel.port2,
       domainModule: this.opts.domainModule ?? HYPERVISOR_DOMAIN_MODULE,
+      diskModule: this.opts.diskModule ?? RAW_IMAGE_MODULE,
       sliceMs: this.opts.sliceMs ?? 20,
     };
-    const worker = new Worker(WORKER_URL, { workerData: start, name: `domain ${this.spec.name}` });
+    const worker = new Worker(WORKER_URL, { workerData: start, transferList: [channel.port2], name: `domain ${this.spec.name}` });
     this.worker = worker;
-    this.workerGone = new Promise((resolve) => worker.once('exit', () => resolve()));
+    this.requestPort?.close();
+    this.requestPort = channel.port1;
+    // Replies come as worker messages; this port only sends and must not keep dom0 alive.
+    channel.port1.unref();
+    // Requests still out when the worker exits will never be answered.
+    this.workerGone = new Promise((resolve) =>
+      worker.once('exit', () => {
+        this.failPending('stopped before answering');
+        resolve();
+      }),
+    );
     let reported = false;
     let started = false;
     worker.on('message', (m: WorkerMessage) => {
@@ -178,7 +276,11 @@ export class DomainHandle extends EventEmitter<DomainHandleEvents> {
         for (const l of m.logs) this.log(l);
       } else if (m.type === 'shutdown') {
         reported = true;
-        void this.onShutdown(worker, m.reason, m.detail, m.diagnostic, !started);
+        void this.onShutdown(worker, m.reason, m.detail, m.diagnostic, !started, m.exitStatus);
+      } else if (m.type === 'reply') {
+        const p = this.pending.get(m.id);
+        this.pending.delete(m.id);
+        p?.resolve(m);
       }
     });
     // A worker that dies without a shutdown report crashed (uncaught error, out of memory).
@@ -191,11 +293,13 @@ export class DomainHandle extends EventEmitter<DomainHandleEvents> {
     worker.on('exit', (code) => died(`domain worker exited with code ${code}`));
   }
 
-  private async onShutdown(worker: Worker, reason: ShutdownReason, detail: string, diagnostic: string | undefined, startFailed: boolean): Promise<void> {
+  private async onShutdown(worker: Worker, reason: ShutdownReason, detail: string, diagnostic: string | undefined, startFailed: boolean, exitStatus?: number): Promise<void> {
     if (this.worker !== worker || this.state !== 'running') return;
+    this.lastReason = reason;
     // A domain that cannot even start would fail the same way again: never restart it.
+    // isa-debug-exit ends tsxen itself (as QEMU exits): no restart, no preserve.
     const configured = reason === 'poweroff' ? this.config.onPoweroff : reason === 'reboot' ? this.config.onReboot : this.config.onCrash;
-    const action: LifecycleAction = startFailed ? 'destroy' : configured;
+    const action: LifecycleAction = startFailed || exitStatus !== undefined ? 'destroy' : configured;
     this.log({ level: reason === 'crash' ? 'error' : 'info', source: 'toolstack', message: `domain ${this.config.name} shut down: ${reason} (${detail}); on_${reason === 'poweroff' ? 'poweroff' : reason}=${action}` });
     if (diagnostic) this.log({ level: 'error', source: 'toolstack', message: `diagnostic:\n${diagnostic}` });
     this.emit('shutdown', reason, detail, action);
@@ -224,7 +328,7 @@ export class DomainHandle extends EventEmitter<DomainHandleEvents> {
       return;
     }
     this.state = 'stopped';
-    this.finish({ reason, detail, restarts: this.restarts, preserved: false, ...(startFailed ? { startFailed } : {}) });
+    this.finish({ reason, detail, restarts: this.restarts, preserved: false, ...(startFailed ? { startFailed } : {}), ...(exitStatus !== undefined ? { exitStatus } : {}) });
   }
 
   /** Asks the worker to exit; terminates it if it does not within the grace period. */

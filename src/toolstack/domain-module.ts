@@ -3,8 +3,9 @@
 // implementation by URL (WorkerStart.domainModule).
 
 import type { Clock } from '../hypervisor/clock.js';
-import type { DomainSpec, RunResult } from '../hypervisor/domain-spec.js';
+import type { DiskSpec, DomainSpec, RunResult } from '../hypervisor/domain-spec.js';
 import type { DomainEventMap } from '../devices/events.js';
+import type { ScreenImage, ScreenText } from './worker-protocol.js';
 
 export interface RunnableDomain {
   readonly events: { on<K extends keyof DomainEventMap>(name: K, listener: (payload: DomainEventMap[K]) => void): unknown };
@@ -13,9 +14,31 @@ export interface RunnableDomain {
   readonly uarts?: ReadonlyArray<{ canReceive(): boolean }>;
   run(budgetMs: number): RunResult;
   diagnostic(): string;
+  /** The graphics screen, or null when there is no VGA / nothing drawn (optional: older domains lack it). */
+  screen?(): ScreenImage | null;
+  /** The VGA text screen, or null when not in a text mode. */
+  screenText?(): ScreenText | null;
+  /** ACPI power button (PM1 status PWRBTN_STS + SCI): the guest decides what to do. */
+  pressPowerButton?(): void;
 }
 
-export type DomainConstructor = new (spec: DomainSpec, host: { clock: Clock; ram: SharedArrayBuffer }) => RunnableDomain;
+/** What the worker passes besides the spec (a subset of hypervisor DomainOptions). */
+export interface DomainHost {
+  clock: Clock;
+  ram: SharedArrayBuffer;
+  /**
+   * Opens a drive's image; the domain calls it for each disk with a path. Its result
+   * is the device layer's BlockBackend; typed loosely so this structural contract
+   * does not depend on that module.
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  openDisk?: (d: DiskSpec) => any;
+}
+
+export type DomainConstructor = new (spec: DomainSpec, host: DomainHost) => RunnableDomain;
 
 /** The real hypervisor's domain module, next to the toolstack in dist/. */
 export const HYPERVISOR_DOMAIN_MODULE = new URL('../hypervisor/domain.js', import.meta.url).href;
+
+/** The Node raw-image opener (the IDE developer's src/host/disk/raw-image.ts). */
+export const RAW_IMAGE_MODULE = new URL('../host/disk/raw-image.js', import.meta.url).href;

@@ -4,13 +4,14 @@
 // guest shuts down (or the domain throws) it reports why and waits for dom0's
 // decision: dom0 destroys it, restarts with a fresh worker, or leaves it preserved.
 
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { HostClock } from '../hypervisor/clock.js';
 import type { RunResult } from '../hypervisor/domain-spec.js';
 import { ConsoleRing } from './console-ring.js';
 import { ControlWord, DomainControl, WorkerState } from './domain-control.js';
-import type { DomainConstructor, RunnableDomain } from './domain-module.js';
-import type { LogEntry, WorkerMessage, WorkerStart } from './worker-protocol.js';
+import { loadDiskOpener, type DiskOpener } from './disk-opener.js';
+import type { DomainConstructor, DomainHost, RunnableDomain } from './domain-module.js';
+import type { DomainRequest, LogEntry, WorkerMessage, WorkerReply, WorkerStart } from './worker-protocol.js';
 
 // Sleep at most this long when idle, so a missed wake-up costs little.
 const MAX_IDLE_SLEEP_MS = 500;
@@ -21,7 +22,7 @@ const INPUT_CHUNK = 1024;
 const start = workerData as WorkerStart;
 const control = new DomainControl(start.control);
 const input = new ConsoleRing(start.consoleInput);
-const post = (m: WorkerMessage): void => parentPort!.postMessage(m);
+const post = (m: WorkerMessage, transfer: ArrayBuffer[] = []): void => parentPort!.postMessage(m, transfer);
 
 let serial: Array<{ port: number; bytes: Uint8Array }> = [];
 let debugcon: Array<{ ioport: number; bytes: Uint8Array }> = [];
@@ -57,16 +58,52 @@ function mergeByKey<K extends string, T extends Record<K, number> & { bytes: Uin
   return out;
 }
 
-/** After shutdown (or when preserved): stay until dom0 sets Destroy. */
-function waitForDestroy(): void {
+/** Answers every queued dom0 request (screen, screen text, power button). */
+function serveRequests(domain: RunnableDomain | undefined): void {
+  for (;;) {
+    const m = receiveMessageOnPort(start.requests);
+    if (!m) return;
+    const req = m.message as DomainRequest;
+    let reply: WorkerReply;
+    try {
+      reply = answer(domain, req);
+    } catch (e) {
+      reply = { type: 'reply', id: req.id, kind: 'error', message: (e as Error)?.message ?? String(e) };
+    }
+    // Pixels are copied into a fresh buffer and transferred, not cloned twice.
+    post(reply, reply.kind === 'screen' && reply.screen ? [reply.screen.rgba.buffer as ArrayBuffer] : []);
+  }
+}
+
+function answer(domain: RunnableDomain | undefined, req: DomainRequest): WorkerReply {
+  if (req.kind === 'screen') {
+    const s = domain?.screen?.() ?? null;
+    return { type: 'reply', id: req.id, kind: 'screen', screen: s ? { width: s.width, height: s.height, rgba: s.rgba.slice() } : null };
+  }
+  if (req.kind === 'screen-text') {
+    const t = domain?.screenText?.() ?? null;
+    return { type: 'reply', id: req.id, kind: 'screen-text', text: t ? { cols: t.cols, rows: t.rows, lines: [...t.lines] } : null };
+  }
+  if (!domain?.pressPowerButton) return { type: 'reply', id: req.id, kind: 'power-button', pressed: false };
+  domain.pressPowerButton();
+  return { type: 'reply', id: req.id, kind: 'power-button', pressed: true };
+}
+
+/** After shutdown (or when preserved): stay until dom0 sets Destroy, still answering requests. */
+function waitForDestroy(domain: RunnableDomain | undefined): void {
   control.setState(WorkerState.Stopped);
-  while (control.get(ControlWord.Destroy) === 0) control.sleep(control.doorbell(), MAX_IDLE_SLEEP_MS);
+  while (control.get(ControlWord.Destroy) === 0) {
+    const bell = control.doorbell();
+    serveRequests(domain);
+    control.sleep(bell, MAX_IDLE_SLEEP_MS);
+  }
 }
 
 function runDomain(domain: RunnableDomain, clock: HostClock): void {
   for (;;) {
     const bell = control.doorbell();
     if (control.get(ControlWord.Destroy) !== 0) return;
+    serveRequests(domain);
     if (control.get(ControlWord.Pause) !== 0) {
       control.setState(WorkerState.Paused);
       control.sleep(bell, MAX_IDLE_SLEEP_MS);
@@ -82,8 +119,12 @@ function runDomain(domain: RunnableDomain, clock: HostClock): void {
     flushOutput();
     if (r.kind === 'shutdown') {
       // A guest crash (triple fault…) gets the registers in the domain log.
-      post({ type: 'shutdown', reason: r.reason, detail: r.detail, ...(r.reason === 'crash' ? { diagnostic: domain.diagnostic() } : {}) });
-      waitForDestroy();
+      post({
+        type: 'shutdown', reason: r.reason, detail: r.detail,
+        ...(r.reason === 'crash' ? { diagnostic: domain.diagnostic() } : {}),
+        ...(r.exitStatus !== undefined ? { exitStatus: r.exitStatus } : {}),
+      });
+      waitForDestroy(domain);
       return;
     }
     // Input the domain can take now means another slice at once; otherwise sleep.
@@ -102,7 +143,14 @@ async function main(): Promise<void> {
     const mod = (await import(start.domainModule)) as { Domain?: DomainConstructor };
     if (typeof mod.Domain !== 'function') throw new Error(`${start.domainModule} has no Domain export`);
     const clock = new HostClock(() => performance.now());
-    domain = new mod.Domain(start.spec, { clock, ram: start.ram });
+    const host: DomainHost = { clock, ram: start.ram };
+    // Only a domain with a drive image needs the opener (and its module).
+    if ((start.spec.disks ?? []).some((d) => d.path !== null)) {
+      if (!start.diskModule) throw new Error('this domain has disks but no disk image opener');
+      const open: DiskOpener = await loadDiskOpener(start.diskModule);
+      host.openDisk = open;
+    }
+    domain = new mod.Domain(start.spec, host);
     domain.events.on('serial.tx', (e) => serial.push({ port: e.port, bytes: e.bytes.slice() }));
     domain.events.on('debugcon.tx', (e) => debugcon.push({ ioport: e.ioport, bytes: e.bytes.slice() }));
     domain.events.on('log', (e) => logs.push(e));
@@ -120,7 +168,7 @@ async function main(): Promise<void> {
     const err = e as Error;
     const what = domain ? 'internal error' : 'could not start';
     post({ type: 'shutdown', reason: 'crash', detail: `${what}: ${err?.message ?? String(e)}`, diagnostic: [err?.stack ?? String(e), diagnostic].filter(Boolean).join('\n') });
-    waitForDestroy();
+    waitForDestroy(domain);
   }
   control.setState(WorkerState.Exited);
   post({ type: 'exited' });

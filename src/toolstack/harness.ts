@@ -6,11 +6,15 @@
 //   await g.waitForSerial(/login:/, { timeoutMs: 60_000 });
 //   g.type('poweroff\n');
 //   const { reason } = await g.waitForExit({ timeoutMs: 10_000 });
+//
+// Firmware-booted guests also have a screen: waitForScreen(/Booting from Hard Disk/),
+// screenText(), screenshot('boot.png'), and pressPowerButton() (ACPI).
 
 import { loadConfigFile, loadConfigObject, type CfgObject } from './config-file.js';
 import type { DomainConfig } from './domain-config.js';
 import { DomainHandle, type DomainHandleOptions, type DomainStop } from './domain-handle.js';
 import { domainLogPath } from './log-paths.js';
+import { writePng } from '../console/screenshot.js';
 
 export type { CfgObject } from './config-file.js';
 export type { DomainConfig } from './domain-config.js';
@@ -19,7 +23,12 @@ export interface GuestExit {
   reason: 'poweroff' | 'reboot' | 'crash' | 'destroyed';
   detail: string;
   restarts: number;
+  /** Set when the guest ended through isa-debug-exit: (V << 1) | 1. */
+  exitStatus?: number;
 }
+
+// How often waitForScreen looks at the text screen.
+const SCREEN_POLL_MS = 100;
 
 export interface GuestSessionOptions extends DomainHandleOptions {
   /** Collect config warnings here instead of printing them. */
@@ -169,9 +178,57 @@ export class GuestSession {
       );
       void this.handle.whenStopped().then((s: DomainStop) => {
         clearTimeout(timer);
-        resolve({ reason: s.reason, detail: s.detail, restarts: s.restarts });
+        resolve({ reason: s.reason, detail: s.detail, restarts: s.restarts, ...(s.exitStatus !== undefined ? { exitStatus: s.exitStatus } : {}) });
       });
     });
+  }
+
+  /** The VGA text screen's rows (trailing blanks kept as the card has them), or null when not in a text mode. */
+  async screenText(): Promise<string[] | null> {
+    const t = await this.handle.screenText();
+    return t ? t.lines : null;
+  }
+
+  /** Writes the screen as a PNG; rejects when there is no screen to take. */
+  async screenshot(path: string): Promise<void> {
+    const image = await this.handle.screen();
+    if (!image) throw new Error(`${this.handle.config.name} has no screen to take (no VGA card, or nothing drawn yet)`);
+    writePng(path, image);
+  }
+
+  /** Presses the ACPI power button (xl trigger power); rejects when the domain has none. */
+  async pressPowerButton(): Promise<void> {
+    if (!(await this.handle.pressPowerButton())) throw new Error(`${this.handle.config.name} has no ACPI power button`);
+  }
+
+  /**
+   * Resolves with the match once the text screen (rows joined by "\n") matches;
+   * rejects on timeout or when the domain stops, with the last screen seen.
+   */
+  async waitForScreen(pattern: RegExp | string, { timeoutMs = 30_000 }: { timeoutMs?: number } = {}): Promise<string> {
+    const deadline = performance.now() + timeoutMs;
+    let last: string[] | null = null;
+    for (;;) {
+      if (this.stop) throw new Error(`${this.handle.config.name} stopped (${this.stop.reason}: ${this.stop.detail}) while waiting for ${String(pattern)} on the screen; last screen:\n${(last ?? []).join('\n')}`);
+      try {
+        last = await this.screenText();
+      } catch (e) {
+        // The worker went away between the check and the answer: the stop check reports it.
+        if (!this.stop) throw e;
+        continue;
+      }
+      const text = (last ?? []).join('\n');
+      if (typeof pattern === 'string') {
+        if (text.includes(pattern)) return pattern;
+      } else {
+        const m = new RegExp(pattern.source, pattern.flags.replace('g', '').replace('y', '')).exec(text);
+        if (m) return m[0];
+      }
+      if (performance.now() >= deadline) {
+        throw new Error(`timed out after ${timeoutMs} ms waiting for ${String(pattern)} on the screen of ${this.handle.config.name}; last screen:\n${last ? last.join('\n') : '(no text screen)'}`);
+      }
+      await new Promise((r) => setTimeout(r, SCREEN_POLL_MS));
+    }
   }
 
   /** Ends the domain and its worker. */

@@ -1,7 +1,12 @@
 // What dom0 and a domain's worker say to each other. Start data goes in workerData;
 // the worker answers with postMessage, one output batch per run() slice. Input and
-// requests go the other way through shared memory (console-ring.ts, domain-control.ts).
+// stop/pause go the other way through shared memory (console-ring.ts,
+// domain-control.ts); requests that want an answer (the screen, the power button) go
+// through a MessagePort the worker drains synchronously between slices
+// (receiveMessageOnPort: its loop never returns to the event loop) and are answered
+// with a 'reply' message carrying the same id.
 
+import type { MessagePort } from 'node:worker_threads';
 import type { DomainSpec, ShutdownReason } from '../hypervisor/domain-spec.js';
 import type { DomainEventMap } from '../devices/events.js';
 
@@ -11,13 +16,42 @@ export interface WorkerStart {
   ram: SharedArrayBuffer;
   control: SharedArrayBuffer;
   consoleInput: SharedArrayBuffer;
+  /** dom0 → worker requests (DomainRequest); transferred to the worker. */
+  requests: MessagePort;
   /** URL of the module whose `Domain` export runs the guest (tests substitute a scripted one). */
   domainModule: string;
+  /** URL of the module that opens disk images for DomainOptions.openDisk (absent: no opener). */
+  diskModule?: string;
   /** Milliseconds of guest work per Domain.run() slice. */
   sliceMs: number;
 }
 
 export type LogEntry = DomainEventMap['log'];
+
+/** The graphics screen as RGBA pixels, row by row. */
+export interface ScreenImage {
+  width: number;
+  height: number;
+  rgba: Uint8Array;
+}
+
+/** The VGA text screen, one string per row. */
+export interface ScreenText {
+  cols: number;
+  rows: number;
+  lines: string[];
+}
+
+export type DomainRequest =
+  | { id: number; kind: 'screen' }
+  | { id: number; kind: 'screen-text' }
+  | { id: number; kind: 'power-button' };
+
+export type WorkerReply =
+  | { type: 'reply'; id: number; kind: 'screen'; screen: ScreenImage | null }
+  | { type: 'reply'; id: number; kind: 'screen-text'; text: ScreenText | null }
+  | { type: 'reply'; id: number; kind: 'power-button'; pressed: boolean }
+  | { type: 'reply'; id: number; kind: 'error'; message: string };
 
 export type WorkerMessage =
   | {
@@ -27,5 +61,7 @@ export type WorkerMessage =
       logs: LogEntry[];
     }
   | { type: 'started' }
-  | { type: 'shutdown'; reason: ShutdownReason; detail: string; diagnostic?: string }
+  /** `exitStatus`: the guest ended through isa-debug-exit; tsxen exits with it. */
+  | { type: 'shutdown'; reason: ShutdownReason; detail: string; diagnostic?: string; exitStatus?: number }
+  | WorkerReply
   | { type: 'exited' };

@@ -5,6 +5,10 @@
 //   p → power off   r → reboot   c → crash (shutdown)   x → throw a JS exception
 //   l → a log line  d → a debugcon byte   s → spin (report 'running' forever)
 //   e → end the worker thread abruptly (process.exit inside a worker)
+//   q → isa-debug-exit with value 3 (exit status 7)
+// Its "text screen" is the banner plus every byte typed (screenText); screen() is a
+// 2x1 image whose first pixel's red is the number of bytes typed; the power button
+// powers it off.
 
 import { EventBus, type DomainEventMap } from '../../devices/events.js';
 import type { Clock } from '../../hypervisor/clock.js';
@@ -19,6 +23,7 @@ export class Domain {
   private booted = false;
   private outcome: RunResult | undefined;
   private spinning = false;
+  private typed = '';
 
   constructor(
     private readonly spec: DomainSpec,
@@ -41,6 +46,7 @@ export class Domain {
     while (this.pending.length > 0 && !this.outcome) {
       const c = this.pending.shift()!;
       this.print(String.fromCharCode(c));
+      this.typed += String.fromCharCode(c);
       const ch = String.fromCharCode(c);
       if (ch === 'p') this.outcome = { kind: 'shutdown', reason: 'poweroff', detail: 'ACPI S5' };
       else if (ch === 'r') this.outcome = { kind: 'shutdown', reason: 'reboot', detail: 'i8042 reset' };
@@ -50,10 +56,23 @@ export class Domain {
       else if (ch === 'd') this.events.emit('debugcon.tx', { ioport: this.spec.debugconPorts[0] ?? 0xe9, bytes: new Uint8Array([0x44]) });
       else if (ch === 's') this.spinning = true;
       else if (ch === 'e') process.exit(7);
+      else if (ch === 'q') this.outcome = { kind: 'shutdown', reason: 'poweroff', detail: 'isa-debug-exit 3', exitStatus: 7 };
     }
     if (this.outcome) return this.outcome;
     if (this.spinning) return { kind: 'running' };
     return { kind: 'idle', wakeAtNs: this.host.clock.nowNs() + FAR_FUTURE_NS };
+  }
+
+  screenText(): { cols: number; rows: number; lines: string[] } {
+    return { cols: 80, rows: 2, lines: [`boot ${this.ram[0]} ${this.spec.name}`, this.typed] };
+  }
+
+  screen(): { width: number; height: number; rgba: Uint8Array } {
+    return { width: 2, height: 1, rgba: new Uint8Array([this.typed.length & 0xff, 0, 0, 255, 0, 0, 255, 255]) };
+  }
+
+  pressPowerButton(): void {
+    this.outcome ??= { kind: 'shutdown', reason: 'poweroff', detail: 'ACPI power button' };
   }
 
   diagnostic(): string {
