@@ -154,6 +154,12 @@ test_platform() {
     [ -e "$dev/driver" ] && driver=$(basename "$(readlink "$dev/driver")")
     fact "pci.${dev##*/}" "${vendor#0x}:${device#0x} class=${class#0x} driver=$driver"
   done
+  # libata's transfer mode per attached device (MWDMA2/UDMA* = bus-master DMA in use).
+  for d in /sys/class/ata_device/dev*; do
+    [ -r "$d/class" ] || continue
+    class=$(cat "$d/class")
+    [ "$class" = none ] || [ "$class" = unknown ] || fact "ata.${d##*/}" "class=$class xfer=$(cat "$d/xfer_mode")"
+  done
   grep -E 'ata|IO-APIC' /proc/interrupts | while read -r line; do fact interrupts "$line"; done
   dmesg | grep -E 'ata[0-9]|DMA|scsi |sr0|sd 0|ata_piix' | while read -r line; do fact dmesg "$line"; done
   pass platform
