@@ -4,9 +4,8 @@
 // byte sum on COM1, and ends through isa-debug-exit with value (sum & 0x7F).
 //
 // 1. Runs now: loader + EmuVcpu + a bus with a 16550 at COM1 and DebugExit at 0xF4.
-// 2. Through `new Domain(spec)` with DomainSpec.multiboot / debugExit: marked
-//    `todo` until the Domain boots `multiboot` and reports debug-exit status;
-//    drop the todo when it is wired (it then must pass).
+// 2. The same through `new Domain(spec)` with DomainSpec.multiboot and debugExit:
+//    the exit status comes back as RunResult.exitStatus.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -112,7 +111,7 @@ test('Multiboot kernel: built with nasm/ld, loaded, run on the software CPU: com
 
 test(
   'Multiboot kernel through new Domain(spec): serial output and RunResult.exitStatus',
-  { skip: missing ?? false, todo: 'the lead wires DomainSpec.multiboot and debugExit into Domain' },
+  { skip: missing ?? false },
   () => {
     const spec: DomainSpec = {
       name: 'multiboot-test',
