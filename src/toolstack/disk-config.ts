@@ -14,7 +14,7 @@ export type DiskConfig = DiskSpec;
 
 const IDE_VDEVS = ['hda', 'hdb', 'hdc', 'hdd'] as const;
 const KNOWN_FORMATS = ['raw', 'qcow', 'qcow2', 'vhd', 'qed'];
-/** The smallest image that is a drive at all: one sector (512 bytes; 2048 on a CD). */
+/** A drive's sector: 512 bytes on an ATA disk, 2048 on a CD (MMC); an image is whole sectors. */
 const MIN_BYTES = { disk: 512, cdrom: 2048 } as const;
 
 type Fail = (detail: string) => never;
@@ -127,6 +127,8 @@ function checkImage(path: string, devtype: 'disk' | 'cdrom', readOnly: boolean, 
   }
   const min = MIN_BYTES[devtype];
   if (size < min) bad(`${path} is ${size} bytes, too short for a ${devtype === 'cdrom' ? 'CD-ROM' : 'disk'} (at least ${min})`);
+  // The drive reads whole sectors: a partial last one would be half a sector of nothing.
+  if (size % min !== 0) bad(`${path} is ${size} bytes, not a whole number of ${min}-byte sectors`);
   try {
     accessSync(path, readOnly ? fsConstants.R_OK : fsConstants.R_OK | fsConstants.W_OK);
   } catch {

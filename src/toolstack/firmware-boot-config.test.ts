@@ -15,7 +15,8 @@ const HOST_MIB = 8192;
 /** A guest directory with disk images, a Multiboot kernel and a fake SeaBIOS install. */
 function firmwareDir(): GuestDir & { seabios: string } {
   const g = makeGuestDir();
-  writeFileSync(join(g.dir, 'disk.img'), new Uint8Array(1024 * 1024));
+  writeFileSync(join(g.dir, 'disk.img'), new Uint8Array(1024 * 1024 + 512));
+  writeFileSync(join(g.dir, 'odd.img'), new Uint8Array(1000));
   writeFileSync(join(g.dir, 'image.iso'), new Uint8Array(4096));
   writeFileSync(join(g.dir, 'short.img'), new Uint8Array(100));
   writeFileSync(join(g.dir, 'ro.img'), new Uint8Array(512));
@@ -90,6 +91,8 @@ test('bad disks: one message naming file, line, key and value', () => {
       ['short.img,raw,hda', `"short.img,raw,hda": ${g.dir}/short.img is 100 bytes, too short for a disk (at least 512)`],
       ['ro.img,raw,hdc,ro,cdrom', `"ro.img,raw,hdc,ro,cdrom": ${g.dir}/ro.img is 512 bytes, too short for a CD-ROM (at least 2048)`],
       ['dir.img,raw,hda', `"dir.img,raw,hda": ${g.dir}/dir.img is a directory, not an image file`],
+      ['odd.img,raw,hda', `"odd.img,raw,hda": ${g.dir}/odd.img is 1000 bytes, not a whole number of 512-byte sectors`],
+      ['disk.img,raw,hdc,cdrom', `"disk.img,raw,hdc,cdrom": ${g.dir}/disk.img is 1049088 bytes, not a whole number of 2048-byte sectors`],
       ['disk.img,raw,hda,rw,x,y', '"disk.img,raw,hda,rw,x,y": too many positional parameters (TARGET,FORMAT,VDEV,ACCESS), got 6'],
       ['disk.img,raw,hda,vdev=hdb', '"disk.img,raw,hda,vdev=hdb": vdev is given twice'],
       ['disk.img,raw,hda,backendtype=qdisk', '"disk.img,raw,hda,backendtype=qdisk": unknown parameter "backendtype" (tsxen knows format, vdev, access, devtype, target)'],

@@ -8,11 +8,12 @@
 //   q → isa-debug-exit with value 3 (exit status 7)
 // Its "text screen" is the banner plus every byte typed (screenText); screen() is a
 // 2x1 image whose first pixel's red is the number of bytes typed; the power button
-// powers it off.
+// powers it off. Each disk with an image is opened through host.openDisk at
+// construction; what the opener returned is listed on a third screen row.
 
 import { EventBus, type DomainEventMap } from '../../devices/events.js';
 import type { Clock } from '../../hypervisor/clock.js';
-import type { DomainSpec, RunResult } from '../../hypervisor/domain-spec.js';
+import type { DiskSpec, DomainSpec, RunResult } from '../../hypervisor/domain-spec.js';
 
 const FAR_FUTURE_NS = 3600e9;
 
@@ -24,13 +25,18 @@ export class Domain {
   private outcome: RunResult | undefined;
   private spinning = false;
   private typed = '';
+  private readonly disks: string[] = [];
 
   constructor(
     private readonly spec: DomainSpec,
-    private readonly host: { clock: Clock; ram: SharedArrayBuffer },
+    private readonly host: { clock: Clock; ram: SharedArrayBuffer; openDisk?: (d: DiskSpec) => unknown },
   ) {
     this.ram = new Uint8Array(host.ram);
-    if (this.ram.length !== spec.memoryBytes) throw new Error(`RAM is ${this.ram.length} bytes, spec says ${spec.memoryBytes}`);
+    for (const d of spec.disks ?? []) {
+      if (d.path !== null) this.disks.push(String((host.openDisk?.(d) as { label?: string } | undefined)?.label ?? 'no opener'));
+    }
+    // Dom0 allocates RAM plus the HVM platform's backing store (domainBackingBytes).
+    if (this.ram.length < spec.memoryBytes) throw new Error(`RAM is ${this.ram.length} bytes, spec says ${spec.memoryBytes}`);
   }
 
   serialInput(port: number, bytes: Uint8Array): void {
@@ -64,7 +70,9 @@ export class Domain {
   }
 
   screenText(): { cols: number; rows: number; lines: string[] } {
-    return { cols: 80, rows: 2, lines: [`boot ${this.ram[0]} ${this.spec.name}`, this.typed] };
+    const lines = [`boot ${this.ram[0]} ${this.spec.name}`, this.typed];
+    if (this.disks.length > 0) lines.push(`disks: ${this.disks.join(' ')}`);
+    return { cols: 80, rows: lines.length, lines };
   }
 
   screen(): { width: number; height: number; rgba: Uint8Array } {
