@@ -63,7 +63,9 @@ export class GuestHandleAccess {
     const out = new Uint8Array(len);
     let done = 0;
     for (const [phys, n] of pieces) {
-      for (let i = 0; i < n; i++) out[done + i] = this.memory.bytes[this.memory.frameOffset[Math.floor((phys + i) / PAGE_SIZE)] + ((phys + i) % PAGE_SIZE)];
+      // Each piece lies in one frame (RAM or ROM), so one subarray of the backing store holds it.
+      const at = this.memory.frameOffset[Math.floor(phys / PAGE_SIZE)] + (phys % PAGE_SIZE);
+      out.set(this.memory.bytes.subarray(at, at + n), done);
       done += n;
     }
     return out;

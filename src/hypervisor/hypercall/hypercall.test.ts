@@ -210,6 +210,13 @@ test('guest handles go through the translation when paging is on, page by page',
   assert.equal(ascii(m.read(0x20ff8, 8)), '.0');
   assert.ok(m.read(0x50000, 8).every((b) => b === 0), 'second page got the zero padding');
   assert.equal(call(m, { eax: 17, ebx: 1, ecx: 0xc0001ff8 }, { translate }), -14, 'second half unmapped');
+  // get_features reads submap_idx from the first page and writes submap to the second.
+  m.writeU32(0x20ffc, 0);
+  m.writeU32(0x50000, 0xdeadbeef);
+  assert.equal(call(m, { eax: 17, ebx: 6, ecx: 0xc0000ffc }, { translate }), 0);
+  assert.equal(m.readU32(0x50000), 0x00010005);
+  m.writeU32(0x20ffc, 1);
+  assert.equal(call(m, { eax: 17, ebx: 6, ecx: 0xc0000ffc }, { translate }), -22);
 });
 
 test('end to end on the software CPU: find Xen by CPUID, install the page by WRMSR, call xen_version through it', () => {
