@@ -2,7 +2,7 @@
 // the domain worker is the device thread, as qemu-dm's is for its image. Every error
 // names the file, so `tsxen create` can say which disk line is wrong.
 
-import * as fs from 'node:fs';
+import fs from 'node:fs';
 import type { BlockBackend } from '../../devices/block/block-backend.js';
 
 export interface RawImageOptions {
