@@ -109,6 +109,7 @@ test('4 bpp: half a byte per pixel, planar rendering with the attribute palette'
   d.write(DISPI_INDEX_ENABLE, DISPI_ENABLED);
   assert.equal(d.pitch, 320);
   assert.equal(vga.regs.sr[4] & 0x08, 0, '4 bpp is not chained');
+  vga.regs.arIndex = 0x20; // PAS: the display owns the palette
   vga.regs.ar[0x12] = 0x0f;
   vga.regs.ar[0x09] = 0x09;
   vga.regs.palette.set([0x3f, 0, 0x3f], 9 * 3);

@@ -230,6 +230,11 @@ test('VBE 800x600x32 via DISPI ports, LFB writes, virtual width and panning; 16 
   dispi(4, 0x41);
   assert.equal(dispiRead(4), 0x41);
   assert.equal(r.vram[0], 0);
+  // PAS clear (as at power-on) blanks VBE modes too; bochs-drm sets it through 0x3C0.
+  r.vram.set([0, 0, 0xff, 0], 0);
+  assert.deepEqual(pixel(r.vga.render(), 0, 0), BLACK);
+  r.inb(0x3da);
+  r.out(0x3c0, 0x20);
   const put32 = (x: number, y: number, pitch: number, rgb: number) => {
     const o = y * pitch + x * 4;
     r.vram.set([rgb & 0xff, (rgb >> 8) & 0xff, rgb >> 16, 0], o);

@@ -6,7 +6,7 @@ import { BochsDispi } from './dispi.js';
 import { renderVbe, renderVgaGraphics, vgaGraphicsSize } from './graphics-render.js';
 import { blankFrame, type Frame } from './palette.js';
 import { VgaPorts } from './ports.js';
-import { GR6_GRAPHICS, GR_MISC, SR1_SCREEN_OFF, SR_CLOCKING, VgaRegisters } from './registers.js';
+import { GR6_GRAPHICS, GR_MISC, VgaRegisters } from './registers.js';
 import { readTextScreen, renderText, textGeometry, type TextScreen } from './text-render.js';
 import { VgaMemory } from './vga-memory.js';
 
@@ -39,9 +39,8 @@ export class VgaCore {
     const { regs, vram } = this;
     if (this.dispi.enabled) {
       const l = this.dispi.layout();
-      // Under VBE only SR1's screen-off blanks: drivers like bochs-drm may never set PAS.
-      const off = (regs.sr[SR_CLOCKING] & SR1_SCREEN_OFF) !== 0;
-      return off ? blankFrame(Math.min(l.width, 4096), Math.min(l.height, 2048)) : renderVbe(regs, vram, l);
+      // PAS and SR1 blank VBE modes too: bochs-drm blanks by writing 0x00/0x20 to 0x3C0.
+      return regs.blanked ? blankFrame(Math.min(l.width, 4096), Math.min(l.height, 2048)) : renderVbe(regs, vram, l);
     }
     if (this.textMode) {
       if (!regs.blanked) return renderText(regs, vram);
