@@ -92,7 +92,8 @@ export class DomainHandle extends EventEmitter<DomainHandleEvents> {
   private workerGone: Promise<void> = Promise.resolve();
   private requestPort: MessagePort | undefined;
   private nextRequestId = 1;
-  private readonly pending = new Map<number, { resolve: (r: WorkerReply) => void; reject: (e: Error) => void }>();
+  /** Requests awaiting their reply, with the worker that will answer (a restart starts a new one). */
+  private readonly pending = new Map<number, { worker: Worker; resolve: (r: WorkerReply) => void; reject: (e: Error) => void }>();
   private readonly createdAt = Date.now();
   private lastReason: ShutdownReason | undefined;
 
@@ -177,10 +178,11 @@ export class DomainHandle extends EventEmitter<DomainHandleEvents> {
 
   private request(body: { kind: DomainRequest['kind'] }): Promise<WorkerReply> {
     const port = this.requestPort;
-    if (!port || !this.worker) return Promise.reject(new Error(`domain ${this.config.name} is not running`));
+    const worker = this.worker;
+    if (!port || !worker) return Promise.reject(new Error(`domain ${this.config.name} is not running`));
     const id = this.nextRequestId++;
     return new Promise<WorkerReply>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      this.pending.set(id, { worker, resolve, reject });
       port.postMessage({ id, ...body } as DomainRequest);
       this.control.ring();
     }).then((r) => {
@@ -189,9 +191,12 @@ export class DomainHandle extends EventEmitter<DomainHandleEvents> {
     });
   }
 
-  private failPending(why: string): void {
-    for (const p of this.pending.values()) p.reject(new Error(`domain ${this.config.name} ${why}`));
-    this.pending.clear();
+  private failPending(worker: Worker, why: string): void {
+    for (const [id, p] of this.pending) {
+      if (p.worker !== worker) continue;
+      this.pending.delete(id);
+      p.reject(new Error(`domain ${this.config.name} ${why}`));
+    }
   }
 
   pause(): void {
@@ -261,7 +266,7 @@ export class DomainHandle extends EventEmitter<DomainHandleEvents> {
     // Requests still out when the worker exits will never be answered.
     this.workerGone = new Promise((resolve) =>
       worker.once('exit', () => {
-        this.failPending('stopped before answering');
+        this.failPending(worker, 'stopped before answering');
         resolve();
       }),
     );
