@@ -101,6 +101,22 @@ test('enable clears the visible frame unless NOCLEARMEM, resets panning and virt
   assert.equal(vram[10], 0x55);
 });
 
+test('modes and virtual widths must fit in VRAM', () => {
+  const { d } = core(1 << 20);
+  d.write(DISPI_INDEX_XRES, 1024);
+  d.write(DISPI_INDEX_YRES, 768);
+  d.write(DISPI_INDEX_BPP, 32);
+  d.write(DISPI_INDEX_ENABLE, DISPI_ENABLED);
+  assert.equal(d.read(DISPI_INDEX_YRES), 256, '1 MiB holds 256 lines of 4096 bytes');
+  d.write(DISPI_INDEX_VIRT_WIDTH, 2048); // 8192-byte pitch × 256 lines = 2 MiB: refused
+  assert.equal(d.read(DISPI_INDEX_VIRT_WIDTH), 1024);
+  d.write(DISPI_INDEX_VIRT_WIDTH, 1024 + 8); // 4128 × 256 is just over 1 MiB
+  assert.equal(d.pitch, 4096);
+  d.write(DISPI_INDEX_YRES, 200);
+  d.write(DISPI_INDEX_VIRT_WIDTH, 1024 + 8);
+  assert.equal(d.pitch, 4128);
+});
+
 test('4 bpp: half a byte per pixel, planar rendering with the attribute palette', () => {
   const { vga, d } = core();
   d.write(DISPI_INDEX_XRES, 640);

@@ -90,7 +90,11 @@ export class BochsDispi implements BankSource {
 
   /** Bytes per line: VIRT_WIDTH pixels (half a byte each at 4 bpp). */
   get pitch(): number {
-    return this.bpp === 4 ? this.virtWidth >> 1 : this.virtWidth * ((this.bpp + 7) >> 3);
+    return this.pitchFor(this.virtWidth);
+  }
+
+  private pitchFor(width: number): number {
+    return this.bpp === 4 ? width >> 1 : width * ((this.bpp + 7) >> 3);
   }
 
   get virtHeight(): number {
@@ -161,8 +165,9 @@ export class BochsDispi implements BankSource {
         this.bank = v & (Math.max(1, this.vram.length >>> 16) - 1);
         return;
       case DISPI_INDEX_VIRT_WIDTH:
-        // Narrower than XRES is ignored; wider sets the pitch (VIRT_HEIGHT follows).
-        if (v >= this.xres) this.virtWidth = v;
+        // Narrower than XRES is ignored, and so is a pitch that leaves no room for
+        // YRES lines in VRAM; otherwise it sets the pitch (VIRT_HEIGHT follows).
+        if (v >= this.xres && this.pitchFor(v) * this.yres <= this.vram.length) this.virtWidth = v;
         return;
       case DISPI_INDEX_X_OFFSET:
         this.xOffset = v;
@@ -186,6 +191,8 @@ export class BochsDispi implements BankSource {
     if (wasEnabled) return;
     // Enable 0 → 1: a fresh mode (§7): virtual size = visible size, no panning.
     this.virtWidth = this.xres;
+    // A mode larger than VRAM keeps only the lines that fit.
+    if (this.yres * this.pitch > this.vram.length) this.yres = Math.max(1, Math.floor(this.vram.length / this.pitch));
     this.xOffset = 0;
     this.yOffset = 0;
     this.bank = 0;
