@@ -280,7 +280,9 @@ test('nIEN keeps INTRQ off the wire; EXECUTE DEVICE DIAGNOSTIC reloads signature
   rig.outb(P + 7, 0x20);
   assert.equal(rig.irq14.edges, 0);
   rig.readData(P, 512);
+  assert.equal(rig.inb(CTL), 0x50);
   rig.outb(CTL, 0x00);
+  assert.equal(rig.irq14.edges, 0, 'an interrupt raised under nIEN is dropped, not delivered later');
   rig.outb(P + 7, 0x90);
   assert.equal(rig.irq14.edges, 1);
   assert.deepEqual([rig.inb(P + 1), rig.inb(P + 2), rig.inb(P + 3), rig.inb(P + 4), rig.inb(P + 5)], [1, 1, 1, 0, 0]);

@@ -235,6 +235,7 @@ test('INQUIRY, GET CONFIGURATION, MODE SENSE(10) 2A/3F, READ DISC INFORMATION, M
   const inq = pioCommand(rig, [0x12, 0, 0, 0, 96]).data;
   assert.equal(inq.length, 36);
   assert.deepEqual([inq[0], inq[1], inq[3], inq[4]], [5, 0x80, 0x21, 31]);
+  assert.equal(pioCommand(rig, [0x12, 1, 0x80, 0, 96]).error >>> 4, 5, 'no VPD pages');
   const conf = pioCommand(rig, [0x46, 0, 0, 0, 0, 0, 0, 0x01, 0x00]).data;
   assert.equal((conf[6] << 8) | conf[7], 0x0008, 'current profile: CD-ROM');
   assert.equal(((conf[0] << 24) | (conf[1] << 16) | (conf[2] << 8) | conf[3]) + 4, conf.length);

@@ -193,6 +193,7 @@ export class AtapiCdrom extends IdeDrive {
         if (!this.needMedium()) return;
         return this.good();
       case OP.INQUIRY:
+        if (cdb[1] & 1) return this.checkCondition(SENSE_INVALID_FIELD); // no vital product data pages
         return this.sendReply(inquiry('TSXEN', this.strings.model, this.strings.firmware), be16(cdb, 3));
       case OP.START_STOP_UNIT:
         return this.startStop(cdb[4]);

@@ -16,6 +16,7 @@ import { NO_IRQ, type IrqLine } from '../bus/irq.js';
 import {
   CMD,
   DC_HOB,
+  DC_NIEN,
   DC_SRST,
   DEV_SLAVE,
   REG_COUNT,
@@ -67,10 +68,7 @@ export class IdeChannel {
     for (const d of this.drives) {
       if (!d) continue;
       d.host = {
-        interrupt: () => {
-          this.onInterrupt();
-          this.updateIrq();
-        },
+        interrupt: () => this.driveInterrupt(d),
         dmaReady: () => {
           if (d === this.selectedDrive) this.onDmaReady();
         },
@@ -92,6 +90,21 @@ export class IdeChannel {
     this.selected = 0;
     for (const tf of this.latches) tf.device = 0;
     for (const d of this.drives) d?.reset();
+    this.updateIrq();
+  }
+
+  /**
+   * A device raised INTRQ. With nIEN set the interrupt is dropped rather than held
+   * (QEMU's behaviour, which SeaBIOS and libata are tested against): polled commands
+   * must not leave a stale interrupt that fires when nIEN is cleared.
+   */
+  private driveInterrupt(d: IdeDrive): void {
+    if (this.deviceControl & DC_NIEN) {
+      d.irqPending = false;
+      return;
+    }
+    d.irqPending = true;
+    this.onInterrupt();
     this.updateIrq();
   }
 
@@ -205,10 +218,7 @@ export class IdeChannel {
       for (const x of this.drives) x?.reset();
       this.selected = 0;
       const master = this.drives[0];
-      if (master) {
-        master.irqPending = true;
-        this.onInterrupt();
-      }
+      if (master) this.driveInterrupt(master);
       this.updateIrq();
       return;
     }
