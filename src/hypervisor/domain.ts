@@ -11,7 +11,9 @@ import { InstructionClock, type Clock } from './clock.js';
 import type { VcpuBackend, VcpuSpecialRegisters, SegmentRegister } from './vcpu/backend.js';
 import type { VmOps } from './vcpu/vm-ops.js';
 import { describeExit, type VmExit } from './vcpu/vm-exit.js';
-import type { DomainSpec, RunResult, ShutdownReason } from './domain-spec.js';
+import type { DiskSpec, DomainSpec, RunResult, ShutdownReason } from './domain-spec.js';
+import type { BlockBackend } from '../devices/block/block-backend.js';
+import type { IdeDrives } from '../devices/ide/piix-ide.js';
 import type { AccessSize } from './types.js';
 import { emuCpuidPolicy } from './cpuid-policy.js';
 import { IoBus } from '../devices/bus/io-bus.js';
@@ -62,6 +64,17 @@ export function domainBackingBytes(spec: DomainSpec): number {
 /** Option ROMs (VGA BIOS 64 KiB) and the ACPI table area at 0xFC000000. */
 const ROM_AND_TABLE_BYTES = 2 << 20;
 
+/** Open every IDE drive of the spec through the host's opener. */
+function openDrives(spec: DomainSpec, open: DomainOptions['openDisk']): IdeDrives {
+  const drives: IdeDrives = {};
+  for (const d of spec.disks ?? []) {
+    if (drives[d.vdev]) throw new RangeError(`disk: ${d.vdev} is given twice`);
+    if (d.path !== null && !open) throw new RangeError(`disk ${d.vdev}: no disk opener was given to the domain`);
+    drives[d.vdev] = { kind: d.devtype, backend: d.path === null ? null : open!(d) };
+  }
+  return drives;
+}
+
 /** The graphics card: std-vga by default with firmware (the VGA BIOS needs one), none for direct boot. */
 function vgaKind(spec: DomainSpec): 'stdvga' | 'none' {
   return spec.vga ?? (spec.firmware ? 'stdvga' : 'none');
@@ -77,6 +90,8 @@ export interface DomainOptions {
   ram?: SharedArrayBuffer;
   /** Wall-clock source for the RTC (ms since the epoch). */
   wallClockMs?: () => number;
+  /** Opens an IDE drive's image (the worker passes the Node raw-image opener); required when spec.disks is not empty. */
+  openDisk?: (d: DiskSpec) => BlockBackend;
   /** CPU backend factory; the software CPU by default. */
   createVcpu?: (memory: GuestMemory, ops: VmOps, clock: Clock) => VcpuBackend;
 }
@@ -184,7 +199,7 @@ export class Domain {
         powerOff: (detail) => this.requestShutdown('poweroff', detail),
         reset: (detail) => this.requestShutdown('reboot', detail),
         log: (level, message) => this.log(level, 'platform', message),
-      }, { vga: vgaKind(spec), vgaBios: spec.firmware?.vgaBios ?? null });
+      }, { vga: vgaKind(spec), vgaBios: spec.firmware?.vgaBios ?? null, drives: openDrives(spec, opts.openDisk) });
     }
 
     const ops: VmOps = {

@@ -17,6 +17,7 @@ import { PciIntxRouter } from '../devices/chipset/pci-intx-router.js';
 import { Piix4Pm } from '../devices/chipset/piix4-pm.js';
 import { ResetControl } from '../devices/chipset/reset-control.js';
 import { StdVga } from '../devices/vga/device.js';
+import { PiixIde, IDE_PRIMARY, IDE_SECONDARY, type IdeDrives } from '../devices/ide/piix-ide.js';
 
 /** std-vga's VRAM (BAR0), QEMU's default 16 MiB. */
 export const VRAM_BYTES = 16 << 20;
@@ -41,6 +42,8 @@ export interface HvmPlatformConfig {
   vga: 'stdvga' | 'none';
   /** The VGA card's option ROM (vgabios-stdvga.bin). */
   vgaBios: Uint8Array | null;
+  /** IDE drives by slot (hda..hdd); the PIIX3 IDE function exists even with none, as on a PC. */
+  drives: IdeDrives;
 }
 
 export class HvmPlatform {
@@ -50,6 +53,7 @@ export class HvmPlatform {
   readonly intx: PciIntxRouter;
   readonly pm: Piix4Pm;
   readonly vga: StdVga | null = null;
+  readonly ide: PiixIde;
 
   constructor(host: HvmPlatformHost, config: HvmPlatformConfig) {
     this.intx = new PciIntxRouter((g) => host.gsiLine(g), (i) => host.isaLine(i), this.isaBridge);
@@ -62,6 +66,9 @@ export class HvmPlatform {
       powerOff: () => host.powerOff('ACPI S5 (PM1a_CNT SLP_EN)'),
       log: (m) => host.log('warn', m),
     });
+    this.ide = new PiixIde(host.memory, config.drives, host.isaLine(IDE_PRIMARY.irq), host.isaLine(IDE_SECONDARY.irq));
+    this.ide.registerLegacy(host.bus);
+    this.pci.attach(1, 1, this.ide);
     this.pci.attach(1, 3, this.pm);
     if (config.vga === 'stdvga') {
       const offset = host.memory.allocateBacking(VRAM_BYTES);
