@@ -12,6 +12,7 @@ import { VgaCore } from './vga-core.js';
 import { MMIO_BAR_SIZE, StdVgaMmio } from './mmio-bar.js';
 import { VGA_PORT_BASE, VGA_PORT_COUNT } from './ports.js';
 import { VGA_WINDOW_SIZE } from './vga-memory.js';
+import { restoreVgaState, saveVgaState, type VgaState } from './state.js';
 
 export const STD_VGA_VENDOR_ID = 0x1234;
 export const STD_VGA_DEVICE_ID = 0x1111;
@@ -66,5 +67,14 @@ export class StdVga extends PciFunction {
 
   textScreen(): TextScreen | null {
     return this.core.textScreen();
+  }
+
+  /** Registers, DAC, latches and DISPI (VRAM is saved with guest memory; PCI config by the bus). */
+  save(): VgaState {
+    return saveVgaState(this.core);
+  }
+
+  restore(state: VgaState): void {
+    restoreVgaState(this.core, state);
   }
 }
