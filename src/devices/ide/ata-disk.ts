@@ -18,6 +18,9 @@ import {
 /** Sectors moved per bus-master chunk (64 KiB, the largest PRD region). */
 const DMA_CHUNK_SECTORS = 128;
 const LBA28_SECTORS = 0x10000000;
+/** PIO steps (IdeDrive.pioPhase). */
+const PHASE_READ_BLOCK = 1;
+const PHASE_WRITE_BLOCK = 2;
 
 export interface DriveStrings {
   serial?: string;
@@ -118,7 +121,7 @@ export class AtaDisk extends IdeDrive {
         return this.flushCache();
       case CMD.IDENTIFY_DEVICE:
         identifyBytes(this.identifyWords(), this.buf);
-        return this.startPioIn(512, null, true);
+        return this.startPioIn(512, 0, true);
       case CMD.INITIALIZE_DEVICE_PARAMETERS:
         return this.initializeParameters();
       case CMD.CHECK_POWER_MODE:
@@ -200,7 +203,7 @@ export class AtaDisk extends IdeDrive {
     this.blockSectors = blockSectors;
     const n = Math.min(this.remaining, blockSectors);
     // PIO out: the first DRQ comes without an interrupt (ATA-6 §9.8).
-    if (writing) this.startPioOut(n * SECTOR_SIZE, () => this.writeBlockDone(n), false);
+    if (writing) this.startPioOut(n * SECTOR_SIZE, PHASE_WRITE_BLOCK, false);
     else this.readBlock();
   }
 
@@ -208,7 +211,14 @@ export class AtaDisk extends IdeDrive {
     const n = Math.min(this.remaining, this.blockSectors);
     const data = this.buf.subarray(0, n * SECTOR_SIZE);
     if (!this.backendRead(this.lba, data)) return;
-    this.startPioIn(data.length, () => this.readBlockDone(n), true);
+    this.startPioIn(data.length, PHASE_READ_BLOCK, true);
+  }
+
+  protected pioPhaseDone(phase: number): void {
+    // The block just moved is min(remaining, blockSectors) sectors, as when it started.
+    const n = Math.min(this.remaining, this.blockSectors);
+    if (phase === PHASE_READ_BLOCK) this.readBlockDone(n);
+    else if (phase === PHASE_WRITE_BLOCK) this.writeBlockDone(n);
   }
 
   private readBlockDone(n: number): void {
@@ -225,7 +235,7 @@ export class AtaDisk extends IdeDrive {
     this.remaining -= n;
     if (this.remaining > 0) {
       const next = Math.min(this.remaining, this.blockSectors);
-      this.startPioOut(next * SECTOR_SIZE, () => this.writeBlockDone(next), true);
+      this.startPioOut(next * SECTOR_SIZE, PHASE_WRITE_BLOCK, true);
       return;
     }
     this.setPosition(this.lba - 1);

@@ -58,6 +58,9 @@ const UA_EXEMPT = new Set<number>([OP.INQUIRY, OP.REQUEST_SENSE, OP.GET_EVENT_ST
 /** GESN media events (MMC-3 Table 113). */
 const EVENT_NEW_MEDIA = 2;
 const EVENT_MEDIA_REMOVAL = 3;
+/** PIO steps (IdeDrive.pioPhase). */
+const PHASE_CDB = 1;
+const PHASE_DATA_BLOCK = 2;
 /** Bytes moved per DMA chunk. */
 const DMA_CHUNK = 0x10000;
 
@@ -135,10 +138,10 @@ export class AtapiCdrom extends IdeDrive {
         this.byteLimit = this.tf.byteCount;
         this.tf.count = IR_COD;
         // DRQ for the CDB without an interrupt (IDENTIFY PACKET word 0 bits 6:5 = 10b).
-        return this.startPioOut(12, () => this.packet(), false);
+        return this.startPioOut(12, PHASE_CDB, false);
       case CMD.IDENTIFY_PACKET_DEVICE:
         identifyBytes(packetIdentify({ ...this.strings, mwdmaMode: this.mwdmaMode, udmaMode: this.udmaMode }), this.buf);
-        return this.startPioIn(512, null, true);
+        return this.startPioIn(512, 0, true);
       case CMD.IDENTIFY_DEVICE:
         // A packet device aborts IDENTIFY and shows its signature, so the host retries with A1 (§6.2).
         this.tf.loadSignature(0x14, 0xeb);
@@ -336,15 +339,15 @@ export class AtapiCdrom extends IdeDrive {
     if (!this.produce(this.dataPos, this.buf.subarray(0, n))) return this.abortData();
     this.tf.byteCount = n;
     this.tf.count = IR_IO;
-    this.startPioIn(
-      n,
-      () => {
-        this.dataPos += n;
-        if (this.dataPos < this.dataTotal) this.pioBlock();
-        else this.good();
-      },
-      true,
-    );
+    this.startPioIn(n, PHASE_DATA_BLOCK, true);
+  }
+
+  protected pioPhaseDone(phase: number): void {
+    if (phase === PHASE_CDB) return this.packet();
+    if (phase !== PHASE_DATA_BLOCK) return;
+    this.dataPos += this.bufEnd; // the block just read
+    if (this.dataPos < this.dataTotal) this.pioBlock();
+    else this.good();
   }
 
   runDma(transfer: DmaTransfer): void {

@@ -38,13 +38,20 @@ export abstract class IdeDrive {
   host: DriveHost = { interrupt() {}, dmaReady() {} };
 
   protected readonly buf = new Uint8Array(PIO_BUFFER_BYTES);
-  private bufPos = 0;
-  private bufEnd = 0;
-  private pioIn = true;
-  private pioDone: (() => void) | null = null;
+  protected bufPos = 0;
+  protected bufEnd = 0;
+  protected pioIn = true;
+  /**
+   * What to do once the host has moved the whole PIO block: 0 = the command is over,
+   * other values are the subclass's own steps (a number, not a closure, so a save
+   * record can carry it).
+   */
+  protected pioPhase = 0;
 
   /** Status after a successful command (ATA: DRDY|DSC; ATAPI: DRDY). */
   protected abstract readonly readyStatus: number;
+  /** The host moved the whole PIO block of step `phase` (non-zero). */
+  protected abstract pioPhaseDone(phase: number): void;
   /** Run a command written to the command register (this device is selected). */
   abstract execute(command: number): void;
   /** Move the pending DMA command's data through the bus master, then complete it. */
@@ -55,7 +62,7 @@ export abstract class IdeDrive {
   /** Stop whatever transfer is in progress (new command, reset). */
   protected cancelTransfer(): void {
     this.bufPos = this.bufEnd = 0;
-    this.pioDone = null;
+    this.pioPhase = 0;
     this.dmaPending = false;
     this.status &= ~ST_DRQ;
   }
@@ -65,22 +72,22 @@ export abstract class IdeDrive {
     this.host.interrupt();
   }
 
-  /** Offer `len` bytes of `buf` to the host (PIO data in); `done` runs once it has read them all. */
-  protected startPioIn(len: number, done: (() => void) | null, irq: boolean, status = this.readyStatus): void {
+  /** Offer `len` bytes of `buf` to the host (PIO data in); step `phase` follows once it has read them all. */
+  protected startPioIn(len: number, phase: number, irq: boolean, status = this.readyStatus): void {
     this.bufPos = 0;
     this.bufEnd = Math.min(len, this.buf.length);
     this.pioIn = true;
-    this.pioDone = done;
+    this.pioPhase = phase;
     this.status = status | ST_DRQ;
     if (irq) this.raiseIrq();
   }
 
-  /** Expect `len` bytes from the host into `buf` (PIO data out); `done` runs once they are all written. */
-  protected startPioOut(len: number, done: () => void, irq: boolean, status = this.readyStatus): void {
+  /** Expect `len` bytes from the host into `buf` (PIO data out); step `phase` follows once they are all written. */
+  protected startPioOut(len: number, phase: number, irq: boolean, status = this.readyStatus): void {
     this.bufPos = 0;
     this.bufEnd = Math.min(len, this.buf.length);
     this.pioIn = false;
-    this.pioDone = done;
+    this.pioPhase = phase;
     this.status = status | ST_DRQ;
     if (irq) this.raiseIrq();
   }
@@ -117,10 +124,10 @@ export abstract class IdeDrive {
   }
 
   private pioFinished(): void {
-    const done = this.pioDone;
-    this.pioDone = null;
+    const phase = this.pioPhase;
+    this.pioPhase = 0;
     this.status &= ~ST_DRQ;
-    if (done) done();
+    if (phase !== 0) this.pioPhaseDone(phase);
     else this.status = this.readyStatus;
   }
 
