@@ -39,7 +39,7 @@ function assemble(source: string): Uint8Array {
 // Every interrupt vector points at an IRET, the option ROM is entered like SeaBIOS
 // does (far call to C000:0003, AX = bdf, big real mode), SeaBIOS's console set-up
 // (INT 10h AX=0003) follows, then INT 10h teletype prints two lines; after that
-// HLT, a VBE mode set.
+// HLT, a VBE mode set, then the same text in modes 12h and 13h.
 const STUB_SOURCE = `
   cli
   xor ax, ax
@@ -79,6 +79,35 @@ done:
   int 0x10
   mov [0x0700], ax
   hlt
+  ; Phase 3: mode 12h (planar, the BIOS draws glyphs with the write modes), yellow text.
+  mov ax, 0x0012
+  mov cl, 0x0e
+  call teletype
+  hlt
+  ; Phase 4: mode 13h (chain-4, 8x8 font), light red text.
+  mov ax, 0x0013
+  mov cl, 0x0c
+  call teletype
+  hlt
+teletype:
+  int 0x10
+  mov si, msg
+.next:
+  mov al, [cs:si]
+  test al, al
+  jz .end
+  mov ah, 0x0e
+  mov bl, cl
+  mov bh, 0
+  push si
+  push cx
+  int 0x10
+  pop cx
+  pop si
+  inc si
+  jmp .next
+.end:
+  ret
 msg: db 'Hello from INT 10h', 13, 10, 'tsxen std-vga', 0
 `;
 
@@ -170,4 +199,33 @@ test("Debian's vgabios-stdvga.bin initialises the card and prints through INT 10
   assert.equal(g.height, 600);
   const o = (10 * 800 + 20) * 4;
   assert.deepEqual([...g.rgba.subarray(o, o + 4)], [0x10, 0x20, 0x30, 0xff]);
+
+  // Graphics-mode text: every pixel of the first character cell is the text colour
+  // or black, and 'H' lights a glyph's worth of them.
+  const glyphPixels = (w: number, h: number, colour: number[]) => {
+    const frame = vga.render();
+    let n = 0;
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        const px = [...frame.rgba.subarray((y * frame.width + x) * 4, (y * frame.width + x) * 4 + 4)];
+        if (px[0] === 0 && px[1] === 0 && px[2] === 0) continue;
+        assert.deepEqual(px, colour, `pixel ${x},${y}`);
+        n++;
+      }
+    }
+    return { n, frame };
+  };
+  cpu.halted = false;
+  runToHlt();
+  assert.equal(vga.core.dispi.enabled, false, 'a VGA mode set turns DISPI off');
+  const m12 = glyphPixels(8, 16, [0xff, 0xff, 0x55, 0xff]);
+  assert.equal(m12.frame.width, 640);
+  assert.equal(m12.frame.height, 480);
+  assert.ok(m12.n >= 30, `'H' in mode 12h lit ${m12.n} pixels`);
+  cpu.halted = false;
+  runToHlt();
+  const m13 = glyphPixels(8, 8, [0xff, 0x55, 0x55, 0xff]);
+  assert.equal(m13.frame.width, 320);
+  assert.equal(m13.frame.height, 200);
+  assert.ok(m13.n >= 16, `'H' in mode 13h lit ${m13.n} pixels`);
 });
