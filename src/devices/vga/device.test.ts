@@ -92,10 +92,15 @@ test('BAR0 maps VRAM linearly and the planar window sees the same bytes; BAR2 re
   assert.deepEqual([...f.rgba.subarray(o, o + 4)], [0x10, 0x20, 0x30, 0xff]);
 });
 
-test('legacy decodes: ports 0x3B0-0x3DF and 0x1CE-0x1D0, window 0xA0000-0xBFFFF', () => {
+test('legacy decodes: the VGA ports of 0x3B0-0x3DF, 0x1CE-0x1D0, window 0xA0000-0xBFFFF', () => {
   const { io } = rig();
   const names = io.describe().join('\n');
-  assert.match(names, /pio 0x03b0-0x03df vga/);
+  for (const range of ['0x03b4-0x03b5', '0x03ba-0x03ba', '0x03c0-0x03cf', '0x03d4-0x03d5', '0x03da-0x03da']) {
+    assert.match(names, new RegExp(`pio ${range} vga\n`));
+  }
+  assert.equal(io.pioRead(0x3bc, 1), 0xff, 'LPT1 ports are left free');
+  io.registerPio(0x3bc, 4, { pioRead: () => 0x42, pioWrite: () => {} }, 'lpt1');
+  assert.equal(io.pioRead(0x3bc, 1), 0x42);
   assert.match(names, /pio 0x01ce-0x01d0 vga-dispi/);
   assert.match(names, /mmio 0x000a0000-0x000bffff vga-window/);
   // 0x1CF is a 16-bit data port even though it is odd.

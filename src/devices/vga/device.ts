@@ -4,13 +4,13 @@
 // the VGA BIOS (Debian's vgabios-stdvga.bin). The legacy VGA ports, the Bochs
 // DISPI ports and the 0xA0000 window are fixed ISA-style decodes outside the BARs.
 
-import type { IoBus } from '../bus/io-bus.js';
+import type { IoBus, PioDevice } from '../bus/io-bus.js';
 import { PciFunction } from '../pci/pci-function.js';
 import type { Frame } from './palette.js';
 import type { TextScreen } from './text-render.js';
 import { VgaCore } from './vga-core.js';
 import { MMIO_BAR_SIZE, StdVgaMmio } from './mmio-bar.js';
-import { VGA_PORT_BASE, VGA_PORT_COUNT } from './ports.js';
+import { VGA_DECODED_PORTS, VGA_PORT_BASE } from './ports.js';
 import { VGA_WINDOW_SIZE } from './vga-memory.js';
 import { restoreVgaState, saveVgaState, type VgaState } from './state.js';
 
@@ -54,9 +54,22 @@ export class StdVga extends PciFunction {
     this.mmio = mmio;
   }
 
-  /** Claim the fixed legacy decodes: ports 0x3B0-0x3DF, 0x1CE-0x1D0 and 0xA0000-0xBFFFF. */
+  /**
+   * Claim the fixed legacy decodes: the VGA's ports within 0x3B0-0x3DF, ports
+   * 0x1CE-0x1D0 (DISPI) and the 0xA0000-0xBFFFF window. Only the ports a VGA decodes
+   * are taken (0x3B4/5, 0x3BA, 0x3C0-0x3CF, 0x3D4/5, 0x3DA), leaving 0x3BC (LPT1)
+   * and the rest of the block to other ISA devices.
+   */
   registerLegacy(bus: IoBus): void {
-    bus.registerPio(VGA_PORT_BASE, VGA_PORT_COUNT, this.core.ports, 'vga');
+    const ports = this.core.ports;
+    for (const [first, count] of VGA_DECODED_PORTS) {
+      const skip = first - VGA_PORT_BASE;
+      const window: PioDevice = {
+        pioRead: (offset, size) => ports.pioRead(skip + offset, size),
+        pioWrite: (offset, size, value) => ports.pioWrite(skip + offset, size, value),
+      };
+      bus.registerPio(first, count, window, 'vga');
+    }
     bus.registerPio(DISPI_PORT_BASE, DISPI_PORT_COUNT, this.core.dispi.ports, 'vga-dispi');
     bus.registerMmio(VGA_WINDOW_BASE, VGA_WINDOW_SIZE, this.core.memory, 'vga-window');
   }

@@ -22,9 +22,17 @@ import {
   type VgaRegisters,
 } from './registers.js';
 
-/** First port of the range this device decodes. */
+/** First port of the block the VGA sits in; VgaPorts offsets count from here. */
 export const VGA_PORT_BASE = 0x3b0;
 export const VGA_PORT_COUNT = 0x30;
+/** [first port, count] of the ports within the block that a VGA answers. */
+export const VGA_DECODED_PORTS: ReadonlyArray<readonly [number, number]> = [
+  [0x3b4, 2],
+  [0x3ba, 1],
+  [0x3c0, 16],
+  [0x3d4, 2],
+  [0x3da, 1],
+];
 
 /** Input status 1: bit 0 display disabled (blanking), bit 3 vertical retrace. */
 const STATUS1_TOGGLE = 0x09;

@@ -18,7 +18,7 @@ export class VgaCore {
   readonly dispi: BochsDispi;
   /** The 0xA0000-0xBFFFF window (register with length VGA_WINDOW_SIZE). */
   readonly memory: VgaMemory;
-  /** Ports 0x3B0-0x3DF (register at VGA_PORT_BASE with length VGA_PORT_COUNT). */
+  /** Ports 0x3B0-0x3DF, offsets from VGA_PORT_BASE (StdVga.registerLegacy claims only VGA_DECODED_PORTS). */
   readonly ports: VgaPorts;
 
   constructor(readonly vram: Uint8Array) {
