@@ -14,6 +14,7 @@ import {
   transferModeValid,
   type Geometry,
 } from './identify.js';
+import { bool, int, type AtaDiskState } from './state.js';
 
 /** Sectors moved per bus-master chunk (64 KiB, the largest PRD region). */
 const DMA_CHUNK_SECTORS = 128;
@@ -78,6 +79,42 @@ export class AtaDisk extends IdeDrive {
       udmaMode: this.udmaMode,
       writeCache: this.writeCache,
     });
+  }
+
+  save(): AtaDiskState {
+    return {
+      kind: 'disk',
+      common: this.saveCommon(),
+      lba: this.lba,
+      remaining: this.remaining,
+      ext: this.ext,
+      blockSectors: this.blockSectors,
+      writing: this.writing,
+      multipleSectors: this.multipleSectors,
+      mwdmaMode: this.mwdmaMode,
+      udmaMode: this.udmaMode,
+      writeCache: this.writeCache,
+      heads: this.current.heads,
+      sectors: this.current.sectors,
+    };
+  }
+
+  restore(s: AtaDiskState): void {
+    this.restoreCommon(s.common, PHASE_WRITE_BLOCK);
+    // Positions are re-checked by the backend on every access; only keep them finite.
+    this.lba = int(s.lba, Number.MAX_SAFE_INTEGER);
+    this.remaining = int(s.remaining, 0x10000);
+    this.ext = bool(s.ext);
+    this.blockSectors = Math.max(1, int(s.blockSectors, MAX_MULTIPLE_SECTORS, 1));
+    this.writing = bool(s.writing);
+    const mult = int(s.multipleSectors, MAX_MULTIPLE_SECTORS, MAX_MULTIPLE_SECTORS);
+    this.multipleSectors = (mult & (mult - 1)) === 0 ? mult : MAX_MULTIPLE_SECTORS;
+    this.mwdmaMode = int(s.mwdmaMode, 2, -1);
+    this.udmaMode = int(s.udmaMode, 5, -1);
+    this.writeCache = s.writeCache !== false;
+    const heads = Math.max(1, int(s.heads, 16, this.geometry.heads));
+    const sectors = Math.max(1, int(s.sectors, 255, this.geometry.sectors));
+    this.current = { heads, sectors, cylinders: Math.max(1, Math.min(65535, Math.floor(this.totalSectors / (heads * sectors)))) };
   }
 
   execute(command: number): void {

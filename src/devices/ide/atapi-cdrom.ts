@@ -34,6 +34,7 @@ import {
   tocFormat1,
   tocFormat2,
 } from './atapi-replies.js';
+import { bool, byteArray, int, type AtapiState } from './state.js';
 
 // MMC/SPC operation codes (pc-platform §6.6 table).
 const OP = {
@@ -119,6 +120,51 @@ export class AtapiCdrom extends IdeDrive {
   private setMedium(backend: BlockBackend | null): void {
     this.medium = backend;
     this.blocks = backend ? Math.floor(backend.sizeBytes / CD_BLOCK) : 0;
+  }
+
+  save(): AtapiState {
+    return {
+      kind: 'cdrom',
+      common: this.saveCommon(),
+      hasMedium: this.medium !== null,
+      trayOpen: this.trayOpen,
+      locked: this.locked,
+      sense: [this.sense.key, this.sense.asc, this.sense.ascq],
+      unitAttention: this.unitAttention,
+      mediaEvent: this.mediaEvent,
+      mwdmaMode: this.mwdmaMode,
+      udmaMode: this.udmaMode,
+      dmaRequested: this.dmaRequested,
+      byteLimit: this.byteLimit,
+      reply: this.reply ? Array.from(this.reply) : null,
+      readLba: this.readLba,
+      dataTotal: this.dataTotal,
+      dataPos: this.dataPos,
+    };
+  }
+
+  /**
+   * Restore into a drive built from the same configuration. A disc the guest had
+   * ejected stays ejected; a disc the record had but the configuration lacks is
+   * reported as a medium change.
+   */
+  restore(s: AtapiState): void {
+    this.restoreCommon(s.common, PHASE_DATA_BLOCK);
+    if (!bool(s.hasMedium)) this.setMedium(null);
+    this.trayOpen = bool(s.trayOpen);
+    this.locked = bool(s.locked);
+    const sense = Array.isArray(s.sense) ? s.sense : [];
+    this.sense = { key: int(sense[0], 0x0f), asc: int(sense[1], 0xff), ascq: int(sense[2], 0xff) };
+    this.unitAttention = bool(s.unitAttention) || (bool(s.hasMedium) && this.medium === null);
+    this.mediaEvent = int(s.mediaEvent, 0x0f);
+    this.mwdmaMode = int(s.mwdmaMode, 2, -1);
+    this.udmaMode = int(s.udmaMode, 5, -1);
+    this.dmaRequested = bool(s.dmaRequested);
+    this.byteLimit = int(s.byteLimit, 0xffff);
+    this.reply = s.reply === null || s.reply === undefined ? null : byteArray(s.reply, 0x10000);
+    this.readLba = int(s.readLba, 0xffffffff);
+    this.dataTotal = int(s.dataTotal, Number.MAX_SAFE_INTEGER);
+    this.dataPos = Math.min(int(s.dataPos, Number.MAX_SAFE_INTEGER), this.dataTotal);
   }
 
   reset(): void {

@@ -13,6 +13,7 @@ import type { PioDevice } from '../bus/io-bus.js';
 import type { GuestMemory } from '../../hypervisor/memory/guest-memory.js';
 import type { DmaTransfer } from './ide-drive.js';
 import type { IdeChannel } from './ide-channel.js';
+import { bool, int, type BusMasterState } from './state.js';
 
 export const BM_CMD_START = 0x01;
 /** Direction: 1 = the bus master writes memory (a disk read). */
@@ -64,6 +65,36 @@ export class BusMasterDma implements PioDevice {
     this.statusBits = 0;
     this.active = false;
     this.prdTable = 0;
+  }
+
+  save(): BusMasterState {
+    return {
+      command: this.command,
+      statusBits: this.statusBits,
+      active: this.active,
+      prdTable: this.prdTable,
+      prdNext: this.prdNext,
+      entries: this.entries,
+      regionAddr: this.regionAddr,
+      regionLeft: this.regionLeft,
+      eot: this.eot,
+      failed: this.failed,
+    };
+  }
+
+  restore(s: BusMasterState): void {
+    this.command = int(s.command, 0xff) & (BM_CMD_START | BM_CMD_WRITE_MEMORY);
+    this.statusBits = int(s.statusBits, 0xff) & (BM_ST_ERROR | BM_ST_INTERRUPT | BM_ST_DRIVE_CAPABLE);
+    this.active = bool(s.active);
+    this.prdTable = int(s.prdTable, 0xffffffff) & 0xfffffffc;
+    this.prdTable >>>= 0;
+    // Walker addresses are only ever used through bounds-checked guest-memory reads.
+    this.prdNext = int(s.prdNext, 0xffffffff);
+    this.entries = int(s.entries, MAX_PRD_ENTRIES);
+    this.regionAddr = int(s.regionAddr, 0xffffffff);
+    this.regionLeft = int(s.regionLeft, 0x10000);
+    this.eot = bool(s.eot);
+    this.failed = bool(s.failed);
   }
 
   pioRead(offset: number, size: AccessSize): number {

@@ -31,6 +31,9 @@ import {
 } from './ata-registers.js';
 import { intrqAsserted, type IdeDrive } from './ide-drive.js';
 import { TaskFile } from './task-file.js';
+import { int, restoreTaskFile, saveTaskFile, type ChannelState, type DriveState } from './state.js';
+import { AtaDisk } from './ata-disk.js';
+import { AtapiCdrom } from './atapi-cdrom.js';
 
 export class IdeChannel {
   /** Master (0) and slave (1); null = no device at that position. */
@@ -239,6 +242,38 @@ export class IdeChannel {
       for (const d of this.drives) d?.reset();
     }
     this.updateIrq();
+  }
+
+  save(): ChannelState {
+    const drive = (d: IdeDrive | null): DriveState | null =>
+      d instanceof AtaDisk ? d.save() : d instanceof AtapiCdrom ? d.save() : null;
+    return {
+      selected: this.selected,
+      deviceControl: this.deviceControl,
+      latches: [saveTaskFile(this.latches[0]), saveTaskFile(this.latches[1])],
+      drives: [drive(this.drives[0]), drive(this.drives[1])],
+    };
+  }
+
+  /** Restore into a channel built from the same drive configuration (a kind mismatch is a config error). */
+  restore(s: ChannelState): void {
+    this.selected = int(s.selected, 1);
+    this.deviceControl = int(s.deviceControl, 0xff) & ~DC_SRST;
+    for (let i = 0; i < 2; i++) {
+      const d = this.drives[i];
+      const ds = s.drives?.[i] ?? null;
+      if (d === null) {
+        restoreTaskFile(this.latches[i], s.latches?.[i]);
+        continue;
+      }
+      if (ds === null || ds.kind !== d.kind) {
+        throw new RangeError(`IDE save record has ${ds ? `a ${ds.kind}` : 'no drive'} where this domain has a ${d.kind}`);
+      }
+      if (d instanceof AtaDisk && ds.kind === 'disk') d.restore(ds);
+      else if (d instanceof AtapiCdrom && ds.kind === 'cdrom') d.restore(ds);
+    }
+    this.lineLevel = intrqAsserted(this.selectedDrive, this.deviceControl);
+    this.irq.set(this.lineLevel);
   }
 
   /** For tests and diagnostics. */

@@ -7,6 +7,7 @@
 
 import { DC_NIEN, ST_DRQ, ST_DRDY, ST_ERR, ER_ABRT, PIO_BUFFER_BYTES } from './ata-registers.js';
 import { TaskFile } from './task-file.js';
+import { bool, byteArray, int, restoreTaskFile, saveTaskFile, type DriveCommonState } from './state.js';
 
 /** The bus master's side of a DMA transfer (bus-master-dma.ts). */
 export interface DmaTransfer {
@@ -129,6 +130,35 @@ export abstract class IdeDrive {
     this.status &= ~ST_DRQ;
     if (phase !== 0) this.pioPhaseDone(phase);
     else this.status = this.readyStatus;
+  }
+
+  protected saveCommon(): DriveCommonState {
+    return {
+      tf: saveTaskFile(this.tf),
+      status: this.status,
+      error: this.error,
+      irqPending: this.irqPending,
+      dmaPending: this.dmaPending,
+      pioIn: this.pioIn,
+      pioPhase: this.pioPhase,
+      pioPos: this.bufPos,
+      pioData: Array.from(this.buf.subarray(0, this.bufEnd)),
+    };
+  }
+
+  /** `phases`: the PIO steps this kind of drive knows (others restore as 0). */
+  protected restoreCommon(s: DriveCommonState | undefined, phases: number): void {
+    restoreTaskFile(this.tf, s?.tf);
+    this.status = int(s?.status, 0xff) & ~0x80; // never stuck busy: nothing runs in the background
+    this.error = int(s?.error, 0xff);
+    this.irqPending = bool(s?.irqPending);
+    this.dmaPending = bool(s?.dmaPending);
+    this.pioIn = s?.pioIn !== false;
+    this.pioPhase = int(s?.pioPhase, phases);
+    const data = byteArray(s?.pioData, this.buf.length);
+    this.buf.set(data);
+    this.bufEnd = data.length;
+    this.bufPos = Math.min(int(s?.pioPos, this.buf.length), this.bufEnd);
   }
 
   /** For tests and diagnostics: bytes left in the current PIO block. */

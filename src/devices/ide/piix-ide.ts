@@ -14,6 +14,7 @@ import { AtapiCdrom } from './atapi-cdrom.js';
 import { BusMasterDma } from './bus-master-dma.js';
 import { IdeChannel } from './ide-channel.js';
 import type { IdeDrive } from './ide-drive.js';
+import { int, type PiixIdeState } from './state.js';
 
 export type IdeSlot = 'hda' | 'hdb' | 'hdc' | 'hdd';
 export interface IdeDriveSpec {
@@ -107,6 +108,31 @@ export class PiixIde extends PciFunction {
   reset(): void {
     for (const c of this.channels) c.reset();
     for (const b of this.busMasters) b.reset();
+  }
+
+  save(): PiixIdeState {
+    return {
+      version: 1,
+      config: Array.from(this.config),
+      channels: [this.channels[0].save(), this.channels[1].save()],
+      busMasters: [this.busMasters[0].save(), this.busMasters[1].save()],
+    };
+  }
+
+  /** Restore a record saved from a domain with the same drives (the images carry the data). */
+  restore(s: PiixIdeState): void {
+    if (s?.version !== 1) throw new RangeError(`IDE save record version ${String(s?.version)} is not supported`);
+    // Only bytes the guest could have written take the saved value, so identity and BAR types stay ours.
+    const cfg = Array.isArray(s.config) ? s.config : [];
+    for (let o = 0; o < 256; o++) {
+      const m = this.writeMask[o];
+      if (m) this.config[o] = (this.config[o] & ~m) | (int(cfg[o], 0xff) & m);
+    }
+    this.decodeChanged();
+    for (let i = 0; i < 2; i++) {
+      this.channels[i].restore(s.channels[i]);
+      this.busMasters[i].restore(s.busMasters[i]);
+    }
   }
 
   /** Byte `offset` of BAR4: read when `value` < 0, else write. */
