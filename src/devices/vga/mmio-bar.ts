@@ -1,6 +1,6 @@
 // std-vga BAR2, the 4 KiB MMIO register window (pc-platform §7; QEMU ≥ 1.3's
 // standard-vga layout, which Linux's bochs-drm prefers over port I/O):
-//   0x000-0x3FF  EDID blob (here all zeros: "none", so the VGA BIOS skips it)
+//   0x000-0x3FF  EDID blob (edid.ts: one 128-byte block, zeros after it)
 //   0x400-0x41F  VGA ports 0x3C0-0x3DF, byte-wise (a word write = index, data)
 //   0x500-0x515  DISPI register i at 0x500 + 2i, 16 bits
 //   0x600-0x607  QEMU extended registers: region size, then the framebuffer
@@ -10,6 +10,7 @@ import type { AccessSize } from '../../hypervisor/types.js';
 import type { MmioDevice } from '../bus/io-bus.js';
 import { DISPI_REGISTER_COUNT, type BochsDispi } from './dispi.js';
 import type { VgaPorts } from './ports.js';
+import { stdVgaEdid } from './edid.js';
 
 export const MMIO_BAR_SIZE = 0x1000;
 const VGA_PORTS = 0x400;
@@ -21,6 +22,8 @@ const QEXT_SIZE = 8;
 const QEXT_LITTLE_ENDIAN = 0x1e1e1e1e;
 
 export class StdVgaMmio implements MmioDevice {
+  private readonly edid = stdVgaEdid();
+
   constructor(
     private readonly ports: VgaPorts,
     private readonly dispi: BochsDispi,
@@ -46,6 +49,7 @@ export class StdVgaMmio implements MmioDevice {
   }
 
   private readByte(o: number): number {
+    if (o >= 0 && o < this.edid.length) return this.edid[o];
     if (o >= VGA_PORTS && o < VGA_PORTS_END) return this.ports.readPort(0x3c0 + o - VGA_PORTS);
     if (o >= DISPI && o < DISPI_END) {
       const reg = this.dispi.read((o - DISPI) >> 1);
