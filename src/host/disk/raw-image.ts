@@ -42,7 +42,7 @@ export class RawImage implements BlockBackend {
       throw new DiskImageError(code === 'ENOENT' ? `disk image ${path}: no such file` : `disk image ${path}: ${(e as Error).message}`);
     }
     if (st.isDirectory()) throw new DiskImageError(`disk image ${path}: is a directory, not an image file`);
-    if (!st.isFile() && !st.isBlockDevice()) throw new DiskImageError(`disk image ${path}: not a regular file`);
+    if (!st.isFile()) throw new DiskImageError(`disk image ${path}: not a regular file (raw images are plain files)`);
     if (st.size < blockSize) {
       throw new DiskImageError(`disk image ${path}: ${st.size} bytes is smaller than one ${blockSize}-byte block`);
     }
