@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { closeSync, openSync, ftruncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { assertCdFacts } from './cd-facts.js';
-import { BOOT_TIMEOUT_MS, checkBinSha256, firmwareGuestsMissing, guestDir, scratchDir, startFirmwareGuest } from './firmware-guests.js';
+import { BOOT_TIMEOUT_MS, checkBinSha256, firmwareGuestsMissing, guestDir, saveSerial, scratchDir, startFirmwareGuest } from './firmware-guests.js';
 
 const missing = firmwareGuestsMissing();
 
@@ -38,6 +38,7 @@ test('isolinux CD boots through SeaBIOS; ata_piix finds disk + CD, the data file
     // guest.poweroff: ACPI S5 through the PIIX4 PM function ends the domain.
     exit = await g.waitForExit({ timeoutMs: 120_000 });
   } finally {
+    console.error(`test-fw-cd serial output: ${saveSerial(g)}`);
     await g.destroy().catch(() => undefined);
     scratch.remove();
   }

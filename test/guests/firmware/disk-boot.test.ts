@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { BOOT_TIMEOUT_MS, fact, firmwareGuestsMissing, guestDir, scratchDir, startFirmwareGuest } from './firmware-guests.js';
+import { BOOT_TIMEOUT_MS, fact, firmwareGuestsMissing, guestDir, saveSerial, scratchDir, startFirmwareGuest } from './firmware-guests.js';
 
 const missing = firmwareGuestsMissing();
 
@@ -42,6 +42,7 @@ test('syslinux disk boots through SeaBIOS; the guest writes a file, syncs, power
       out = g.output.replace(/\r/g, '');
       exit = await g.waitForExit({ timeoutMs: 120_000 });
     } finally {
+      console.error(`test-fw-disk serial output: ${saveSerial(g)}`);
       await g.destroy().catch(() => undefined);
     }
     assert.equal(exit.reason, 'poweroff', `poweroff -f ends the domain (ACPI S5): ${exit.reason}: ${exit.detail}`);

@@ -2,11 +2,12 @@
 // memtest.iso and their .cfg files) and what their tests share: a scratch directory,
 // polling the VGA text screen, the facts /init prints.
 
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GuestSession, type CfgObject } from '../../../src/toolstack/harness.js';
 import { guestDir } from '../guest-cache.js';
+import { logDirectory } from '../../../src/toolstack/log-paths.js';
 
 export { BOOT_TIMEOUT_MS, fact, guestDir } from '../guest-cache.js';
 
@@ -90,4 +91,19 @@ export function factLines(output: string, key: string): string[] {
     .split('\n')
     .filter((l) => l.startsWith(head))
     .map((l) => l.slice(head.length));
+}
+
+/**
+ * Keeps a boot's whole serial output beside the domain log (a failed assertion shows
+ * only a line; the boot took minutes). Returns the file's path.
+ */
+export function saveSerial(g: GuestSession): string {
+  const path = join(logDirectory(), `${g.config.name}.serial.log`);
+  try {
+    mkdirSync(logDirectory(), { recursive: true });
+    writeFileSync(path, g.output);
+  } catch {
+    return '(not saved)';
+  }
+  return path;
 }
