@@ -147,7 +147,7 @@ export class Ioapic implements MmioDevice {
     if ((offset & ~3) === 0x00) value = this.ioregsel;
     else if ((offset & ~3) === 0x10) value = this.readRegister(this.ioregsel);
     else return 0;
-    return within + size > 4 ? 0 : (value >>> (within * 8)) & ONES[size];
+    return within + size > 4 ? 0 : ((value >>> (within * 8)) & ONES[size]) >>> 0;
   }
 
   mmioWrite(offset: number, size: AccessSize, value: number): void {

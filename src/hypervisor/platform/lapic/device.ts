@@ -270,7 +270,7 @@ export class Lapic implements MmioDevice {
     if (!this.hardwareEnabled) return ONES[size];
     const within = offset & 0xf;
     if (within + size > 4) return 0;
-    return (this.readRegister(offset & 0xff0) >>> (within * 8)) & ONES[size];
+    return ((this.readRegister(offset & 0xff0) >>> (within * 8)) & ONES[size]) >>> 0;
   }
 
   mmioWrite(offset: number, size: AccessSize, value: number): void {
