@@ -292,3 +292,57 @@ test('bad line numbers are refused at wiring time', () => {
   assert.throws(() => p.irq.gsiLine(48), RangeError);
   assert.throws(() => p.irq.gsiLine(1.5), RangeError);
 });
+
+test('fuzz: random MMIO, port, line and clock activity never throws and INTR always matches what INTA yields', () => {
+  let seed = 0x2545f491;
+  const rnd = (n: number) => {
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    return (seed >>> 0) % n;
+  };
+  const p = platform(true);
+  p.initPic();
+  p.virtualWireB();
+  const lines = [...Array.from({ length: 16 }, (_, i) => p.irq.isaLine(i)), ...Array.from({ length: 48 }, (_, i) => p.irq.gsiLine(i))];
+  const sizes = [1, 2, 4] as const;
+  const taken = [0, 0];
+  for (let step = 0; step < 20000; step++) {
+    const size = sizes[rnd(3)];
+    switch (rnd(8)) {
+      case 0:
+        p.bus.mmioWrite(LAPIC + rnd(0x1000), size, rnd(0x100000000));
+        break;
+      case 1:
+        p.bus.mmioRead(LAPIC + rnd(0x1000), size);
+        break;
+      case 2:
+        // Mostly plausible IOAPIC registers, sometimes anything.
+        p.bus.mmioWrite(IOAPIC + (rnd(2) ? 0 : rnd(0x100)), size, rnd(4) ? 0x10 + rnd(100) : rnd(0x100000000));
+        p.bus.mmioWrite(IOAPIC + 0x10 + (rnd(4) ? 0 : rnd(4)), size, rnd(0x100000000));
+        break;
+      case 3:
+        lines[rnd(lines.length)].set(rnd(2) === 1);
+        break;
+      case 4:
+        p.bus.pioWrite([0x20, 0x21, 0xa0, 0xa1, 0x4d0, 0x4d1][rnd(6)], 1, rnd(256));
+        break;
+      case 5:
+        p.clock.advance(rnd(100_000));
+        p.irq.update();
+        break;
+      case 6:
+        if (rnd(4) === 0) p.irq.apicBaseMsr!.write(BigInt(rnd(0x100000000)));
+        else p.lapic(0xb0, 0);
+        break;
+      case 7: {
+        const before = p.intr();
+        const v = p.irq.acknowledge();
+        assert.equal(v >= 0, before, `step ${step}: INTR ${before} but INTA gave ${v}`);
+        taken[before ? 1 : 0]++;
+        break;
+      }
+    }
+  }
+  assert.ok(taken[0] > 100 && taken[1] > 100, `both INTR states exercised: ${taken}`);
+});
