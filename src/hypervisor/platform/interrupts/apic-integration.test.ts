@@ -98,6 +98,14 @@ function runUntilCliHlt(g: ReturnType<typeof guest>, deadline: () => number, upd
   for (let slice = 0; slice < 1000; slice++) {
     const exit = g.vcpu.run();
     if (exit.kind === 'interrupted') continue;
+    if (exit.kind === 'msr' && exit.index === 0x1b && exit.write && g.irq.apicBaseMsr) {
+      // The hookup proposed for the Domain: the platform owns IA32_APIC_BASE; the
+      // emu's copy (which answers RDMSR) is kept in step after each accepted write.
+      const ok = g.irq.apicBaseMsr.write(exit.value);
+      g.vcpu.completeMsr(ok ? 0n : undefined);
+      if (ok) g.vcpu.setSpecialRegisters({ ...g.vcpu.getSpecialRegisters(), apicBase: Number(g.irq.apicBaseMsr.read()) });
+      continue;
+    }
     if (exit.kind !== 'hlt') assert.fail(`unexpected exit ${describeExit(exit)}`);
     if (!exit.interruptsEnabled) return;
     const next = deadline();
@@ -180,4 +188,57 @@ ${TABLES}`);
   assert.equal(g.vcpu.getRegisters().eax, 2);
   assert.deepEqual(g.inta.map((i) => i.vector), [0x31, 0x31]);
   assert.equal(g.irq.pic.intrLevel, false, 'the masked 8259 raised nothing');
+});
+
+test('guest clears IA32_APIC_BASE.EN: the 8259 then reaches INTR directly (a PC without APIC)', () => {
+  const g = guest(`
+VECTOR equ 0x20
+${PREAMBLE}
+  mov ecx, 0x1b
+  rdmsr
+  mov esi, eax                       ; APIC base as the guest first sees it
+  and eax, ~0x800
+  wrmsr                              ; hardware-disable the LAPIC
+  rdmsr
+  mov edi, eax
+  mov al, 0x11                       ; 8259 master: ICW1..ICW4, vectors 0x20
+  out 0x20, al
+  mov al, 0x20
+  out 0x21, al
+  mov al, 0x04
+  out 0x21, al
+  mov al, 0x01
+  out 0x21, al
+  mov al, 0xfe                       ; only IRQ0
+  out 0x21, al
+  mov al, 0x34
+  out 0x43, al
+  mov al, 0xa9
+  out 0x40, al
+  mov al, 0x04
+  out 0x40, al
+  sti
+idle:
+  hlt
+  cmp dword [ticks], 2
+  jb idle
+  cli
+  mov eax, [ticks]
+  mov ebx, [0xfee00030]              ; LAPIC page is open bus while disabled
+  hlt
+handler:
+  inc dword [ticks]
+  mov al, 0x20                       ; 8259 EOI
+  out 0x20, al
+  iretd
+${TABLES}`);
+  const pit = new Pit(g.clock, g.irq.isaLine(0));
+  g.bus.registerPio(0x40, 4, pit.ports, 'pit');
+  runUntilCliHlt(g, () => pit.nextDeadlineNs(), () => pit.update());
+  const r = g.vcpu.getRegisters();
+  assert.equal(r.esi >>> 0, 0xfee00900, 'enabled BSP at reset');
+  assert.equal(r.edi >>> 0, 0xfee00100, 'RDMSR sees the write');
+  assert.equal(r.eax, 2);
+  assert.equal(r.ebx >>> 0, 0xffffffff);
+  assert.deepEqual(g.inta.map((i) => i.vector), [0x20, 0x20]);
 });
