@@ -163,9 +163,12 @@ export class Lapic implements MmioDevice {
     return (cluster === 0xf || cluster === ldr >> 4) && (dest & ldr & 0xf) !== 0;
   }
 
-  /** Highest IRR vector whose class is above the processor priority, or -1. */
+  /**
+   * Highest IRR vector whose class is above the processor priority, or -1. A
+   * software-disabled LAPIC holds its IRR and delivers nothing (Xen vlapic_enabled).
+   */
   pendingVector(): number {
-    if (!this.hardwareEnabled) return -1;
+    if (!this.hardwareEnabled || !this.softwareEnabled) return -1;
     const v = highestBit(this.irr);
     if (v < 0 || (v & 0xf0) <= (this.ppr & 0xf0)) return -1;
     return v;

@@ -81,6 +81,8 @@ test('priority: a vector is deliverable only above PPR; ISR and TPR raise PPR by
 test('EOI of a level vector (TMR set) reaches the IOAPIC; an edge vector does not', () => {
   const { lapic, wr, rd, eois } = rig();
   lapic.accept(0x40, true);
+  assert.equal(lapic.pendingVector(), -1, 'software-disabled (SVR 0xFF): IRR is held, nothing delivered');
+  wr(0xf0, 0x1ff);
   lapic.accept(0x30, false);
   assert.equal(rd(0x180 + 0x20), 1, 'TMR bit of 0x40');
   assert.equal(lapic.acknowledge(), 0x40);
