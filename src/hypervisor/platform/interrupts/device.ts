@@ -11,6 +11,14 @@
 //
 // With `apic: false` there is no LAPIC or IOAPIC and INTR is the 8259's INT: the
 // same wiring as a PicPair connected straight to the CPU.
+//
+// Every isaLine()/gsiLine() call makes a new source with its own level (wired-OR
+// on the pin), so a caller must keep the line it got: calling isaLine(n).set(false)
+// on a fresh line does not lower an earlier one.
+//
+// Domain wiring: construct with { apic, setIntr: (l) => vcpu.setIrqLine(l) };
+// register(bus) instead of the PIC ports; acknowledgeInterrupt = acknowledge();
+// update() and nextDeadlineNs() beside the PIT's; MSR 0x1B through apicBaseMsr.
 
 import type { IoBus, PioDevice } from '../../../devices/bus/io-bus.js';
 import type { IrqLine } from '../../../devices/bus/irq.js';
