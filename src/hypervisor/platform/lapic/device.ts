@@ -231,8 +231,13 @@ export class Lapic implements MmioDevice {
     return (this.lvt[R.LVT_TIMER] & R.LVT_TIMER_PERIODIC) !== 0;
   }
 
-  /** Domain time of the next timer expiry, Infinity if it will not fire. */
+  /**
+   * Domain time of the next timer interrupt, Infinity if none will be raised. A masked
+   * timer keeps counting but wakes nobody; its expiries are consumed (without an
+   * interrupt) by the update() every register access makes before changing the LVT.
+   */
   nextDeadlineNs(): number {
+    if (this.lvt[R.LVT_TIMER] & R.LVT_MASKED || !this.hardwareEnabled) return Infinity;
     return this.timer.deadlineNs();
   }
 

@@ -163,7 +163,13 @@ test('timer periodic: reloads, one interrupt per period, masked LVT counts witho
   clock.ns = 5000;
   lapic.update();
   assert.equal(lapic.pendingVector(), -1);
-  assert.equal(lapic.nextDeadlineNs(), 6000, 'still counting');
+  assert.equal(lapic.nextDeadlineNs(), Infinity, 'masked: no wake-up needed');
+  clock.ns = 5500;
+  assert.equal(rd(0x390), 50, 'but it still counts');
+  clock.ns = 6000;
+  wr(0x320, 0x20031); // unmask exactly at an expiry that happened while masked
+  assert.equal(lapic.pendingVector(), -1, 'an expiry while masked raises nothing');
+  assert.equal(lapic.nextDeadlineNs(), 7000);
   wr(0x380, 0);
   assert.equal(lapic.nextDeadlineNs(), Infinity, 'initial count 0 stops it');
   assert.equal(rd(0x390), 0);
@@ -171,6 +177,8 @@ test('timer periodic: reloads, one interrupt per period, masked LVT counts witho
 
 test('timer: changing the divisor keeps the count reached so far', () => {
   const { clock, lapic, wr, rd } = rig();
+  wr(0xf0, 0x1ff);
+  wr(0x320, 0x30);
   wr(0x3e0, 0xb);
   wr(0x380, 1000); // 10 µs at ÷1
   clock.ns = 4000;
