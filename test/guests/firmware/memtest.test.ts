@@ -11,8 +11,14 @@ import { BOOT_TIMEOUT_MS, firmwareGuestsMissing, screenText, startFirmwareGuest,
 
 const missing = firmwareGuestsMissing();
 
-const RUNNING = [/Memtest86\+ v6\.\d+/, /Status: Testing/, /Test #\s*\d+\s+\[[A-Z][^\]]+\]/, /Pass:?\s+\d+/, /Errors:\s+0\b/];
+const RUNNING = [/Time:\s+\d+:\d\d:\d\d/, /Memtest86\+ v6\.\d+/, /Status: Testing/, /Test #\s*\d+\s+\[[A-Z][^\]]+\]/, /Pass:?\s+\d+/, /Errors:\s+0\b/];
 const MEMORY_MIB = 64;
+
+/** memtest's "Time:  H:MM:SS" field in seconds (-1 when absent). */
+function elapsed(screen: string): number {
+  const m = /Time:\s+(\d+):(\d\d):(\d\d)/.exec(screen);
+  return m ? Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3]) : -1;
+}
 const BROKEN = /Status: Failed|Errors:\s+[1-9]|!!|PANIC|Unexpected interrupt|Exception/i;
 
 test('memtest86+ boots from its CD and runs tests without errors', { skip: missing ?? false, timeout: BOOT_TIMEOUT_MS + 300_000 }, async () => {
@@ -33,6 +39,8 @@ test('memtest86+ boots from its CD and runs tests without errors', { skip: missi
     assert.match(later, /Status: Testing/, later);
     assert.match(later, /Errors:\s+0\b/, later);
     assert.doesNotMatch(later, BROKEN, later);
+    // Its elapsed-time field moved on: the tests are running, not a frozen screen.
+    assert.ok(elapsed(later) > elapsed(first), `memtest's Time did not advance:\n${first}\n---\n${later}`);
   } finally {
     await g.destroy();
   }
