@@ -18,7 +18,8 @@ import type { AccessSize } from './types.js';
 import { emuCpuidPolicy } from './cpuid-policy.js';
 import { IoBus } from '../devices/bus/io-bus.js';
 import { EventBus, type DomainEventMap } from '../devices/events.js';
-import { PicPair } from './platform/pic/device.js';
+import type { PicPair } from './platform/pic/device.js';
+import { PlatformInterrupts } from './platform/interrupts/device.js';
 import { Pit } from './platform/pit/device.js';
 import { RtcCmos } from './platform/rtc/device.js';
 import { Uart16550 } from '../devices/uart16550/device.js';
@@ -109,6 +110,8 @@ export class Domain {
   private readonly emu: EmuVcpu | null = null;
   readonly vcpu: VcpuBackend;
   readonly pic: PicPair;
+  /** 8259s, and with apic=1 the IOAPIC and the vCPU's LAPIC. */
+  readonly interrupts: PlatformInterrupts;
   readonly pit: Pit;
   readonly rtc: RtcCmos;
   readonly uarts: Uart16550[] = [];
@@ -126,7 +129,7 @@ export class Domain {
   /** PCI bus 0 with the chipset and PCI devices (firmware boot, disks, VGA). */
   readonly hvm: HvmPlatform | null = null;
   /** A LAPIC and IOAPIC exist (firmware boot with apic=1). */
-  private readonly apicPresent = false;
+  private readonly apicPresent: boolean;
   /** The domain sees Xen: CPUID leaves 0x40000000+, the hypercall page MSR, hypercalls. */
   private readonly xen: boolean;
 
@@ -141,12 +144,15 @@ export class Domain {
     this.clock = this.guestClock ?? opts.clock;
     this.memory = new GuestMemory({ ramBytes: spec.memoryBytes, romBytes: domainBackingBytes(spec) }, opts.ram);
 
-    this.pic = new PicPair((level) => this.vcpu.setIrqLine(level));
-    this.bus.registerPio(0x20, 2, this.pic.master, 'pic-master');
-    this.bus.registerPio(0xa0, 2, this.pic.slave, 'pic-slave');
+    // Xen's apic=1 (the default for HVM): a LAPIC and a 48-pin IOAPIC, only with the
+    // firmware that describes them (MADT); direct boot stays a PIC-only PC.
+    this.apicPresent = !!spec.firmware && !spec.firmware.override && spec.firmware.apic;
+    this.interrupts = new PlatformInterrupts(this.clock, { apic: this.apicPresent, setIntr: (level) => this.vcpu.setIrqLine(level) });
+    this.interrupts.register(this.bus);
+    this.pic = this.interrupts.pic;
 
-    this.isaLine = (irq) => this.pic.line(irq);
-    this.gsiLine = () => NO_IRQ;
+    this.isaLine = (irq) => this.interrupts.isaLine(irq);
+    this.gsiLine = this.apicPresent ? (gsi) => this.interrupts.gsiLine(gsi) : () => NO_IRQ;
 
     this.pit = new Pit(this.clock, this.isaLine(0));
     this.bus.registerPio(0x40, 4, this.pit.ports, 'pit');
@@ -207,7 +213,7 @@ export class Domain {
       pioWrite: (p: number, size: AccessSize, v: number) => this.bus.pioWrite(p, size, v),
       mmioRead: (a: number, size: AccessSize) => this.bus.mmioRead(a, size),
       mmioWrite: (a: number, size: AccessSize, v: number) => this.bus.mmioWrite(a, size, v),
-      acknowledgeInterrupt: () => this.pic.acknowledge(),
+      acknowledgeInterrupt: () => this.interrupts.acknowledge(),
     };
     if (opts.createVcpu) {
       this.vcpu = opts.createVcpu(this.memory, ops, this.clock);
@@ -250,6 +256,7 @@ export class Domain {
       this.guestClock?.sync();
       this.pit.update();
       this.rtc.update();
+      this.interrupts.update();
       this.hvm?.update();
       if (this.shutdownRequest) {
         result = this.finish(this.shutdownRequest.reason, this.shutdownRequest.detail, this.shutdownRequest.exitStatus);
@@ -276,7 +283,7 @@ export class Domain {
 
   /** Guest time of the next platform timer event. */
   private nextTimerNs(): number {
-    return Math.min(this.pit.nextDeadlineNs(), this.rtc.nextDeadlineNs(), this.hvm ? this.hvm.nextDeadlineNs() : Infinity);
+    return Math.min(this.pit.nextDeadlineNs(), this.rtc.nextDeadlineNs(), this.interrupts.nextDeadlineNs(), this.hvm ? this.hvm.nextDeadlineNs() : Infinity);
   }
 
   /** The current screen of the graphics card as RGBA pixels, or null without one. */
@@ -340,6 +347,13 @@ export class Domain {
         return { kind: 'idle', wakeAtNs: this.hostClock.nowNs() + (next - now) };
       }
       case 'msr': {
+        const apicBase = exit.index === 0x1b ? this.interrupts.apicBaseMsr : null;
+        if (apicBase) {
+          // IA32_APIC_BASE belongs to the LAPIC (SDM §10.4.4): a bad value is #GP.
+          if (!exit.write) this.vcpu.completeMsr(apicBase.read());
+          else this.vcpu.completeMsr(apicBase.write(exit.value) ? 0n : undefined);
+          return null;
+        }
         const xen = this.xen ? handleXenMsr(exit.write, exit.index, exit.value, this.memory) : { handled: false as const };
         if (xen.handled && !xen.gp) {
           if (xen.hypercallPage !== undefined) this.log('info', 'xen', `hypercall page at ${xen.hypercallPage.toString(16)}`);

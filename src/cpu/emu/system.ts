@@ -185,8 +185,6 @@ export function readMsr(cpu: CpuState, index: number): bigint | undefined {
     case MSR_BIOS_SIGN_ID:
     case MSR_MTRRCAP:
       return 0n;
-    case MSR_APIC_BASE:
-      return BigInt(cpu.apicBase >>> 0);
     case MSR_SYSENTER_CS:
       return BigInt(cpu.sysenterCs >>> 0);
     case MSR_SYSENTER_ESP:

@@ -23,13 +23,28 @@ export class PciIntxRouter {
   /** ISA IRQ each link is currently asserting (0 = none), so a reroute can move it. */
   private readonly linkDriving = [0, 0, 0, 0];
   private readonly isaCount = new Map<number, number>();
+  /** One source line per GSI and per ISA IRQ, made on first use (the router is one wired-OR source). */
+  private readonly gsiLines = new Map<number, IrqLine>();
+  private readonly isaLines = new Map<number, IrqLine>();
 
   constructor(
-    private readonly gsiLine: (gsi: number) => IrqLine,
-    private readonly isaLine: (irq: number) => IrqLine,
+    private readonly makeGsiLine: (gsi: number) => IrqLine,
+    private readonly makeIsaLine: (irq: number) => IrqLine,
     private readonly piix3: Piix3Isa,
   ) {
     piix3.routeChanged = (link) => this.reroute(link);
+  }
+
+  private gsiLine(gsi: number): IrqLine {
+    let l = this.gsiLines.get(gsi);
+    if (!l) this.gsiLines.set(gsi, (l = this.makeGsiLine(gsi)));
+    return l;
+  }
+
+  private isaLine(irq: number): IrqLine {
+    let l = this.isaLines.get(irq);
+    if (!l) this.isaLines.set(irq, (l = this.makeIsaLine(irq)));
+    return l;
   }
 
   /** The IrqLine of `device`'s pin (1 = INTA .. 4 = INTD): give it to the function. */

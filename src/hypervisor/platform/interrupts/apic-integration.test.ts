@@ -98,12 +98,14 @@ function runUntilCliHlt(g: ReturnType<typeof guest>, deadline: () => number, upd
   for (let slice = 0; slice < 1000; slice++) {
     const exit = g.vcpu.run();
     if (exit.kind === 'interrupted') continue;
-    if (exit.kind === 'msr' && exit.index === 0x1b && exit.write && g.irq.apicBaseMsr) {
-      // The hookup proposed for the Domain: the platform owns IA32_APIC_BASE; the
-      // emu's copy (which answers RDMSR) is kept in step after each accepted write.
+    if (exit.kind === 'msr' && exit.index === 0x1b && g.irq.apicBaseMsr) {
+      // As the Domain does: the platform owns IA32_APIC_BASE, both RDMSR and WRMSR exit.
+      if (!exit.write) {
+        g.vcpu.completeMsr(g.irq.apicBaseMsr.read());
+        continue;
+      }
       const ok = g.irq.apicBaseMsr.write(exit.value);
       g.vcpu.completeMsr(ok ? 0n : undefined);
-      if (ok) g.vcpu.setSpecialRegisters({ ...g.vcpu.getSpecialRegisters(), apicBase: Number(g.irq.apicBaseMsr.read()) });
       continue;
     }
     if (exit.kind !== 'hlt') assert.fail(`unexpected exit ${describeExit(exit)}`);
