@@ -390,9 +390,8 @@ export class Domain {
       memory: this.memory,
       cpl: pe ? s.cs.selector & 3 : 0,
       mode,
-      // Guest handles are linear addresses; with paging on they need the guest's
-      // page tables (the PV interface issue adds that walk), so refuse them for now.
-      ...(paging ? { translate: () => undefined } : {}),
+      // Guest handles are linear addresses: with paging on, walk the guest's page tables.
+      ...(paging ? { translate: (linear: number, write: boolean) => (this.vcpu.translate ? this.vcpu.translate(linear, write) : undefined) } : {}),
       log: (level, message) => this.log(level, 'xen', message),
     });
   }

@@ -19,7 +19,7 @@ import {
   EXC_DB, EXC_GP, FLAG_IF, FLAG_TF, FLAG_VM, FS, GS, LDTR, SS, TR, UnimplementedInstruction,
 } from './state.js';
 import { readEflags, writeEflags, setArithFlags } from './flags.js';
-import { Mmu } from './mmu.js';
+import { Mmu, ACCESS_READ, ACCESS_WRITE } from './mmu.js';
 import { Fpu } from './fpu.js';
 import { CpuSegmentedMemory } from './segmented-memory.js';
 import { DecodeCache, type Block } from './decode-cache.js';
@@ -256,6 +256,26 @@ export class EmuVcpu implements VcpuBackend {
       cpu.regs[EDX] = Number((value >> 32n) & 0xffffffffn) | 0;
     }
     cpu.eip = cpu.code32 ? (cpu.eip + cpu.exitInsnLen) | 0 : (cpu.eip + cpu.exitInsnLen) & 0xffff;
+  }
+
+  /**
+   * Linear → physical for the hypervisor (a hypercall's guest handles), as a
+   * supervisor access through the guest's page tables; undefined when the walk
+   * faults. A fault here is not the guest's: CR2 is left as it was (Xen returns
+   * -EFAULT for a bad handle, it injects nothing).
+   */
+  translate(linear: number, write: boolean): number | undefined {
+    const cpu = this.cpu;
+    if ((cpu.cr0 & 0x80000000) === 0) return linear >>> 0;
+    const cr2 = cpu.cr2;
+    try {
+      return cpu.mmu.translate(linear | 0, write ? ACCESS_WRITE : ACCESS_READ, false);
+    } catch (e) {
+      if (e instanceof CpuException) return undefined;
+      throw e;
+    } finally {
+      cpu.cr2 = cr2;
+    }
   }
 
   requestExit(): void {

@@ -88,6 +88,8 @@ export interface VcpuBackend {
   setIrqLine(level: boolean): void;
   /** Answer the last `msr` exit: a value for RDMSR, or `undefined` to raise #GP(0). */
   completeMsr(value: bigint | undefined): void;
+  /** Linear → guest-physical through the guest's page tables (supervisor access), undefined if it faults; no guest-visible effect beyond A/D bits. */
+  translate?(linear: number, write: boolean): number | undefined;
   /** Ask a running vCPU to return from run() soon with `interrupted` (callable from the vCPU's own thread between slices, or from a timer). */
   requestExit(): void;
   /** Reset the vCPU to the architectural power-on state (SDM vol. 3A "Processor Management and Initialization"). */
