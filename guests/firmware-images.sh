@@ -42,7 +42,7 @@ cp "$moddir"/modules.order "$moddir"/modules.builtin "$moddir"/modules.builtin.m
 # crct10dif_generic and crc64_rocksoft_generic are sd_mod's soft dependencies (the
 # CRC libraries ask the crypto API for them); busybox modprobe ignores softdeps,
 # so /init loads them by name.
-wanted=(ata_piix sd_mod sr_mod isofs vfat nls_cp437 nls_ascii nls_utf8 nls_iso8859-1 crct10dif_generic crc64_rocksoft_generic)
+wanted=(button ata_piix sd_mod sr_mod isofs vfat nls_cp437 nls_ascii nls_utf8 nls_iso8859-1 crct10dif_generic crc64_rocksoft_generic)
 declare -A copied=()
 while ((${#wanted[@]})); do
   name=${wanted[0]}; wanted=("${wanted[@]:1}")
@@ -124,7 +124,7 @@ prompt 0
 timeout 1
 label linux
   kernel /vmlinuz
-  append initrd=/initrd.gz $common guest.test=disk guest.poweroff
+  append initrd=/initrd.gz $common guest.test=disk,pwrbtn guest.poweroff
 EOF
 export MTOOLS_SKIP_CHECK=1
 mcopy -i "$img@@$((part_start * 512))" -m "$work/syslinux.cfg" ::/syslinux.cfg

@@ -38,6 +38,9 @@ test('syslinux disk boots through SeaBIOS; the guest writes a file, syncs, power
       // syslinux echoes to COM1 (`serial 0` in syslinux.cfg): MBR -> VBR -> ldlinux ran.
       await g.waitForSerial(/SYSLINUX \d+\.\d+/, { timeoutMs: BOOT_TIMEOUT_MS });
       await g.waitForSerial('GUEST-INIT-OK', { timeoutMs: BOOT_TIMEOUT_MS });
+      // The host presses the ACPI power button (xl trigger power) once the guest waits for it.
+      await g.waitForSerial('PWRBTN-READY', { timeoutMs: 600_000 });
+      await g.pressPowerButton();
       await g.waitForSerial('GUEST-END', { timeoutMs: 600_000 });
       out = g.output.replace(/\r/g, '');
       exit = await g.waitForExit({ timeoutMs: 120_000 });
@@ -49,6 +52,7 @@ test('syslinux disk boots through SeaBIOS; the guest writes a file, syncs, power
     assert.match(fact(out, 'cmdline'), /^BOOT_IMAGE=\/vmlinuz initrd=\/initrd\.gz console=ttyS0 .*guest\.test=disk/);
     assert.match(out, /^TEST disk PASS$/m, 'the guest wrote, synced and read back its file');
     assert.equal(fact(out, 'disk.md5'), 'e071f707df7bbeee2a6a1eb48011ddd0');
+    assert.match(out, /^TEST pwrbtn PASS$/m, 'the power button pressed from the host reached Linux as an ACPI event');
 
     // The host's image file has the file, found through the FAT by mtools.
     const fromImage = execFileSync('mcopy', ['-n', '-i', `${image}@@${PARTITION_OFFSET}`, '::/written.txt', '-'], {
