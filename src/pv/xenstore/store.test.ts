@@ -283,16 +283,17 @@ test('quotas: entries, value size, watches, transactions, perms per node (ENOSPC
   // dom0 is exempt.
   for (let i = 0; i < 20; i++) dom0.write(`/d${i}`, 'y'.repeat(100));
   // A quota failure at commit leaves the tree untouched.
-  const q = new XenStore({ nodes: 3, watches: 3, transactions: 2, nodePerms: 2, nodeSize: 16 });
+  const q = new XenStore({ nodes: 4, watches: 3, transactions: 2, nodePerms: 2, nodeSize: 16 });
   const q0 = new XsClient(q, 0);
   q0.mkdir('/local/domain/7');
   q0.setPerms('/local/domain/7', ['n7']);
   const g7 = new XsClient(q, 7);
+  g7.mkdir('sub');
   const tx = g7.transactionStart();
   g7.write('a', '1', tx);
   g7.write('b', '1', tx);
-  g7.write('other', '1');
-  g7.write('other2', '1');
+  g7.write('sub/x', '1'); // no conflict (the transaction never saw sub), but uses the quota
+
   assert.equal(code(() => g7.transactionEnd(tx)), 'ENOSPC');
   assert.equal(q0.tryRead('/local/domain/7/a'), null);
 });
