@@ -1,0 +1,42 @@
+// shared_info and vcpu_info, 32-bit guest layout (xen/include/public/xen.h with
+// arch-x86/xen-x86_32.h: xen_ulong_t is 4 bytes, uint64_t aligned to 4).
+
+/** vcpu_info slots inside shared_info (XEN_LEGACY_MAX_VCPUS). */
+export const XEN_LEGACY_MAX_VCPUS = 32;
+export const VCPU_INFO_SIZE = 64;
+
+/** vcpu_info fields (32-bit). */
+export const VCPU_INFO_32 = {
+  upcallPending: 0, // u8
+  upcallMask: 1, // u8
+  pendingSel: 4, // xen_ulong_t (u32)
+  arch: 8, // arch_vcpu_info {cr2, pad[5]}
+  time: 32, // vcpu_time_info, 32 bytes
+} as const;
+
+/** vcpu_time_info (same on 32 and 64). */
+export const VCPU_TIME_INFO = {
+  size: 32,
+  version: 0, // u32
+  tscTimestamp: 8, // u64
+  systemTime: 16, // u64
+  tscToSystemMul: 24, // u32
+  tscShift: 28, // i8
+  flags: 29, // u8
+} as const;
+
+/** shared_info fields (32-bit). */
+export const SHARED_INFO_32 = {
+  vcpuInfo: 0,
+  evtchnPending: 2048, // 32 x u32
+  evtchnMask: 2176, // 32 x u32
+  wcVersion: 2304,
+  wcSec: 2308,
+  wcNsec: 2312,
+  arch: 2316, // max_pfn, pfn_to_mfn_frame_list_list, nmi_reason, p2m_cr3, p2m_vaddr, p2m_generation (4 B each)
+  wcSecHi: 2340,
+  size: 2344,
+} as const;
+
+/** Bits per evtchn_pending word / selector bit for a 32-bit guest. */
+export const EVTCHN_WORD_BITS_32 = 32;

@@ -1,0 +1,145 @@
+// The domain's shared_info page and its vCPUs' vcpu_info areas (32-bit layout,
+// src/abi/shared-info.ts), with the bit operations the 2-level event channel ABI
+// performs on them. The page is Xen's own memory: a page of backing store beyond
+// RAM that exists from domain creation, so events raised before the guest maps
+// it (XENMEM_add_to_physmap, space shared_info) are not lost; the lead maps
+// `backingOffset` at the guest's chosen frame with GuestMemory.mapBacking.
+//
+// The guest's vCPUs change these words concurrently (RAM is a SharedArrayBuffer),
+// so every read-modify-write is an Atomics operation, as Xen's are locked bit ops.
+
+import { SHARED_INFO_32, VCPU_INFO_32, VCPU_INFO_SIZE, XEN_LEGACY_MAX_VCPUS } from '../../abi/shared-info.js';
+import { XEN_EBUSY, XEN_EINVAL, XEN_ENXIO } from '../../abi/xen-errno.js';
+import { PAGE_SIZE, type GuestMemory } from '../memory/guest-memory.js';
+
+export class SharedInfoPage {
+  private readonly words: Int32Array;
+  private readonly bytes: Uint8Array;
+  /** Guest-physical vcpu_info placed by VCPUOP_register_vcpu_info, per vCPU. */
+  private readonly registered = new Map<number, number>();
+
+  /**
+   * @param backingOffset page-aligned offset in memory.bytes of the page (see allocate()).
+   */
+  constructor(
+    readonly memory: GuestMemory,
+    readonly backingOffset: number,
+  ) {
+    if (backingOffset % PAGE_SIZE !== 0 || backingOffset < 0 || backingOffset + PAGE_SIZE > memory.bytes.length) {
+      throw new RangeError(`shared_info backing offset ${backingOffset} is not a page of the backing store`);
+    }
+    this.words = new Int32Array(memory.buffer, 0, memory.bytes.length >>> 2);
+    this.bytes = memory.bytes;
+  }
+
+  /** Reserve a zeroed page of backing store for shared_info (needs romBytes headroom in the GuestMemory). */
+  static allocate(memory: GuestMemory): SharedInfoPage {
+    return new SharedInfoPage(memory, memory.allocateBacking(PAGE_SIZE));
+  }
+
+  /**
+   * Byte offset in memory.bytes of vCPU `vcpu`'s vcpu_info, or undefined when it
+   * has none (vCPU ≥ 32 not registered, or its registered frame is no longer RAM).
+   */
+  vcpuInfoOffset(vcpu: number): number | undefined {
+    const gpa = this.registered.get(vcpu);
+    if (gpa !== undefined) {
+      if (!this.memory.isRam(gpa, VCPU_INFO_SIZE)) return undefined;
+      return this.memory.frameOffset[Math.floor(gpa / PAGE_SIZE)] + (gpa % PAGE_SIZE);
+    }
+    if (!Number.isInteger(vcpu) || vcpu < 0 || vcpu >= XEN_LEGACY_MAX_VCPUS) return undefined;
+    return this.backingOffset + SHARED_INFO_32.vcpuInfo + vcpu * VCPU_INFO_SIZE;
+  }
+
+  /**
+   * VCPUOP_register_vcpu_info (xen-abi.md §4.3), 32-bit rules: 4-aligned, inside
+   * one page, RAM, once per vCPU. Copies the current contents, then marks every
+   * selector bit and the upcall pending so nothing raised meanwhile is lost.
+   * Returns 0 or a negative Xen errno; `true` in `raised` means call the kick.
+   */
+  registerVcpuInfo(vcpu: number, gpa: number): { rc: number; raised: boolean } {
+    if (this.registered.has(vcpu)) return { rc: -XEN_EBUSY, raised: false };
+    if (!Number.isInteger(gpa) || gpa < 0 || gpa % 4 !== 0) return { rc: -XEN_EINVAL, raised: false };
+    if ((gpa % PAGE_SIZE) + VCPU_INFO_SIZE > PAGE_SIZE) return { rc: -XEN_ENXIO, raised: false };
+    if (!this.memory.isRam(gpa, VCPU_INFO_SIZE)) return { rc: -XEN_EINVAL, raised: false };
+    const old = this.vcpuInfoOffset(vcpu);
+    const at = this.memory.frameOffset[Math.floor(gpa / PAGE_SIZE)] + (gpa % PAGE_SIZE);
+    if (old !== undefined) this.bytes.copyWithin(at, old, old + VCPU_INFO_SIZE);
+    else this.bytes.fill(0, at, at + VCPU_INFO_SIZE);
+    this.registered.set(vcpu, gpa);
+    Atomics.store(this.words, (at + VCPU_INFO_32.pendingSel) >>> 2, -1);
+    const was = Atomics.exchange(this.bytes, at + VCPU_INFO_32.upcallPending, 1);
+    return { rc: 0, raised: was === 0 };
+  }
+
+  private bitWord(base: number, port: number): number {
+    return (this.backingOffset + base + (port >>> 5) * 4) >>> 2;
+  }
+
+  /** Set pending bit `port`; returns its previous value. */
+  testAndSetPending(port: number): boolean {
+    const bit = 1 << (port & 31);
+    return (Atomics.or(this.words, this.bitWord(SHARED_INFO_32.evtchnPending, port), bit) & bit) !== 0;
+  }
+
+  clearPending(port: number): void {
+    Atomics.and(this.words, this.bitWord(SHARED_INFO_32.evtchnPending, port), ~(1 << (port & 31)));
+  }
+
+  isPending(port: number): boolean {
+    return (Atomics.load(this.words, this.bitWord(SHARED_INFO_32.evtchnPending, port)) & (1 << (port & 31))) !== 0;
+  }
+
+  isMasked(port: number): boolean {
+    return (Atomics.load(this.words, this.bitWord(SHARED_INFO_32.evtchnMask, port)) & (1 << (port & 31))) !== 0;
+  }
+
+  setMask(port: number): void {
+    Atomics.or(this.words, this.bitWord(SHARED_INFO_32.evtchnMask, port), 1 << (port & 31));
+  }
+
+  /** Clear mask bit `port`; returns its previous value. */
+  testAndClearMask(port: number): boolean {
+    const bit = 1 << (port & 31);
+    return (Atomics.and(this.words, this.bitWord(SHARED_INFO_32.evtchnMask, port), ~bit) & bit) !== 0;
+  }
+
+  /** Set selector bit `index` in vCPU `vcpu`'s evtchn_pending_sel; previous value, or undefined without a vcpu_info. */
+  testAndSetSelector(vcpu: number, index: number): boolean | undefined {
+    const at = this.vcpuInfoOffset(vcpu);
+    if (at === undefined) return undefined;
+    const bit = 1 << (index & 31);
+    return (Atomics.or(this.words, (at + VCPU_INFO_32.pendingSel) >>> 2, bit) & bit) !== 0;
+  }
+
+  selector(vcpu: number): number {
+    const at = this.vcpuInfoOffset(vcpu);
+    return at === undefined ? 0 : Atomics.load(this.words, (at + VCPU_INFO_32.pendingSel) >>> 2) >>> 0;
+  }
+
+  /** Set evtchn_upcall_pending; returns its previous value (false without a vcpu_info). */
+  testAndSetUpcallPending(vcpu: number): boolean {
+    const at = this.vcpuInfoOffset(vcpu);
+    if (at === undefined) return true;
+    return Atomics.exchange(this.bytes, at + VCPU_INFO_32.upcallPending, 1) !== 0;
+  }
+
+  upcallPending(vcpu: number): boolean {
+    const at = this.vcpuInfoOffset(vcpu);
+    return at !== undefined && Atomics.load(this.bytes, at + VCPU_INFO_32.upcallPending) !== 0;
+  }
+
+  /**
+   * Wallclock (wc_version/wc_sec/wc_nsec/wc_sec_hi): Unix time of guest system
+   * time 0, published with the version odd while the fields change (xen.h).
+   */
+  setWallclock(sec: number, nsec: number): void {
+    const base = this.backingOffset;
+    const v = this.words[(base + SHARED_INFO_32.wcVersion) >>> 2];
+    Atomics.store(this.words, (base + SHARED_INFO_32.wcVersion) >>> 2, (v + 1) | 1);
+    Atomics.store(this.words, (base + SHARED_INFO_32.wcSec) >>> 2, sec % 0x100000000 | 0);
+    Atomics.store(this.words, (base + SHARED_INFO_32.wcNsec) >>> 2, nsec | 0);
+    Atomics.store(this.words, (base + SHARED_INFO_32.wcSecHi) >>> 2, Math.floor(sec / 0x100000000) | 0);
+    Atomics.store(this.words, (base + SHARED_INFO_32.wcVersion) >>> 2, (v + 2) & ~1);
+  }
+}
