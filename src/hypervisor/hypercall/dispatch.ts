@@ -3,14 +3,20 @@
 // handler, put the result in EAX. Families register here one line each as they
 // arrive (event_channel_op, grant_table_op, hvm_op, ...).
 
-import { HYPERVISOR_xen_version } from '../../abi/hypercall-numbers.js';
+import { HYPERVISOR_event_channel_op, HYPERVISOR_grant_table_op, HYPERVISOR_xen_version } from '../../abi/hypercall-numbers.js';
 import { XEN_ENOSYS, XEN_EPERM } from '../../abi/xen-errno.js';
 import { GuestHandleAccess } from './guest-handle.js';
 import type { HypercallCall, HypercallContext, HypercallHandler, XenDomainIdentity } from './hypercall-context.js';
 import { doXenVersion } from './xen-version.js';
+import { doEventChannelOp } from './event-channel-op.js';
+import { doGrantTableOp } from './grant-table-op.js';
 
 /** Hypercall number -> handler. Numbers absent here are -ENOSYS, as Xen's table gives HVM guests for PV-only ops. */
-export const HYPERCALL_TABLE: ReadonlyMap<number, HypercallHandler> = new Map<number, HypercallHandler>([[HYPERVISOR_xen_version, doXenVersion]]);
+export const HYPERCALL_TABLE: ReadonlyMap<number, HypercallHandler> = new Map<number, HypercallHandler>([
+  [HYPERVISOR_xen_version, doXenVersion],
+  [HYPERVISOR_event_channel_op, doEventChannelOp],
+  [HYPERVISOR_grant_table_op, doGrantTableOp],
+]);
 
 const UNPRIVILEGED_GUEST: XenDomainIdentity = { privileged: false, handle: new Uint8Array(16) };
 

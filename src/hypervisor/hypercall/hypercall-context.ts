@@ -5,6 +5,17 @@
 import type { GuestMemory } from '../memory/guest-memory.js';
 import type { VcpuRegisters } from '../vcpu/backend.js';
 import type { GuestHandleAccess, LinearTranslate } from './guest-handle.js';
+import type { EventChannels } from '../event-channel/event-channels.js';
+import type { GrantTable } from '../grant-table/grant-table.js';
+import type { GrantAccess } from '../grant-table/grant-access.js';
+
+/** The calling domain's Xen objects that event_channel_op and grant_table_op act on (absent: -ENOSYS). */
+export interface XenDomainState {
+  events?: EventChannels;
+  grants?: GrantTable;
+  /** This domain as a grant mapper/copier (copy between its frames and others' grants). */
+  grantAccess?: GrantAccess;
+}
 
 /** The caller's execution mode (Xen's hvm_guest_x86_mode): vm86 is refused, real mode allowed. */
 export type HypercallCallerMode = 'real' | 'vm86' | 'protected16' | 'protected32';
@@ -27,6 +38,7 @@ export interface HypercallContext {
   /** Linear -> physical for guest handles when paging is on; absent = identity. */
   translate?: LinearTranslate;
   domain?: XenDomainIdentity;
+  xen?: XenDomainState;
   log?: (level: 'info' | 'warn', message: string) => void;
 }
 

@@ -1,0 +1,186 @@
+// grant_table_op (hypercall 20: cmd, uop array, count; xen/include/public/
+// grant_table.h; Xen's do_grant_table_op in common/grant_table.c with the HVM
+// filter of x86/hvm/hypercall.c). Batch ops process `count` elements, each with
+// its own GNTST status; a fault reading or writing an element is -EFAULT.
+// query_size / setup_table / set_version / get_version take exactly one element.
+
+import { DOMID_SELF } from '../../abi/event-channel.js';
+import {
+  GNTCOPY_dest_gref,
+  GNTCOPY_source_gref,
+  GNTST_bad_domain,
+  GNTST_bad_gntref,
+  GNTST_bad_handle,
+  GNTST_bad_virt_addr,
+  GNTST_general_error,
+  GNTST_okay,
+  GNTST_permission_denied,
+  GNTTABOP_copy,
+  GNTTABOP_get_version,
+  GNTTABOP_map_grant_ref,
+  GNTTABOP_query_size,
+  GNTTABOP_set_version,
+  GNTTABOP_setup_table,
+  GNTTABOP_swap_grant_ref,
+  GNTTABOP_unmap_grant_ref,
+  GNTTAB_COPY_32,
+  GNTTAB_GET_VERSION,
+  GNTTAB_MAP_GRANT_REF,
+  GNTTAB_QUERY_SIZE,
+  GNTTAB_SETUP_TABLE_32,
+  GNTTAB_SET_VERSION,
+  GNTTAB_SWAP_GRANT_REF,
+  GNTTAB_UNMAP_GRANT_REF,
+  GTF_reading,
+  GTF_writing,
+} from '../../abi/grant-table.js';
+import { XEN_EFAULT, XEN_EINVAL, XEN_ENOSYS, XEN_EPERM, XEN_ESRCH } from '../../abi/xen-errno.js';
+import type { CopyPtr } from '../grant-table/grant-access.js';
+import type { GrantTable } from '../grant-table/grant-table.js';
+import { putU16, putU32, u16, u32 } from './event-channel-op.js';
+import type { HypercallCall } from './hypercall-context.js';
+
+const INVALID_GFN_32 = 0xffffffff;
+
+export function doGrantTableOp(call: HypercallCall): number {
+  const [cmd, uop, count] = call.args;
+  const xen = call.ctx.xen;
+  const gt = xen?.grants;
+  if (!xen || !gt) return -XEN_ENOSYS;
+  if ((count | 0) < 0) return -XEN_EINVAL;
+  const g = call.guest;
+  const privileged = call.domain.privileged;
+
+  /** rcu_lock_domain_by_any_id + XSM_TARGET for table queries: self, or anyone when privileged. */
+  const target = (dom: number): GrantTable | 'none' | 'denied' => {
+    if (dom === DOMID_SELF || dom === gt.domId) return gt;
+    return privileged ? 'none' : 'denied'; // other domains' tables are not reachable from a guest
+  };
+
+  /** Run `one` on each `size`-byte element; its result is written back. */
+  const batch = (size: number, one: (el: Uint8Array) => void): number => {
+    for (let i = 0; i < count; i++) {
+      const at = uop + i * size;
+      const el = g.copyFrom(at, size);
+      if (!el) return -XEN_EFAULT;
+      one(el);
+      if (!g.copyTo(at, el)) return -XEN_EFAULT;
+    }
+    return 0;
+  };
+
+  switch (cmd) {
+    case GNTTABOP_map_grant_ref: {
+      const s = GNTTAB_MAP_GRANT_REF;
+      // Mapping a foreign frame into an HVM physmap needs p2m support tsxen lacks.
+      return batch(s.size, (el) => putU16(el, s.status, GNTST_general_error));
+    }
+    case GNTTABOP_unmap_grant_ref: {
+      const s = GNTTAB_UNMAP_GRANT_REF;
+      // No guest mappings exist, so every handle is unknown.
+      return batch(s.size, (el) => putU16(el, s.status, GNTST_bad_handle));
+    }
+    case GNTTABOP_setup_table: {
+      if (count !== 1) return -XEN_EINVAL;
+      const s = GNTTAB_SETUP_TABLE_32;
+      const el = g.copyFrom(uop, s.size);
+      if (!el) return -XEN_EFAULT;
+      const nr = u32(el, s.nrFrames);
+      const list = u32(el, s.frameList);
+      const t = target(u16(el, s.dom));
+      let status = GNTST_okay;
+      if (t === 'none') status = GNTST_bad_domain;
+      else if (t === 'denied') status = GNTST_permission_denied;
+      else if (nr > t.maxFrames || t.grow(nr) < 0) status = GNTST_general_error;
+      else {
+        for (let i = 0; i < nr; i++) {
+          const out = new Uint8Array(s.frameEntry);
+          putU32(out, 0, t.frameGfn(i) ?? INVALID_GFN_32);
+          if (!g.copyTo(list + i * s.frameEntry, out)) {
+            status = GNTST_bad_virt_addr;
+            break;
+          }
+        }
+      }
+      putU16(el, s.status, status);
+      return g.copyTo(uop, el) ? 0 : -XEN_EFAULT;
+    }
+    case GNTTABOP_query_size: {
+      if (count !== 1) return -XEN_EINVAL;
+      const s = GNTTAB_QUERY_SIZE;
+      const el = g.copyFrom(uop, s.size);
+      if (!el) return -XEN_EFAULT;
+      const t = target(u16(el, s.dom));
+      if (t === 'none') putU16(el, s.status, GNTST_bad_domain);
+      else if (t === 'denied') putU16(el, s.status, GNTST_permission_denied);
+      else {
+        putU32(el, s.nrFrames, t.nrFrames);
+        putU32(el, s.maxNrFrames, t.maxFrames);
+        putU16(el, s.status, GNTST_okay);
+      }
+      return g.copyTo(uop, el) ? 0 : -XEN_EFAULT;
+    }
+    case GNTTABOP_set_version: {
+      if (count !== 1) return -XEN_EINVAL;
+      const el = g.copyFrom(uop, GNTTAB_SET_VERSION.size);
+      if (!el) return -XEN_EFAULT;
+      const v = u32(el, GNTTAB_SET_VERSION.version);
+      // Only v1 is offered (max_version 1): v2 is -ENOSYS "as before set_version existed".
+      const rc = v === 1 ? 0 : v === 2 ? -XEN_ENOSYS : -XEN_EINVAL;
+      putU32(el, GNTTAB_SET_VERSION.version, gt.version);
+      if (!g.copyTo(uop, el)) return -XEN_EFAULT;
+      return rc;
+    }
+    case GNTTABOP_get_version: {
+      if (count !== 1) return -XEN_EINVAL;
+      const s = GNTTAB_GET_VERSION;
+      const el = g.copyFrom(uop, s.size);
+      if (!el) return -XEN_EFAULT;
+      const t = target(u16(el, s.dom));
+      if (t === 'none') return -XEN_ESRCH;
+      if (t === 'denied') return -XEN_EPERM;
+      putU32(el, s.version, t.version);
+      return g.copyTo(uop, el) ? 0 : -XEN_EFAULT;
+    }
+    case GNTTABOP_copy: {
+      const s = GNTTAB_COPY_32;
+      const access = xen.grantAccess;
+      return batch(s.size, (el) => {
+        if (!access) return putU16(el, s.status, GNTST_general_error);
+        const flags = u16(el, s.flags);
+        const side = (base: number, isRef: boolean): CopyPtr => {
+          const domid = u16(el, base + s.ptrDomid);
+          const offset = u16(el, base + s.ptrOffset);
+          const v = u32(el, base + s.ptrRef);
+          return isRef ? { gref: v, domid, offset } : { gmfn: v, domid, offset };
+        };
+        const st = access.copy({
+          source: side(s.source, (flags & GNTCOPY_source_gref) !== 0),
+          dest: side(s.dest, (flags & GNTCOPY_dest_gref) !== 0),
+          len: u16(el, s.len),
+        });
+        putU16(el, s.status, st);
+      });
+    }
+    case GNTTABOP_swap_grant_ref: {
+      const s = GNTTAB_SWAP_GRANT_REF;
+      return batch(s.size, (el) => putU16(el, s.status, swapGrantRef(gt, u32(el, s.refA), u32(el, s.refB))));
+    }
+    default:
+      return -XEN_ENOSYS;
+  }
+}
+
+/** GNTTABOP_swap_grant_ref: exchange two of the caller's own entries unless either is in use. */
+function swapGrantRef(gt: GrantTable, a: number, b: number): number {
+  const ea = gt.readEntry(a);
+  if (!ea) return GNTST_bad_gntref;
+  const eb = gt.readEntry(b);
+  if (!eb) return GNTST_bad_gntref;
+  if (gt.activeEntry(a) || gt.activeEntry(b)) return GNTST_general_error;
+  if ((ea.flags | eb.flags) & (GTF_reading | GTF_writing)) return GNTST_general_error;
+  if (a === b) return GNTST_okay;
+  gt.writeEntry(a, eb);
+  gt.writeEntry(b, ea);
+  return GNTST_okay;
+}
