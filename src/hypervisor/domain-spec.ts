@@ -63,6 +63,8 @@ export interface DomainSpec {
   disks?: DiskSpec[];
   /** Emulated graphics card (firmware boot). Default 'none' for direct boot, 'stdvga' for firmware. */
   vga?: 'stdvga' | 'none';
+  /** Xen's platform PCI device (xl xen_platform_pci); default on for firmware boot. */
+  xenPlatformPci?: boolean;
   /** QEMU's isa-debug-exit: a write of V ends the domain with exit status (V << 1) | 1. */
   debugExit?: { iobase: number; size: number };
   /** Number of 16550A UARTs at COM1, COM2... (0..4). */

@@ -205,7 +205,7 @@ export class Domain {
         powerOff: (detail) => this.requestShutdown('poweroff', detail),
         reset: (detail) => this.requestShutdown('reboot', detail),
         log: (level, message) => this.log(level, 'platform', message),
-      }, { vga: vgaKind(spec), vgaBios: spec.firmware?.vgaBios ?? null, drives: openDrives(spec, opts.openDisk) });
+      }, { vga: vgaKind(spec), vgaBios: spec.firmware?.vgaBios ?? null, drives: openDrives(spec, opts.openDisk), xenPlatform: this.xenInterface(spec) && spec.xenPlatformPci !== false });
     }
 
     const ops: VmOps = {
@@ -225,7 +225,7 @@ export class Domain {
     }
     // Firmware boot presents Xen (SeaBIOS's Xen path needs the CPUID leaves, the
     // hypercall-page MSR and xen_version); direct boot stays a bare PC.
-    this.xen = !!spec.firmware && !spec.firmware.override;
+    this.xen = this.xenInterface(spec);
     const policy = emuCpuidPolicy({ apic: this.apicPresent });
     this.vcpu.setCpuid(this.xen ? withXenLeaves(policy, { tscKhz: 1_000_000 }) : policy);
     this.vcpu.reset();
@@ -376,6 +376,11 @@ export class Domain {
         this.log('error', 'vcpu0', `${exit.reason}\n${exit.diagnostic}`);
         return this.finish('crash', exit.reason);
     }
+  }
+
+  /** Firmware boot presents Xen (not a bios_path_override machine, not direct boot). */
+  private xenInterface(spec: DomainSpec): boolean {
+    return !!spec.firmware && !spec.firmware.override;
   }
 
   /** A VMCALL from the guest: Xen's hypercall table (src/hypervisor/hypercall). */

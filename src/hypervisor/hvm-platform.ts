@@ -17,6 +17,7 @@ import { PciIntxRouter } from '../devices/chipset/pci-intx-router.js';
 import { Piix4Pm } from '../devices/chipset/piix4-pm.js';
 import { ResetControl } from '../devices/chipset/reset-control.js';
 import { StdVga } from '../devices/vga/device.js';
+import { XenPlatformPci, UNPLUG_ALL_DISKS, UNPLUG_AUX_DISKS } from '../devices/xen-platform/device.js';
 import { PiixIde, IDE_PRIMARY, IDE_SECONDARY, type IdeDrives } from '../devices/ide/piix-ide.js';
 
 /** std-vga's VRAM (BAR0), QEMU's default 16 MiB. */
@@ -44,6 +45,8 @@ export interface HvmPlatformConfig {
   vgaBios: Uint8Array | null;
   /** IDE drives by slot (hda..hdd); the PIIX3 IDE function exists even with none, as on a PC. */
   drives: IdeDrives;
+  /** Xen's platform PCI device at 00:03.0 (xl xen_platform_pci, default on with Xen). */
+  xenPlatform: boolean;
 }
 
 export class HvmPlatform {
@@ -54,6 +57,7 @@ export class HvmPlatform {
   readonly pm: Piix4Pm;
   readonly vga: StdVga | null = null;
   readonly ide: PiixIde;
+  readonly xenPlatform: XenPlatformPci | null = null;
 
   constructor(host: HvmPlatformHost, config: HvmPlatformConfig) {
     this.intx = new PciIntxRouter((g) => host.gsiLine(g), (i) => host.isaLine(i), this.isaBridge);
@@ -76,6 +80,21 @@ export class HvmPlatform {
       this.vga = new StdVga({ vram, vramBackingOffset: offset, ...(config.vgaBios ? { rom: config.vgaBios } : {}) });
       this.vga.registerLegacy(host.bus);
       this.pci.attach(2, 0, this.vga);
+    }
+    if (config.xenPlatform) {
+      const xp = new XenPlatformPci({
+        unplug: (mask) => {
+          // hvm-emulated-unplug: bit 0 all disks, bit 2 all but the primary master (bit 0 wins); NICs: none emulated yet.
+          if (mask & (UNPLUG_ALL_DISKS | UNPLUG_AUX_DISKS)) {
+            const gone = this.ide.unplugDisks((mask & UNPLUG_ALL_DISKS) === 0);
+            host.log('info', `xen-platform: guest unplugged emulated disks (mask ${mask.toString(16)}): ${gone.join(', ') || 'none'}`);
+          }
+        },
+        log: (line) => host.log('info', `xen-platform: guest: ${line}`),
+      });
+      xp.registerLegacy(host.bus);
+      this.pci.attach(3, 0, xp);
+      this.xenPlatform = xp;
     }
   }
 

@@ -79,6 +79,18 @@ export class IdeChannel {
     }
   }
 
+  /**
+   * Detach the drive at `index` (0 master, 1 slave): the Xen unplug protocol takes
+   * emulated disks away once PV drivers own them. The position then reads as absent.
+   */
+  detach(index: 0 | 1): void {
+    const d = this.drives[index];
+    if (!d) return;
+    d.host = { interrupt: () => {}, dmaReady: () => {} };
+    this.drives[index] = null;
+    this.updateIrq();
+  }
+
   get selectedDrive(): IdeDrive | null {
     return this.drives[this.selected];
   }

@@ -104,6 +104,23 @@ export class PiixIde extends PciFunction {
     return d instanceof AtapiCdrom ? d : null;
   }
 
+  /**
+   * Xen's unplug of emulated disks (hvm-emulated-unplug): every ATA disk goes away,
+   * or every one but the primary master; CD-ROMs and the controller stay.
+   */
+  unplugDisks(keepPrimaryMaster: boolean): string[] {
+    const gone: string[] = [];
+    (['hda', 'hdb', 'hdc', 'hdd'] as const).forEach((slot, i) => {
+      if (keepPrimaryMaster && i === 0) return;
+      const d = this.drive(slot);
+      if (d instanceof AtaDisk) {
+        this.channels[i >> 1].detach((i & 1) as 0 | 1);
+        gone.push(slot);
+      }
+    });
+    return gone;
+  }
+
   /** Machine reset: drives back to their signatures, bus masters idle. */
   reset(): void {
     for (const c of this.channels) c.reset();

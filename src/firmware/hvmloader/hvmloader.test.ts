@@ -32,7 +32,7 @@ function machine(opts: { ramBytes?: number; xenTableArea?: boolean } = {}) {
     powerOff: () => {},
     reset: () => {},
     log: () => {},
-  }, { vga: 'none', vgaBios: null, drives: {} });
+  }, { vga: 'none', vgaBios: null, drives: {}, xenPlatform: false });
   // A std-vga-like card: VRAM BAR0 as RAM-like backing, a 4 KiB MMIO BAR2, a ROM.
   const vramOffset = memory.allocateBacking(16 * MiB);
   const rom = new Uint8Array(39936);

@@ -1,0 +1,71 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { IoBus } from '../bus/io-bus.js';
+import { NO_IRQ } from '../bus/irq.js';
+import { GuestMemory } from '../../hypervisor/memory/guest-memory.js';
+import { ManualClock } from '../../hypervisor/clock.js';
+import { HvmPlatform } from '../../hypervisor/hvm-platform.js';
+import { MemoryBlockBackend } from '../ide/memory-block-backend.js';
+import { bdfOf } from '../pci/pci-bus.js';
+import { UNPLUG_MAGIC } from './device.js';
+
+function platform() {
+  const bus = new IoBus();
+  const memory = new GuestMemory({ ramBytes: 16 << 20, romBytes: 1 << 20 });
+  const logs: string[] = [];
+  const p = new HvmPlatform(
+    { bus, memory, clock: new ManualClock(), isaLine: () => NO_IRQ, gsiLine: () => NO_IRQ, powerOff: () => {}, reset: () => {}, log: (_l, m) => logs.push(m) },
+    {
+      vga: 'none',
+      vgaBios: null,
+      xenPlatform: true,
+      drives: {
+        hda: { kind: 'disk', backend: new MemoryBlockBackend(new Uint8Array(512 * 64)) },
+        hdb: { kind: 'disk', backend: new MemoryBlockBackend(new Uint8Array(512 * 64)) },
+        hdc: { kind: 'cdrom', backend: new MemoryBlockBackend(new Uint8Array(2048 * 8), true) },
+      },
+    },
+  );
+  return { bus, p, logs };
+}
+
+test('the platform device is 5853:0001 at 00:03.0 with an I/O BAR0 and a 16 MiB prefetchable BAR1', () => {
+  const { p } = platform();
+  const bdf = bdfOf(3, 0);
+  assert.equal(p.pci.readConfig(bdf, 0, 4), 0x00015853);
+  assert.equal(p.pci.readConfig(bdf, 0x2c, 4), 0x00015853, 'subsystem');
+  assert.equal(p.pci.readConfig(bdf, 0x08, 4) >>> 8, 0xff8000, 'class');
+  assert.equal(p.pci.readConfig(bdf, 0x3d, 1), 1, 'INTA');
+  p.pci.writeConfig(bdf, 0x10, 4, 0xffffffff);
+  p.pci.writeConfig(bdf, 0x14, 4, 0xffffffff);
+  assert.equal(p.pci.readConfig(bdf, 0x10, 4), 0xffffff01);
+  assert.equal(p.pci.readConfig(bdf, 0x14, 4), 0xff000008);
+});
+
+test("Linux's unplug handshake detaches the emulated disks, keeps the CD-ROM and logs", () => {
+  const { bus, p, logs } = platform();
+  assert.equal(bus.pioRead(0x10, 2), UNPLUG_MAGIC);
+  assert.equal(bus.pioRead(0x12, 1), 1, 'protocol version');
+  bus.pioWrite(0x12, 2, 3); // product: Linux
+  bus.pioWrite(0x10, 4, 1); // build number
+  assert.equal(bus.pioRead(0x10, 2), UNPLUG_MAGIC, 'not blacklisted');
+  assert.ok(p.ide.drive('hda') && p.ide.drive('hdb'));
+  bus.pioWrite(0x10, 2, 3); // unplug disks and NICs
+  assert.equal(p.ide.drive('hda'), null);
+  assert.equal(p.ide.drive('hdb'), null);
+  assert.ok(p.ide.cdrom('hdc'), 'CD-ROMs stay');
+  assert.equal(p.xenPlatform?.productNumber, 3);
+  // The primary channel now reads as empty: the status port floats.
+  bus.pioWrite(0x1f6, 1, 0xa0);
+  assert.notEqual(bus.pioRead(0x1f7, 1) & 0x40, 0x40, 'no drive ready at hda');
+  for (const c of 'hello\n') bus.pioWrite(0x12, 1, c.charCodeAt(0));
+  assert.ok(logs.some((l) => l.includes('unplugged emulated disks') && l.includes('hda, hdb')));
+  assert.ok(logs.some((l) => l.endsWith('guest: hello')));
+});
+
+test('unplug bit 2 keeps the primary master', () => {
+  const { bus, p } = platform();
+  bus.pioWrite(0x10, 2, 4);
+  assert.ok(p.ide.drive('hda'));
+  assert.equal(p.ide.drive('hdb'), null);
+});
