@@ -3,5 +3,6 @@
 import type { CommandSpec } from './command-table.js';
 import { createCommand } from './create-command.js';
 import { destroyCommand, listCommand, screenshotCommand, screenTextCommand, triggerCommand } from './domain-commands.js';
+import { xenstoreLsCommand, xenstoreReadCommand, xenstoreWriteCommand } from './xenstore-commands.js';
 
-export const COMMANDS: readonly CommandSpec[] = [createCommand, listCommand, destroyCommand, screenshotCommand, screenTextCommand, triggerCommand];
+export const COMMANDS: readonly CommandSpec[] = [createCommand, listCommand, destroyCommand, screenshotCommand, screenTextCommand, triggerCommand, xenstoreLsCommand, xenstoreReadCommand, xenstoreWriteCommand];
