@@ -398,7 +398,18 @@ export class Domain {
       // Guest handles are linear addresses: with paging on, walk the guest's page tables.
       ...(paging ? { translate: (linear: number, write: boolean) => (this.vcpu.translate ? this.vcpu.translate(linear, write) : undefined) } : {}),
       log: (level, message) => this.log(level, 'xen', message),
+      shutdown: (reason) => this.xenShutdown(reason),
+      console: (text) => this.log('info', 'xen-console', text.replace(/\n$/, '')),
     });
+  }
+
+  /** SCHEDOP_shutdown: Xen's SHUTDOWN_* reasons onto the domain's lifecycle (xl on_poweroff/on_reboot/on_crash). */
+  private xenShutdown(reason: number): void {
+    const detail = `SCHEDOP_shutdown reason ${reason}`;
+    if (reason === 0) this.requestShutdown('poweroff', detail);
+    else if (reason === 1 || reason === 5) this.requestShutdown('reboot', detail);
+    else if (reason === 2) this.log('warn', 'xen', `${detail} (suspend): save/restore is not available; the domain keeps running`);
+    else this.requestShutdown('crash', detail);
   }
 
   private finish(reason: ShutdownReason, detail: string, exitStatus?: number): RunResult {

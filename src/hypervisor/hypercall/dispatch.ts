@@ -3,9 +3,11 @@
 // handler, put the result in EAX. Families register here one line each as they
 // arrive (event_channel_op, grant_table_op, hvm_op, ...).
 
-import { HYPERVISOR_event_channel_op, HYPERVISOR_grant_table_op, HYPERVISOR_xen_version } from '../../abi/hypercall-numbers.js';
+import { HYPERVISOR_console_io, HYPERVISOR_event_channel_op, HYPERVISOR_grant_table_op, HYPERVISOR_sched_op, HYPERVISOR_xen_version } from '../../abi/hypercall-numbers.js';
 import { XEN_ENOSYS, XEN_EPERM } from '../../abi/xen-errno.js';
 import { GuestHandleAccess } from './guest-handle.js';
+import { doSchedOp } from './sched-op.js';
+import { doConsoleIo } from './console-io.js';
 import type { HypercallCall, HypercallContext, HypercallHandler, XenDomainIdentity } from './hypercall-context.js';
 import { doXenVersion } from './xen-version.js';
 import { doEventChannelOp } from './event-channel-op.js';
@@ -16,6 +18,8 @@ export const HYPERCALL_TABLE: ReadonlyMap<number, HypercallHandler> = new Map<nu
   [HYPERVISOR_xen_version, doXenVersion],
   [HYPERVISOR_event_channel_op, doEventChannelOp],
   [HYPERVISOR_grant_table_op, doGrantTableOp],
+  [HYPERVISOR_sched_op, doSchedOp],
+  [HYPERVISOR_console_io, doConsoleIo],
 ]);
 
 const UNPRIVILEGED_GUEST: XenDomainIdentity = { privileged: false, handle: new Uint8Array(16) };

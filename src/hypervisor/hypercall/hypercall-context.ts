@@ -39,6 +39,10 @@ export interface HypercallContext {
   translate?: LinearTranslate;
   domain?: XenDomainIdentity;
   xen?: XenDomainState;
+  /** SCHEDOP_shutdown: the domain asks to stop with a Xen SHUTDOWN_* reason (absent: -ENOSYS). */
+  shutdown?: (reason: number) => void;
+  /** CONSOLEIO_write: bytes for the hypervisor console, i.e. the domain's log (absent: dropped). */
+  console?: (text: string) => void;
   log?: (level: 'info' | 'warn', message: string) => void;
 }
 
