@@ -68,14 +68,16 @@ function compileAll(m: TestMachine): number {
   return n;
 }
 
-function differential(source: string, seeds = 24): void {
+function differential(source: string, seeds = 24, setup: (m: TestMachine) => void = () => {}): void {
   const code = assemble(`${source}\nhlt`, 32);
   for (let seed = 1; seed <= seeds; seed++) {
     const start = randomStart(rng(seed * 7919 + source.length));
     const interp = machine(code, 'flat32');
+    setup(interp);
     load(interp, start);
     const want = finish(interp, `interpreted ${source}`);
     const comp = machine(code, 'flat32');
+    setup(comp);
     load(comp, start);
     finish(comp, `warm-up ${source}`); // decodes the blocks
     assert.ok(compileAll(comp) > 0, 'blocks compiled');
@@ -168,4 +170,84 @@ test('a compiled self loop stops on a write to its own code', () => {
   const r = finish(m, 'smc loop').regs;
   // Rounds add 0, 10, 9, ..., 2 (a loop that missed the write would keep adding 0).
   assert.equal(r.eax, 54);
+});
+
+test('compiled PUSH/POP and unaligned or page-crossing memory operands agree with the interpreter', () => {
+  differential('push eax\npush ecx\npop edx\npush esp\npop ebp\nmov [ebx + 1], eax\nmov edi, [ebx + 3]\nadd [esi + 2], ecx\npop esi\npush dword 7\npop esp');
+  // A stack that straddles a page boundary and an unaligned ESP take the slow path.
+  differential('mov esp, 0x3002\npush eax\npush ecx\npop edi\nmov esp, 0x3ffe\npush edx\nmov eax, [0x3ffe]\npop ecx\nmov esp, 0x8000');
+});
+
+test('compiled memory operands honour segment bases and a non-flat segment', () => {
+  const fsBase = (m: TestMachine) => {
+    m.vcpu.cpu.segBase[4] = 0x100; // FS
+  };
+  differential('mov eax, [fs:ebx]\nadd [fs:esi + 4], eax\nmov [fs:ebx + 8], edx\nsub ecx, [fs:ebx]', 12, fsBase);
+  // DS limit below the data area: every access must fault (#GP, no IDT: triple fault) exactly as interpreted.
+  const shortDs = (m: TestMachine) => {
+    m.vcpu.cpu.segLimit[3] = 0x2fff;
+  };
+  for (const source of ['mov eax, [ebx]', 'mov [ebx], eax', 'add [ebx], eax', 'cmp eax, [ebx]']) {
+    const code = assemble(`mov ecx, 5\n${source}\nhlt`, 32);
+    for (const compiled of [false, true]) {
+      const m = machine(code, 'flat32');
+      shortDs(m);
+      m.vcpu.setRegisters({ eax: 1, ecx: 0, edx: 0, ebx: DATA, esp: 0x8000, ebp: 0, esi: 0, edi: 0, eip: 0x1000, eflags: 2 });
+      if (compiled) {
+        const b = m.vcpu.cache.find();
+        b.compiled = compileBlock(b);
+        assert.ok(b.compiled !== null);
+      }
+      const exit = runToExit(m.vcpu);
+      assert.equal(exit.kind, 'triple-fault', `${source} compiled=${compiled}`);
+      assert.equal(m.vcpu.getRegisters().ecx, 5, 'the instruction before the fault completed');
+    }
+  }
+  // A read-only DS: loads use the fast path's checks, stores must #GP.
+  const readOnlyDs = (m: TestMachine) => {
+    m.vcpu.cpu.segAttr[3] &= ~2;
+  };
+  differential('mov eax, [ebx]\nadd edx, [ebx + 4]', 4, readOnlyDs);
+});
+
+test('aligned accesses to flat segments skip the SegmentedMemory calls in compiled code', () => {
+  const m = precompiled('mov eax, [ebx]\nmov [ebx + 4], eax\nadd [ebx + 8], eax\npush eax\npop ecx', 0x1000);
+  const cpu = m.vcpu.cpu;
+  const smem = cpu.smem;
+  let calls = 0;
+  const read32 = smem.read32.bind(smem);
+  const write32 = smem.write32.bind(smem);
+  smem.read32 = (seg, off) => (calls++, read32(seg, off));
+  smem.write32 = (seg, off, v) => (calls++, write32(seg, off, v));
+  m.memory.write(DATA, new Uint8Array([1, 2, 3, 4]));
+  const again = () => {
+    cpu.regs.fill(0);
+    cpu.regs[3] = DATA;
+    cpu.regs[4] = 0x8000;
+    cpu.eip = 0x1000;
+    cpu.halted = false;
+    finish(m, 'flat run');
+  };
+  again(); // the first touch of each page fills the TLB through the slow path
+  assert.ok(calls > 0, 'slow path while the TLB is empty');
+  calls = 0;
+  again();
+  assert.equal(calls, 0, 'TLB hits stay inline');
+  assert.equal(m.vcpu.getRegisters().ecx, 0x04030201);
+  assert.deepEqual([...m.memory.read(DATA + 4, 4)], [1, 2, 3, 4]);
+});
+
+test('compiled MOVZX/MOVSX, SETcc, CMOVcc, IMUL and shifts agree with the interpreter', () => {
+  differential('movzx eax, cl\nmovzx edx, ch\nmovsx edi, dh\nmovsx ebp, ax\nmovzx ecx, word [ebx + 2]\nmovsx esi, byte [ebx + 5]\nmovsx edx, word [ebx + 1]\nmovzx eax, byte [ebx + 7]');
+  for (const cc of CONDS) {
+    for (const setter of ['cmp eax, ecx', 'add edx, eax', 'test eax, eax', 'shl edx, 3', 'sar eax, 31', 'shr ecx, cl', 'imul eax, ecx', 'inc edx']) {
+      differential(`${setter}\nset${cc} al\nset${cc} dh\ncmov${cc} ebp, ecx\ncmov${cc} esi, [ebx + 4]`, 3);
+    }
+  }
+  for (const op of ['shl', 'shr', 'sar', 'sal']) {
+    for (const count of ['1', '5', '31', 'cl']) {
+      differential(`${op} eax, ${count}\nadc edx, 0\n${op} ecx, ${count}\njo over\nsetc bl\nover: ${op} edi, ${count}\nsets bh\nsetz dl`, 6);
+    }
+  }
+  differential('imul eax, ecx\nimul edx, [ebx + 8], 1000\nimul ebp, edi, -7\njo over\nimul ecx, eax\nover: adc esi, 0\nimul edi, edi, 0x10001\nseto al');
 });
