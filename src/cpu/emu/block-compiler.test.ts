@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { assemble, machine, runToExit, type TestMachine } from './emu-test-machine.test.js';
-import { compileBlock } from './block-compiler.js';
+import { CHAIN_DEPTH, compileBlock, type CompiledBlock } from './block-compiler.js';
 import type { VcpuRegisters } from '../../hypervisor/vcpu/backend.js';
 
 const DATA = 0x3000;
@@ -61,7 +61,7 @@ function compileAll(m: TestMachine): number {
   for (const page of m.vcpu.cache['pages'].values()) {
     for (const b of page.all) {
       if (!b.valid) continue;
-      b.compiled = compileBlock(b);
+      b.compiled = compileBlock(b, m.vcpu.cache);
       if (b.compiled !== null) n++;
     }
   }
@@ -146,14 +146,14 @@ test('a compiled self loop stays inside its function and honours the budget', ()
   cpu.regs[1] = 300;
   cpu.eip = 0x1005;
   const before = cpu.instructions;
-  assert.equal(b.compiled!(cpu, 1_000_000), 4, 'the last round falls through to HLT');
+  assert.equal(b.compiled!(cpu, 1_000_000, 0), 4, 'the last round falls through to HLT');
   assert.equal(cpu.instructions - before, 897, 'all 300 rounds in one call');
   assert.equal(cpu.regs[0], 45150);
   assert.equal(cpu.eip, 0x100b);
   cpu.halted = false;
   cpu.regs[1] = 300;
   cpu.eip = 0x1005;
-  assert.equal(b.compiled!(cpu, 30), 3, 'stops at the budget');
+  assert.equal(b.compiled!(cpu, 30, 0), 3, 'stops at the budget');
   assert.equal(cpu.instructions - before, 897 + 27);
   assert.equal(cpu.regs[1], 290);
   assert.equal(cpu.eip, 0x1005);
@@ -161,7 +161,7 @@ test('a compiled self loop stays inside its function and honours the budget', ()
   cpu.eip = 0x1005;
   cpu.intrLine = true;
   cpu.flags |= 0x200;
-  assert.equal(b.compiled!(cpu, 1_000_000), 3, 'a pending interrupt ends the loop after one round');
+  assert.equal(b.compiled!(cpu, 1_000_000, 0), 3, 'a pending interrupt ends the loop after one round');
 });
 
 test('a compiled self loop stops on a write to its own code', () => {
@@ -187,7 +187,7 @@ test('compiled memory operands honour segment bases and a non-flat segment', () 
   const shortDs = (m: TestMachine) => {
     m.vcpu.cpu.segLimit[3] = 0x2fff;
   };
-  for (const source of ['mov eax, [ebx]', 'mov [ebx], eax', 'add [ebx], eax', 'cmp eax, [ebx]']) {
+  for (const source of ['mov eax, [ebx]', 'mov [ebx], eax', 'add [ebx], eax', 'cmp eax, [ebx]', 'movzx eax, byte [ebx]', 'cmovz eax, [ebx]', 'imul eax, [ebx], 3']) {
     const code = assemble(`mov ecx, 5\n${source}\nhlt`, 32);
     for (const compiled of [false, true]) {
       const m = machine(code, 'flat32');
@@ -195,12 +195,14 @@ test('compiled memory operands honour segment bases and a non-flat segment', () 
       m.vcpu.setRegisters({ eax: 1, ecx: 0, edx: 0, ebx: DATA, esp: 0x8000, ebp: 0, esi: 0, edi: 0, eip: 0x1000, eflags: 2 });
       if (compiled) {
         const b = m.vcpu.cache.find();
-        b.compiled = compileBlock(b);
+        b.compiled = compileBlock(b, m.vcpu.cache);
         assert.ok(b.compiled !== null);
       }
       const exit = runToExit(m.vcpu);
       assert.equal(exit.kind, 'triple-fault', `${source} compiled=${compiled}`);
       assert.equal(m.vcpu.getRegisters().ecx, 5, 'the instruction before the fault completed');
+      assert.equal(m.vcpu.getRegisters().eip, 0x1005, 'EIP of the faulting instruction');
+      assert.equal(m.vcpu.getRegisters().esp, 0x8000);
     }
   }
   // A read-only DS: loads use the fast path's checks, stores must #GP.
@@ -250,4 +252,32 @@ test('compiled MOVZX/MOVSX, SETcc, CMOVcc, IMUL and shifts agree with the interp
     }
   }
   differential('imul eax, ecx\nimul edx, [ebx + 8], 1000\nimul ebp, edi, -7\njo over\nimul ecx, eax\nover: adc esi, 0\nimul edi, edi, 0x10001\nseto al');
+});
+
+test('compiled blocks chain into their linked successors and agree with the interpreter', () => {
+  // top..jmp and mid..jnz are two blocks that branch to each other.
+  const loop = 'and ecx, 0x3f\nadd ecx, 20\ntop: add eax, ecx\ncmp eax, edx\njb skip\nxor eax, 3\nmov [ebx], eax\nskip: push eax\njmp mid\nhlt\nmid: pop edi\nadd [ebx + 4], edi\ndec ecx\njnz top\nadd esi, 1';
+  differential(loop, 8);
+  // The same loop with every block compiled from the start: later rounds run block to block without the run loop.
+  const m = machine(assemble(`${loop}\nhlt`, 32), 'flat32');
+  const start = randomStart(rng(5));
+  load(m, start);
+  finish(m, 'warm-up');
+  compileAll(m);
+  const depths: number[] = [];
+  for (const page of m.vcpu.cache['pages'].values()) {
+    for (const b of page.all) {
+      const f = b.compiled;
+      if (f === null) continue;
+      const counted: CompiledBlock = (cpu, budget, depth) => (depths.push(depth), f(cpu, budget, depth));
+      b.compiled = counted;
+    }
+  }
+  load(m, start);
+  const got = finish(m, 'chained');
+  const want = machine(assemble(`${loop}\nhlt`, 32), 'flat32');
+  load(want, start);
+  assert.deepEqual(got.regs, finish(want, 'interpreted').regs);
+  assert.ok(depths.some((d) => d > 0), 'some block ran chained');
+  assert.ok(depths.every((d) => d <= CHAIN_DEPTH), 'chains are bounded');
 });

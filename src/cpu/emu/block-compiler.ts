@@ -31,8 +31,25 @@ import { CpuSegmentedMemory } from './segmented-memory.js';
  * Runs the block; returns how many instructions of its last pass completed. A self
  * loop (a branch back to the block's start) repeats inside the call, at most about
  * `budget` instructions, and adds the earlier passes to cpu.instructions itself.
+ * A block compiled with a ChainState may go on into its linked successor's compiled
+ * function (`depth` counts those nested calls; the run loop passes 0): it then adds
+ * its own instructions to cpu.instructions, returns the successor's count and leaves
+ * the block that ran last in chain.chainTail.
  */
-export type CompiledBlock = (cpu: CpuState, budget: number) => number;
+export type CompiledBlock = (cpu: CpuState, budget: number, depth: number) => number;
+
+/** What chaining needs from the decode cache (decode-cache.ts). */
+export interface ChainState {
+  /** Links are valid only within the epoch they were made in. */
+  epoch: number;
+  /** Frame of the executing block (writes to it stop the block). */
+  currentGfn: number;
+  /** The block whose compiled function ran last. */
+  chainTail: Block | null;
+}
+
+/** Most compiled blocks one run-loop dispatch goes through (bounds the JS stack and how late requestExit() is seen). */
+export const CHAIN_DEPTH = 16;
 
 /** Executions of a block before it is compiled. */
 export const COMPILE_THRESHOLD = 64;
@@ -71,14 +88,18 @@ function gpFault(): CpuException {
  */
 export const SELF_LOOP_LIMIT = 4096;
 
-/** Compile `block`, or return null where the host forbids generated code (e.g. a CSP without unsafe-eval). */
-export function compileBlock(block: Block): CompiledBlock | null {
+/**
+ * Compile `block`, or return null where the host forbids generated code (e.g. a CSP
+ * without unsafe-eval). With `chain`, the block's exits continue into linked compiled
+ * successors.
+ */
+export function compileBlock(block: Block, chain: ChainState | null = null): CompiledBlock | null {
   if (!compilerAvailable) return null;
   const insns = block.insns;
   const n = insns.length;
   const mask = block.code32 ? '| 0' : '& 0xffff';
-  const names: string[] = ['tc', 'gp', 'cf', 'uf', 'SM'];
-  const values: unknown[] = [testCondition, gpFault, getCF, updateFlags, CpuSegmentedMemory];
+  const names: string[] = ['tc', 'gp', 'cf', 'uf', 'SM', 'B', 'C'];
+  const values: unknown[] = [testCondition, gpFault, getCF, updateFlags, CpuSegmentedMemory, block, chain];
   const forms: Array<InlineForm | null> = [];
   let memSegs = 0;
   for (let k = 0; k < n; k++) {
@@ -105,13 +126,22 @@ export function compileBlock(block: Block): CompiledBlock | null {
     if (back) selfLoop = true;
     if (!(form !== null || isQuiet(ins) || LOOP_SAFE.has(ins.exec))) safePrefix = false;
   }
-  let body = '"use strict";\nreturn function block(cpu, budget) {\n  const regs = cpu.regs;\n  const smem = cpu.smem;\n  let e0 = cpu.eip;\n  let e, d = 0, s = 0, r = 0, a = 0, c = 0, v = 0, p = 0;\n';
+  let body = '"use strict";\nreturn function block(cpu, budget, depth) {\n  const regs = cpu.regs;\n  const smem = cpu.smem;\n  let e0 = cpu.eip;\n  let e, d = 0, s = 0, r = 0, a = 0, c = 0, v = 0, p = 0;\n';
   if (memSegs !== 0) {
     body += '  const mmu = cpu.mmu, segBase = cpu.segBase, segLimit = cpu.segLimit, segAttr = cpu.segAttr, m32 = mmu.i32, m16 = mmu.u16, m8 = mmu.bytes;\n';
     body += '  let fm = false, tr = mmu.readSup, tw = mmu.writeSup, x = 0, l = 0';
     for (let seg = 0; seg < 6; seg++) if (memSegs & (1 << seg)) body += `, b${seg} = 0`;
     body += ';\n' + guard;
   }
+  const chains = chain !== null && block.cached;
+  /** Source that follows the link from this block to EIP when nothing stands in the way; `k` instructions ran in this pass. */
+  const follow = (k: number): string => {
+    if (!chains) return '';
+    const rest = selfLoop ? `budget - done - ${k}` : `budget - ${k}`;
+    return `  if (depth < ${CHAIN_DEPTH} && ${rest} > 0 && cpu.pendingExit === null && cpu.interruptShadow === 0 && (cpu.flags & 0x100) === 0 && !(cpu.intrLine && (cpu.flags & 0x200) !== 0)) {\n` +
+      `    e = cpu.eip; const nb = B.link1Eip === e && B.link1Epoch === C.epoch ? B.link1 : B.link2Eip === e && B.link2Epoch === C.epoch ? B.link2 : null;\n` +
+      `    if (nb !== null && nb.valid && nb.compiled !== null) { cpu.instructions += ${k}; C.currentGfn = nb.gfn; C.chainTail = nb; return nb.compiled(cpu, ${rest}, depth + 1); }\n  }\n`;
+  };
   if (selfLoop) body += '  let done = 0;\n  const cap = budget < ' + SELF_LOOP_LIMIT + ' ? budget : ' + SELF_LOOP_LIMIT + ';\n  for (;;) {\n';
   const ret = (k: number) => `return ${k}`;
   let off = 0;
@@ -130,16 +160,16 @@ export function compileBlock(block: Block): CompiledBlock | null {
       if (loopsBack[k]) {
         body += `    if (done + ${k + 1} >= cap || cpu.pendingExit !== null || (cpu.intrLine && (cpu.flags & 0x200) !== 0)) { cpu.stopBlock = true; return ${k + 1}; }\n    cpu.instructions += ${k + 1}; done += ${k + 1};\n    e0 = t;\n    continue;\n  }\n`;
       } else {
-        body += `    cpu.stopBlock = true;\n    ${ret(k + 1)};\n  }\n`;
+        body += `${follow(k + 1)}    cpu.stopBlock = true;\n    ${ret(k + 1)};\n  }\n`;
       }
-      if (k === n - 1) body += `  cpu.eip = ${next};\n  ${ret(n)};\n`;
+      if (k === n - 1) body += `  cpu.eip = ${next};\n${block.chainable ? follow(n) : ''}  ${ret(n)};\n`;
     } else if (form !== null && form.kind === 'jmp' && k === n - 1) {
       // Only as a self loop (other JMPs are not inline forms unless selfLoop).
       body += `  cpu.insnEip = ${at}; cpu.savedEsp = regs[4];\n  e = (${next} + ${ins.imm | 0}) ${ins.osz === 4 ? '| 0' : '& 0xffff'};\n  if ((e >>> 0) > cpu.segLimit[1]) { cpu.eip = ${next}; throw gp(); }\n  cpu.eip = e;\n`;
       if (loopsBack[k]) {
         body += `  if (done + ${k + 1} >= cap || cpu.pendingExit !== null || (cpu.intrLine && (cpu.flags & 0x200) !== 0)) return ${k + 1};\n  cpu.instructions += ${k + 1}; done += ${k + 1};\n  e0 = e;\n  continue;\n`;
       } else {
-        body += `  ${ret(n)};\n`;
+        body += `${block.chainable ? follow(n) : ''}  ${ret(n)};\n`;
       }
     } else if (form !== null && form.kind === 'op') {
       if (form.faults) body += `  cpu.insnEip = ${at}; cpu.savedEsp = regs[4]; cpu.eip = ${next};\n`;
@@ -150,14 +180,14 @@ export function compileBlock(block: Block): CompiledBlock | null {
       if (form.flags >= 0) flagKind = form.flags;
       else if (form.flags === FLAGS_UNTRACKED) flagKind = -1;
       if (form.stores && k < n - 1) body += `  if (cpu.stopBlock) ${ret(k + 1)};\n`;
-      if (k === n - 1) body += `  cpu.eip = ${next};\n  ${ret(n)};\n`;
+      if (k === n - 1) body += `  cpu.eip = ${next};\n  if (!cpu.stopBlock) {\n${block.chainable ? follow(n) : ''}  }\n  ${ret(n)};\n`;
     } else {
       flagKind = -1;
       if (isQuiet(ins) && k < n - 1) {
         body += `  h${k}(cpu, i${k});\n`;
       } else {
         body += `  cpu.insnEip = ${at}; cpu.savedEsp = regs[4]; cpu.eip = ${next}; h${k}(cpu, i${k});\n`;
-        body += k < n - 1 ? `  if (cpu.stopBlock) ${ret(k + 1)};\n` : `  ${ret(n)};\n`;
+        body += k < n - 1 ? `  if (cpu.stopBlock) ${ret(k + 1)};\n` : `  if (!cpu.stopBlock) {\n${block.chainable ? follow(n) : ''}  }\n  ${ret(n)};\n`;
         // The handler may have loaded a segment register or changed CPL: re-check the fast path.
         if (memSegs !== 0 && k < n - 1 && !SEGMENT_SAFE.has(ins.exec)) body += guard;
       }
