@@ -140,8 +140,18 @@ export function compileBlock(block: Block, chain: ChainState | null = null): Com
     const rest = selfLoop ? `budget - done - ${k}` : `budget - ${k}`;
     return `  if (depth < ${CHAIN_DEPTH} && ${rest} > 0 && cpu.pendingExit === null && cpu.interruptShadow === 0 && (cpu.flags & 0x100) === 0 && !(cpu.intrLine && (cpu.flags & 0x200) !== 0)) {\n` +
       `    e = cpu.eip; const nb = B.link1Eip === e && B.link1Epoch === C.epoch ? B.link1 : B.link2Eip === e && B.link2Epoch === C.epoch ? B.link2 : null;\n` +
-      `    if (nb !== null && nb.valid && nb.compiled !== null) { cpu.instructions += ${k}; C.currentGfn = nb.gfn; C.chainTail = nb; return nb.compiled(cpu, ${rest}, depth + 1); }\n  }\n`;
+      `    if (nb !== null && nb.valid && nb.compiled !== null) { q = -1; cpu.instructions += ${k}; C.currentGfn = nb.gfn; C.chainTail = nb; return nb.compiled(cpu, ${rest}, depth + 1); }\n  }\n`;
   };
+  // Start and end offsets of each instruction, for the catch.
+  const starts = new Int32Array(n), ends = new Int32Array(n);
+  for (let k = 0, o = 0; k < n; k++) {
+    starts[k] = o;
+    o += insns[k].len | 0;
+    ends[k] = o;
+  }
+  names.push('QS', 'QE');
+  values.push(starts, ends);
+  body += '  let q = -1;\n  try {\n';
   if (selfLoop) body += '  let done = 0;\n  const cap = budget < ' + SELF_LOOP_LIMIT + ' ? budget : ' + SELF_LOOP_LIMIT + ';\n  for (;;) {\n';
   const ret = (k: number) => `return ${k}`;
   let off = 0;
@@ -156,7 +166,7 @@ export function compileBlock(block: Block, chain: ChainState | null = null): Com
     if (form !== null && form.kind === 'jcc') {
       const cond = conditionSource(ins.op & 0xf, flagKind);
       const target = ins.osz === 4 ? `(${next} + ${ins.imm | 0}) | 0` : `(${next} + ${ins.imm | 0}) & 0xffff`;
-      body += `  if (${cond}) {\n    cpu.insnEip = ${at}; cpu.savedEsp = regs[4];\n    const t = ${target};\n    if ((t >>> 0) > cpu.segLimit[1]) { cpu.eip = ${next}; throw gp(); }\n    cpu.eip = t;\n`;
+      body += `  if (${cond}) {\n    cpu.insnEip = ${at}; cpu.savedEsp = regs[4];\n    const t = ${target};\n    if ((t >>> 0) > cpu.segLimit[1]) { cpu.eip = ${next}; q = -1; throw gp(); }\n    cpu.eip = t;\n`;
       if (loopsBack[k]) {
         body += `    if (done + ${k + 1} >= cap || cpu.pendingExit !== null || (cpu.intrLine && (cpu.flags & 0x200) !== 0)) { cpu.stopBlock = true; return ${k + 1}; }\n    cpu.instructions += ${k + 1}; done += ${k + 1};\n    e0 = t;\n    continue;\n  }\n`;
       } else {
@@ -165,28 +175,29 @@ export function compileBlock(block: Block, chain: ChainState | null = null): Com
       if (k === n - 1) body += `  cpu.eip = ${next};\n${block.chainable ? follow(n) : ''}  ${ret(n)};\n`;
     } else if (form !== null && form.kind === 'jmp' && k === n - 1) {
       // Only as a self loop (other JMPs are not inline forms unless selfLoop).
-      body += `  cpu.insnEip = ${at}; cpu.savedEsp = regs[4];\n  e = (${next} + ${ins.imm | 0}) ${ins.osz === 4 ? '| 0' : '& 0xffff'};\n  if ((e >>> 0) > cpu.segLimit[1]) { cpu.eip = ${next}; throw gp(); }\n  cpu.eip = e;\n`;
+      body += `  cpu.insnEip = ${at}; cpu.savedEsp = regs[4];\n  e = (${next} + ${ins.imm | 0}) ${ins.osz === 4 ? '| 0' : '& 0xffff'};\n  if ((e >>> 0) > cpu.segLimit[1]) { cpu.eip = ${next}; q = -1; throw gp(); }\n  cpu.eip = e;\n`;
       if (loopsBack[k]) {
         body += `  if (done + ${k + 1} >= cap || cpu.pendingExit !== null || (cpu.intrLine && (cpu.flags & 0x200) !== 0)) return ${k + 1};\n  cpu.instructions += ${k + 1}; done += ${k + 1};\n  e0 = e;\n  continue;\n`;
       } else {
         body += `${block.chainable ? follow(n) : ''}  ${ret(n)};\n`;
       }
     } else if (form !== null && form.kind === 'op') {
-      if (form.faults) body += `  cpu.insnEip = ${at}; cpu.savedEsp = regs[4]; cpu.eip = ${next};\n`;
+      // The catch below turns q into insnEip, EIP and savedEsp (inline forms move ESP only after their access succeeded).
+      if (form.faults) body += `  q = ${k};\n`;
       body += form.source
         .split(CARRY_IN).join(flagSources(flagKind)?.cf ?? 'cf(cpu)')
         .split(CONDITION).join(`(${conditionSource(ins.op & 0xf, flagKind)})`)
         .split(HANDLER).join(`h${k}(cpu, i${k})`);
       if (form.flags >= 0) flagKind = form.flags;
       else if (form.flags === FLAGS_UNTRACKED) flagKind = -1;
-      if (form.stores && k < n - 1) body += `  if (cpu.stopBlock) ${ret(k + 1)};\n`;
+      if (form.stores && k < n - 1) body += `  if (cpu.stopBlock) { cpu.eip = ${next}; ${ret(k + 1)}; }\n`;
       if (k === n - 1) body += `  cpu.eip = ${next};\n  if (!cpu.stopBlock) {\n${block.chainable ? follow(n) : ''}  }\n  ${ret(n)};\n`;
     } else {
       flagKind = -1;
       if (isQuiet(ins) && k < n - 1) {
         body += `  h${k}(cpu, i${k});\n`;
       } else {
-        body += `  cpu.insnEip = ${at}; cpu.savedEsp = regs[4]; cpu.eip = ${next}; h${k}(cpu, i${k});\n`;
+        body += `  q = -1; cpu.insnEip = ${at}; cpu.savedEsp = regs[4]; cpu.eip = ${next}; h${k}(cpu, i${k});\n`;
         body += k < n - 1 ? `  if (cpu.stopBlock) ${ret(k + 1)};\n` : `  if (!cpu.stopBlock) {\n${block.chainable ? follow(n) : ''}  }\n  ${ret(n)};\n`;
         // The handler may have loaded a segment register or changed CPL: re-check the fast path.
         if (memSegs !== 0 && k < n - 1 && !SEGMENT_SAFE.has(ins.exec)) body += guard;
@@ -195,7 +206,7 @@ export function compileBlock(block: Block, chain: ChainState | null = null): Com
     off += len;
   }
   if (selfLoop) body += '  }\n';
-  body += '};\n';
+  body += `  } catch (x) {\n    if (q >= 0) { cpu.insnEip = (e0 + QS[q]) ${mask}; cpu.eip = (e0 + QE[q]) ${mask}; cpu.savedEsp = regs[4]; }\n    throw x;\n  }\n};\n`;
   try {
     const factory = new Function(...names, body) as (...args: unknown[]) => CompiledBlock;
     return factory(...values);
