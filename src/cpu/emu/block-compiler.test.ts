@@ -110,6 +110,7 @@ test('compiled carry chains (ADC/SBB after every flag writer, INC/DEC keeping CF
 
 test('compiled MOV/LEA/TEST and memory stores agree with the interpreter', () => {
   differential('mov eax, ecx\nmov edx, 0xdeadbeef\nmov [ebx + 12], eax\nmov ebp, [esi - 4]\nmov dword [ebx], 0x55aa\ntest eax, edx\nlea edi, [ebx + esi * 2 + 7]\nlea ecx, [eax * 8]');
+  differential('cmp eax, 0x12345\nadc eax, 0x7fffffff\nsbb eax, -1\nsetb dl\ntest eax, 0x80000001\nsetnz cl\ntest edi, 0x700\nsets ch\ntest [ebx + 4], esi\nsetz dh\ntest dword [esi], 0x55\nseto al\nand eax, 0x7fff\nxor eax, 0x100\nsub eax, 9\nsetle bl');
   differential('test ecx, ecx\nmov eax, [ebx]\nadd eax, [ebx + 4]\nmov [esi], eax\ninc ecx\ndec edx');
 });
 

@@ -22,6 +22,7 @@ import type { Insn } from './insn.js';
 import * as hot from './exec-fast.js';
 import { execJcc, execJmpRel } from './exec-control.js';
 import { execCmovcc, execMovsx, execMovzx, execSetcc } from './exec-data.js';
+import { execAluAccImm, execTestAccImm, execTestRmImm, execTestRmReg } from './exec-alu.js';
 import { execImul2, execImul3 } from './exec-muldiv.js';
 import { execShiftCl, execShiftImm, execShiftOne } from './exec-shift.js';
 import { LAZY_ADC, LAZY_ADD, LAZY_DEC, LAZY_INC, LAZY_LOGIC, LAZY_SBB, LAZY_SUB, LAZY_SZP } from './flags.js';
@@ -181,6 +182,19 @@ function extraForm(i: Insn): InlineForm | null {
   const mem = i.mod !== 3;
   if (mem && !i.asz32) return null;
   const seg = mem ? 1 << i.seg : 0;
+  if (h === execAluAccImm && i.osz === 4) {
+    const code = (i.op >> 3) & 7;
+    const a = aluOp(code);
+    const write = code === 7 ? '' : ' regs[0] = r;';
+    return op(`  ${carryIn(a.kind)}d = regs[0]; s = ${i.imm | 0}; r = ${a.expr};${write}\n${lazy(a.kind)}`, false, false, a.kind);
+  }
+  // TEST records the tested operand (or the result, for the accumulator form) as lazyDst (exec-alu.ts).
+  if (h === execTestAccImm && i.osz === 4) return op(`  r = regs[0] & ${i.imm | 0}; d = r; s = 0;\n${lazy(LAZY_LOGIC)}`, false, false, LAZY_LOGIC);
+  if ((h === execTestRmImm || h === execTestRmReg) && i.osz === 4) {
+    const other = h === execTestRmImm ? `${i.imm | 0}` : `regs[${i.reg}]`;
+    const operand = mem ? load32(i.seg, 'a') : `regs[${i.rm}]`;
+    return op(`  ${mem ? `a = ${eaSource(i)}; ` : ''}d = ${operand}; s = 0; r = d & ${other};\n${lazy(LAZY_LOGIC)}`, mem, false, LAZY_LOGIC, seg);
+  }
   if ((h === execMovzx || h === execMovsx) && i.osz === 4) {
     const word = (i.op & 1) !== 0;
     let v: string;
