@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { assemble, machine, runToExit, type TestMachine } from './emu-test-machine.test.js';
-import { compileBlock } from './block-compiler.js';
+import { CHAIN_DEPTH, compileBlock, type CompiledBlock } from './block-compiler.js';
 import type { VcpuRegisters } from '../../hypervisor/vcpu/backend.js';
 
 const DATA = 0x3000;
@@ -61,21 +61,23 @@ function compileAll(m: TestMachine): number {
   for (const page of m.vcpu.cache['pages'].values()) {
     for (const b of page.all) {
       if (!b.valid) continue;
-      b.compiled = compileBlock(b);
+      b.compiled = compileBlock(b, m.vcpu.cache);
       if (b.compiled !== null) n++;
     }
   }
   return n;
 }
 
-function differential(source: string, seeds = 24): void {
+function differential(source: string, seeds = 24, setup: (m: TestMachine) => void = () => {}): void {
   const code = assemble(`${source}\nhlt`, 32);
   for (let seed = 1; seed <= seeds; seed++) {
     const start = randomStart(rng(seed * 7919 + source.length));
     const interp = machine(code, 'flat32');
+    setup(interp);
     load(interp, start);
     const want = finish(interp, `interpreted ${source}`);
     const comp = machine(code, 'flat32');
+    setup(comp);
     load(comp, start);
     finish(comp, `warm-up ${source}`); // decodes the blocks
     assert.ok(compileAll(comp) > 0, 'blocks compiled');
@@ -108,6 +110,7 @@ test('compiled carry chains (ADC/SBB after every flag writer, INC/DEC keeping CF
 
 test('compiled MOV/LEA/TEST and memory stores agree with the interpreter', () => {
   differential('mov eax, ecx\nmov edx, 0xdeadbeef\nmov [ebx + 12], eax\nmov ebp, [esi - 4]\nmov dword [ebx], 0x55aa\ntest eax, edx\nlea edi, [ebx + esi * 2 + 7]\nlea ecx, [eax * 8]');
+  differential('cmp eax, 0x12345\nadc eax, 0x7fffffff\nsbb eax, -1\nsetb dl\ntest eax, 0x80000001\nsetnz cl\ntest edi, 0x700\nsets ch\ntest [ebx + 4], esi\nsetz dh\ntest dword [esi], 0x55\nseto al\nand eax, 0x7fff\nxor eax, 0x100\nsub eax, 9\nsetle bl');
   differential('test ecx, ecx\nmov eax, [ebx]\nadd eax, [ebx + 4]\nmov [esi], eax\ninc ecx\ndec edx');
 });
 
@@ -144,14 +147,14 @@ test('a compiled self loop stays inside its function and honours the budget', ()
   cpu.regs[1] = 300;
   cpu.eip = 0x1005;
   const before = cpu.instructions;
-  assert.equal(b.compiled!(cpu, 1_000_000), 4, 'the last round falls through to HLT');
+  assert.equal(b.compiled!(cpu, 1_000_000, 0), 4, 'the last round falls through to HLT');
   assert.equal(cpu.instructions - before, 897, 'all 300 rounds in one call');
   assert.equal(cpu.regs[0], 45150);
   assert.equal(cpu.eip, 0x100b);
   cpu.halted = false;
   cpu.regs[1] = 300;
   cpu.eip = 0x1005;
-  assert.equal(b.compiled!(cpu, 30), 3, 'stops at the budget');
+  assert.equal(b.compiled!(cpu, 30, 0), 3, 'stops at the budget');
   assert.equal(cpu.instructions - before, 897 + 27);
   assert.equal(cpu.regs[1], 290);
   assert.equal(cpu.eip, 0x1005);
@@ -159,7 +162,7 @@ test('a compiled self loop stays inside its function and honours the budget', ()
   cpu.eip = 0x1005;
   cpu.intrLine = true;
   cpu.flags |= 0x200;
-  assert.equal(b.compiled!(cpu, 1_000_000), 3, 'a pending interrupt ends the loop after one round');
+  assert.equal(b.compiled!(cpu, 1_000_000, 0), 3, 'a pending interrupt ends the loop after one round');
 });
 
 test('a compiled self loop stops on a write to its own code', () => {
@@ -168,4 +171,114 @@ test('a compiled self loop stops on a write to its own code', () => {
   const r = finish(m, 'smc loop').regs;
   // Rounds add 0, 10, 9, ..., 2 (a loop that missed the write would keep adding 0).
   assert.equal(r.eax, 54);
+});
+
+test('compiled PUSH/POP and unaligned or page-crossing memory operands agree with the interpreter', () => {
+  differential('push eax\npush ecx\npop edx\npush esp\npop ebp\nmov [ebx + 1], eax\nmov edi, [ebx + 3]\nadd [esi + 2], ecx\npop esi\npush dword 7\npop esp');
+  // A stack that straddles a page boundary and an unaligned ESP take the slow path.
+  differential('mov esp, 0x3002\npush eax\npush ecx\npop edi\nmov esp, 0x3ffe\npush edx\nmov eax, [0x3ffe]\npop ecx\nmov esp, 0x8000');
+});
+
+test('compiled memory operands honour segment bases and a non-flat segment', () => {
+  const fsBase = (m: TestMachine) => {
+    m.vcpu.cpu.segBase[4] = 0x100; // FS
+  };
+  differential('mov eax, [fs:ebx]\nadd [fs:esi + 4], eax\nmov [fs:ebx + 8], edx\nsub ecx, [fs:ebx]', 12, fsBase);
+  // DS limit below the data area: every access must fault (#GP, no IDT: triple fault) exactly as interpreted.
+  const shortDs = (m: TestMachine) => {
+    m.vcpu.cpu.segLimit[3] = 0x2fff;
+  };
+  for (const source of ['mov eax, [ebx]', 'mov [ebx], eax', 'add [ebx], eax', 'cmp eax, [ebx]', 'movzx eax, byte [ebx]', 'cmovz eax, [ebx]', 'imul eax, [ebx], 3']) {
+    const code = assemble(`mov ecx, 5\n${source}\nhlt`, 32);
+    for (const compiled of [false, true]) {
+      const m = machine(code, 'flat32');
+      shortDs(m);
+      m.vcpu.setRegisters({ eax: 1, ecx: 0, edx: 0, ebx: DATA, esp: 0x8000, ebp: 0, esi: 0, edi: 0, eip: 0x1000, eflags: 2 });
+      if (compiled) {
+        const b = m.vcpu.cache.find();
+        b.compiled = compileBlock(b, m.vcpu.cache);
+        assert.ok(b.compiled !== null);
+      }
+      const exit = runToExit(m.vcpu);
+      assert.equal(exit.kind, 'triple-fault', `${source} compiled=${compiled}`);
+      assert.equal(m.vcpu.getRegisters().ecx, 5, 'the instruction before the fault completed');
+      assert.equal(m.vcpu.getRegisters().eip, 0x1005, 'EIP of the faulting instruction');
+      assert.equal(m.vcpu.getRegisters().esp, 0x8000);
+    }
+  }
+  // A read-only DS: loads use the fast path's checks, stores must #GP.
+  const readOnlyDs = (m: TestMachine) => {
+    m.vcpu.cpu.segAttr[3] &= ~2;
+  };
+  differential('mov eax, [ebx]\nadd edx, [ebx + 4]', 4, readOnlyDs);
+});
+
+test('aligned accesses to flat segments skip the SegmentedMemory calls in compiled code', () => {
+  const m = precompiled('mov eax, [ebx]\nmov [ebx + 4], eax\nadd [ebx + 8], eax\npush eax\npop ecx', 0x1000);
+  const cpu = m.vcpu.cpu;
+  const smem = cpu.smem;
+  let calls = 0;
+  const read32 = smem.read32.bind(smem);
+  const write32 = smem.write32.bind(smem);
+  smem.read32 = (seg, off) => (calls++, read32(seg, off));
+  smem.write32 = (seg, off, v) => (calls++, write32(seg, off, v));
+  m.memory.write(DATA, new Uint8Array([1, 2, 3, 4]));
+  const again = () => {
+    cpu.regs.fill(0);
+    cpu.regs[3] = DATA;
+    cpu.regs[4] = 0x8000;
+    cpu.eip = 0x1000;
+    cpu.halted = false;
+    finish(m, 'flat run');
+  };
+  again(); // the first touch of each page fills the TLB through the slow path
+  assert.ok(calls > 0, 'slow path while the TLB is empty');
+  calls = 0;
+  again();
+  assert.equal(calls, 0, 'TLB hits stay inline');
+  assert.equal(m.vcpu.getRegisters().ecx, 0x04030201);
+  assert.deepEqual([...m.memory.read(DATA + 4, 4)], [1, 2, 3, 4]);
+});
+
+test('compiled MOVZX/MOVSX, SETcc, CMOVcc, IMUL and shifts agree with the interpreter', () => {
+  differential('movzx eax, cl\nmovzx edx, ch\nmovsx edi, dh\nmovsx ebp, ax\nmovzx ecx, word [ebx + 2]\nmovsx esi, byte [ebx + 5]\nmovsx edx, word [ebx + 1]\nmovzx eax, byte [ebx + 7]');
+  for (const cc of CONDS) {
+    for (const setter of ['cmp eax, ecx', 'add edx, eax', 'test eax, eax', 'shl edx, 3', 'sar eax, 31', 'shr ecx, cl', 'imul eax, ecx', 'inc edx']) {
+      differential(`${setter}\nset${cc} al\nset${cc} dh\ncmov${cc} ebp, ecx\ncmov${cc} esi, [ebx + 4]`, 3);
+    }
+  }
+  for (const op of ['shl', 'shr', 'sar', 'sal']) {
+    for (const count of ['1', '5', '31', 'cl']) {
+      differential(`${op} eax, ${count}\nadc edx, 0\n${op} ecx, ${count}\njo over\nsetc bl\nover: ${op} edi, ${count}\nsets bh\nsetz dl`, 6);
+    }
+  }
+  differential('imul eax, ecx\nimul edx, [ebx + 8], 1000\nimul ebp, edi, -7\njo over\nimul ecx, eax\nover: adc esi, 0\nimul edi, edi, 0x10001\nseto al');
+});
+
+test('compiled blocks chain into their linked successors and agree with the interpreter', () => {
+  // top..jmp and mid..jnz are two blocks that branch to each other.
+  const loop = 'and ecx, 0x3f\nadd ecx, 20\ntop: add eax, ecx\ncmp eax, edx\njb skip\nxor eax, 3\nmov [ebx], eax\nskip: push eax\njmp mid\nhlt\nmid: pop edi\nadd [ebx + 4], edi\ndec ecx\njnz top\nadd esi, 1';
+  differential(loop, 8);
+  // The same loop with every block compiled from the start: later rounds run block to block without the run loop.
+  const m = machine(assemble(`${loop}\nhlt`, 32), 'flat32');
+  const start = randomStart(rng(5));
+  load(m, start);
+  finish(m, 'warm-up');
+  compileAll(m);
+  const depths: number[] = [];
+  for (const page of m.vcpu.cache['pages'].values()) {
+    for (const b of page.all) {
+      const f = b.compiled;
+      if (f === null) continue;
+      const counted: CompiledBlock = (cpu, budget, depth) => (depths.push(depth), f(cpu, budget, depth));
+      b.compiled = counted;
+    }
+  }
+  load(m, start);
+  const got = finish(m, 'chained');
+  const want = machine(assemble(`${loop}\nhlt`, 32), 'flat32');
+  load(want, start);
+  assert.deepEqual(got.regs, finish(want, 'interpreted').regs);
+  assert.ok(depths.some((d) => d > 0), 'some block ran chained');
+  assert.ok(depths.every((d) => d <= CHAIN_DEPTH), 'chains are bounded');
 });

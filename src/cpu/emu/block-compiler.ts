@@ -22,16 +22,34 @@ import * as bit from './exec-bit.js';
 import * as data from './exec-data.js';
 import * as hot from './exec-fast.js';
 import { execJcc } from './exec-control.js';
-import { getCF, testCondition, LAZY_ADC, LAZY_ADD, LAZY_DEC, LAZY_INC, LAZY_LOGIC, LAZY_SBB, LAZY_SUB } from './flags.js';
-import { CpuException, EXC_GP } from './state.js';
-import { CARRY_IN, inlineForm, type InlineForm } from './block-inline.js';
+import { getCF, testCondition, updateFlags, LAZY_ADC, LAZY_ADD, LAZY_DEC, LAZY_INC, LAZY_LOGIC, LAZY_SBB, LAZY_SUB, LAZY_SZP } from './flags.js';
+import { ATTR_UNUSABLE, CpuException, EXC_GP } from './state.js';
+import { CARRY_IN, CONDITION, FLAGS_UNTRACKED, HANDLER, inlineForm, SEG_STACK32, type InlineForm } from './block-inline.js';
+import { CpuSegmentedMemory } from './segmented-memory.js';
 
 /**
  * Runs the block; returns how many instructions of its last pass completed. A self
  * loop (a branch back to the block's start) repeats inside the call, at most about
  * `budget` instructions, and adds the earlier passes to cpu.instructions itself.
+ * A block compiled with a ChainState may go on into its linked successor's compiled
+ * function (`depth` counts those nested calls; the run loop passes 0): it then adds
+ * its own instructions to cpu.instructions, returns the successor's count and leaves
+ * the block that ran last in chain.chainTail.
  */
-export type CompiledBlock = (cpu: CpuState, budget: number) => number;
+export type CompiledBlock = (cpu: CpuState, budget: number, depth: number) => number;
+
+/** What chaining needs from the decode cache (decode-cache.ts). */
+export interface ChainState {
+  /** Links are valid only within the epoch they were made in. */
+  epoch: number;
+  /** Frame of the executing block (writes to it stop the block). */
+  currentGfn: number;
+  /** The block whose compiled function ran last. */
+  chainTail: Block | null;
+}
+
+/** Most compiled blocks one run-loop dispatch goes through (bounds the JS stack and how late requestExit() is seen). */
+export const CHAIN_DEPTH = 16;
 
 /** Executions of a block before it is compiled. */
 export const COMPILE_THRESHOLD = 64;
@@ -70,20 +88,28 @@ function gpFault(): CpuException {
  */
 export const SELF_LOOP_LIMIT = 4096;
 
-/** Compile `block`, or return null where the host forbids generated code (e.g. a CSP without unsafe-eval). */
-export function compileBlock(block: Block): CompiledBlock | null {
+/**
+ * Compile `block`, or return null where the host forbids generated code (e.g. a CSP
+ * without unsafe-eval). With `chain`, the block's exits continue into linked compiled
+ * successors.
+ */
+export function compileBlock(block: Block, chain: ChainState | null = null): CompiledBlock | null {
   if (!compilerAvailable) return null;
   const insns = block.insns;
   const n = insns.length;
   const mask = block.code32 ? '| 0' : '& 0xffff';
-  const names: string[] = ['tc', 'gp', 'cf'];
-  const values: unknown[] = [testCondition, gpFault, getCF];
+  const names: string[] = ['tc', 'gp', 'cf', 'uf', 'SM', 'B', 'C'];
+  const values: unknown[] = [testCondition, gpFault, getCF, updateFlags, CpuSegmentedMemory, block, chain];
   const forms: Array<InlineForm | null> = [];
+  let memSegs = 0;
   for (let k = 0; k < n; k++) {
     names.push(`h${k}`, `i${k}`);
     values.push(insns[k].exec, insns[k]);
-    forms.push(inlineForm(insns[k]));
-      }
+    const form = inlineForm(insns[k]);
+    forms.push(form);
+    if (form !== null) memSegs |= form.segs;
+  }
+  const guard = memSegs !== 0 ? flatGuard(memSegs) : '';
   // A near Jcc/JMP back to the block's own start, preceded only by instructions that
   // cannot change mode, interrupt state or the lookup state, loops inside the function
   // (the run loop would just follow the block's link to itself).
@@ -100,7 +126,32 @@ export function compileBlock(block: Block): CompiledBlock | null {
     if (back) selfLoop = true;
     if (!(form !== null || isQuiet(ins) || LOOP_SAFE.has(ins.exec))) safePrefix = false;
   }
-  let body = '"use strict";\nreturn function block(cpu, budget) {\n  const regs = cpu.regs;\n  const smem = cpu.smem;\n  let e0 = cpu.eip;\n  let e, d = 0, s = 0, r = 0, a = 0, c = 0;\n';
+  let body = '"use strict";\nreturn function block(cpu, budget, depth) {\n  const regs = cpu.regs;\n  const smem = cpu.smem;\n  let e0 = cpu.eip;\n  let e, d = 0, s = 0, r = 0, a = 0, c = 0, v = 0, p = 0;\n';
+  if (memSegs !== 0) {
+    body += '  const mmu = cpu.mmu, segBase = cpu.segBase, segLimit = cpu.segLimit, segAttr = cpu.segAttr, m32 = mmu.i32, m16 = mmu.u16, m8 = mmu.bytes;\n';
+    body += '  let fm = false, tr = mmu.readSup, tw = mmu.writeSup, x = 0, l = 0';
+    for (let seg = 0; seg < 6; seg++) if (memSegs & (1 << seg)) body += `, b${seg} = 0`;
+    body += ';\n' + guard;
+  }
+  const chains = chain !== null && block.cached;
+  /** Source that follows the link from this block to EIP when nothing stands in the way; `k` instructions ran in this pass. */
+  const follow = (k: number): string => {
+    if (!chains) return '';
+    const rest = selfLoop ? `budget - done - ${k}` : `budget - ${k}`;
+    return `  if (depth < ${CHAIN_DEPTH} && ${rest} > 0 && cpu.pendingExit === null && cpu.interruptShadow === 0 && (cpu.flags & 0x100) === 0 && !(cpu.intrLine && (cpu.flags & 0x200) !== 0)) {\n` +
+      `    e = cpu.eip; const nb = B.link1Eip === e && B.link1Epoch === C.epoch ? B.link1 : B.link2Eip === e && B.link2Epoch === C.epoch ? B.link2 : null;\n` +
+      `    if (nb !== null && nb.valid && nb.compiled !== null) { q = -1; cpu.instructions += ${k}; C.currentGfn = nb.gfn; C.chainTail = nb; return nb.compiled(cpu, ${rest}, depth + 1); }\n  }\n`;
+  };
+  // Start and end offsets of each instruction, for the catch.
+  const starts = new Int32Array(n), ends = new Int32Array(n);
+  for (let k = 0, o = 0; k < n; k++) {
+    starts[k] = o;
+    o += insns[k].len | 0;
+    ends[k] = o;
+  }
+  names.push('QS', 'QE');
+  values.push(starts, ends);
+  body += '  let q = -1;\n  try {\n';
   if (selfLoop) body += '  let done = 0;\n  const cap = budget < ' + SELF_LOOP_LIMIT + ' ? budget : ' + SELF_LOOP_LIMIT + ';\n  for (;;) {\n';
   const ret = (k: number) => `return ${k}`;
   let off = 0;
@@ -115,40 +166,47 @@ export function compileBlock(block: Block): CompiledBlock | null {
     if (form !== null && form.kind === 'jcc') {
       const cond = conditionSource(ins.op & 0xf, flagKind);
       const target = ins.osz === 4 ? `(${next} + ${ins.imm | 0}) | 0` : `(${next} + ${ins.imm | 0}) & 0xffff`;
-      body += `  if (${cond}) {\n    cpu.insnEip = ${at}; cpu.savedEsp = regs[4];\n    const t = ${target};\n    if ((t >>> 0) > cpu.segLimit[1]) { cpu.eip = ${next}; throw gp(); }\n    cpu.eip = t;\n`;
+      body += `  if (${cond}) {\n    cpu.insnEip = ${at}; cpu.savedEsp = regs[4];\n    const t = ${target};\n    if ((t >>> 0) > cpu.segLimit[1]) { cpu.eip = ${next}; q = -1; throw gp(); }\n    cpu.eip = t;\n`;
       if (loopsBack[k]) {
         body += `    if (done + ${k + 1} >= cap || cpu.pendingExit !== null || (cpu.intrLine && (cpu.flags & 0x200) !== 0)) { cpu.stopBlock = true; return ${k + 1}; }\n    cpu.instructions += ${k + 1}; done += ${k + 1};\n    e0 = t;\n    continue;\n  }\n`;
       } else {
-        body += `    cpu.stopBlock = true;\n    ${ret(k + 1)};\n  }\n`;
+        body += `${follow(k + 1)}    cpu.stopBlock = true;\n    ${ret(k + 1)};\n  }\n`;
       }
-      if (k === n - 1) body += `  cpu.eip = ${next};\n  ${ret(n)};\n`;
+      if (k === n - 1) body += `  cpu.eip = ${next};\n${block.chainable ? follow(n) : ''}  ${ret(n)};\n`;
     } else if (form !== null && form.kind === 'jmp' && k === n - 1) {
       // Only as a self loop (other JMPs are not inline forms unless selfLoop).
-      body += `  cpu.insnEip = ${at}; cpu.savedEsp = regs[4];\n  e = (${next} + ${ins.imm | 0}) ${ins.osz === 4 ? '| 0' : '& 0xffff'};\n  if ((e >>> 0) > cpu.segLimit[1]) { cpu.eip = ${next}; throw gp(); }\n  cpu.eip = e;\n`;
+      body += `  cpu.insnEip = ${at}; cpu.savedEsp = regs[4];\n  e = (${next} + ${ins.imm | 0}) ${ins.osz === 4 ? '| 0' : '& 0xffff'};\n  if ((e >>> 0) > cpu.segLimit[1]) { cpu.eip = ${next}; q = -1; throw gp(); }\n  cpu.eip = e;\n`;
       if (loopsBack[k]) {
         body += `  if (done + ${k + 1} >= cap || cpu.pendingExit !== null || (cpu.intrLine && (cpu.flags & 0x200) !== 0)) return ${k + 1};\n  cpu.instructions += ${k + 1}; done += ${k + 1};\n  e0 = e;\n  continue;\n`;
       } else {
-        body += `  ${ret(n)};\n`;
+        body += `${block.chainable ? follow(n) : ''}  ${ret(n)};\n`;
       }
     } else if (form !== null && form.kind === 'op') {
-      if (form.faults) body += `  cpu.insnEip = ${at}; cpu.savedEsp = regs[4]; cpu.eip = ${next};\n`;
-      body += form.source.split(CARRY_IN).join(flagSources(flagKind)?.cf ?? 'cf(cpu)');
+      // The catch below turns q into insnEip, EIP and savedEsp (inline forms move ESP only after their access succeeded).
+      if (form.faults) body += `  q = ${k};\n`;
+      body += form.source
+        .split(CARRY_IN).join(flagSources(flagKind)?.cf ?? 'cf(cpu)')
+        .split(CONDITION).join(`(${conditionSource(ins.op & 0xf, flagKind)})`)
+        .split(HANDLER).join(`h${k}(cpu, i${k})`);
       if (form.flags >= 0) flagKind = form.flags;
-      if (form.stores && k < n - 1) body += `  if (cpu.stopBlock) ${ret(k + 1)};\n`;
-      if (k === n - 1) body += `  cpu.eip = ${next};\n  ${ret(n)};\n`;
+      else if (form.flags === FLAGS_UNTRACKED) flagKind = -1;
+      if (form.stores && k < n - 1) body += `  if (cpu.stopBlock) { cpu.eip = ${next}; ${ret(k + 1)}; }\n`;
+      if (k === n - 1) body += `  cpu.eip = ${next};\n  if (!cpu.stopBlock) {\n${block.chainable ? follow(n) : ''}  }\n  ${ret(n)};\n`;
     } else {
       flagKind = -1;
       if (isQuiet(ins) && k < n - 1) {
         body += `  h${k}(cpu, i${k});\n`;
       } else {
-        body += `  cpu.insnEip = ${at}; cpu.savedEsp = regs[4]; cpu.eip = ${next}; h${k}(cpu, i${k});\n`;
-        body += k < n - 1 ? `  if (cpu.stopBlock) ${ret(k + 1)};\n` : `  ${ret(n)};\n`;
+        body += `  q = -1; cpu.insnEip = ${at}; cpu.savedEsp = regs[4]; cpu.eip = ${next}; h${k}(cpu, i${k});\n`;
+        body += k < n - 1 ? `  if (cpu.stopBlock) ${ret(k + 1)};\n` : `  if (!cpu.stopBlock) {\n${block.chainable ? follow(n) : ''}  }\n  ${ret(n)};\n`;
+        // The handler may have loaded a segment register or changed CPL: re-check the fast path.
+        if (memSegs !== 0 && k < n - 1 && !SEGMENT_SAFE.has(ins.exec)) body += guard;
       }
     }
     off += len;
   }
   if (selfLoop) body += '  }\n';
-  body += '};\n';
+  body += `  } catch (x) {\n    if (q >= 0) { cpu.insnEip = (e0 + QS[q]) ${mask}; cpu.eip = (e0 + QE[q]) ${mask}; cpu.savedEsp = regs[4]; }\n    throw x;\n  }\n};\n`;
   try {
     const factory = new Function(...names, body) as (...args: unknown[]) => CompiledBlock;
     return factory(...values);
@@ -160,6 +218,30 @@ export function compileBlock(block: Block): CompiledBlock | null {
 
 /** Handlers that may run inside a self loop: no mode, interrupt-state or lookup-state changes. */
 const LOOP_SAFE = new Set<Handler>([hot.execPush32R, hot.execPop32R, execJcc]);
+
+/** Handlers that never load a segment register or change CPL (whatever their operands). */
+const SEGMENT_SAFE = new Set<Handler>([...REGISTER_SAFE, ...ADDRESS_ONLY, ...LOOP_SAFE, ...Object.values(hot)]);
+
+// Segment attribute bits that rule the fast path out: unusable, code, expand-down (segmented-memory.ts).
+const NOT_FLAT_DATA = ATTR_UNUSABLE | 8 | 4;
+
+/**
+ * Statements setting the inline memory fast path's state (block-inline.ts): fm says
+ * every segment in `segs` is a usable, writable (or real-mode), expand-up data
+ * segment with a 4 GiB limit, so no access can fail its limit or type check (SDM
+ * vol. 3A §5.3-5.5) and linear = base + offset; tr/tw are the TLB arrays of the CPL.
+ */
+function flatGuard(segs: number): string {
+  let cond = 'smem instanceof SM';
+  if (segs & SEG_STACK32) cond += ' && cpu.stack32';
+  let bases = '';
+  for (let seg = 0; seg < 6; seg++) {
+    if ((segs & (1 << seg)) === 0) continue;
+    cond += ` && (segAttr[${seg}] & ${NOT_FLAT_DATA}) === 0 && segLimit[${seg}] === 4294967295 && ((segAttr[${seg}] & 2) !== 0 || !cpu.protectedMode)`;
+    bases += ` b${seg} = segBase[${seg}];`;
+  }
+  return `  fm = ${cond};${bases}\n  if (cpu.cpl === 3) { tr = mmu.readUser; tw = mmu.writeUser; } else { tr = mmu.readSup; tw = mmu.writeSup; }\n`;
+}
 
 /** CF ZF SF OF of the newest inline flag writer of kind `kind`, from its locals d, s, r, c (SDM vol. 1 appendix A). */
 function flagSources(kind: number): { cf: string; of: string } | null {
@@ -189,6 +271,9 @@ function conditionSource(cc: number, kind: number): string {
   if (kind === LAZY_SUB) {
     // CMP/SUB: the unsigned and signed comparisons of d and s.
     c = [`((d ^ s) & (d ^ r)) < 0`, `(d >>> 0) < (s >>> 0)`, `r === 0`, `(d >>> 0) <= (s >>> 0)`, `r < 0`, null, `d < s`, `d <= s`][base];
+  } else if (kind === LAZY_SZP) {
+    // Shifts: only ZF and SF come from the result local.
+    c = [null, null, `r === 0`, null, `r < 0`, null, null, null][base];
   } else if (kind === LAZY_LOGIC) {
     c = [`false`, `false`, `r === 0`, `r === 0`, `r < 0`, null, `r < 0`, `r <= 0`][base];
   } else {

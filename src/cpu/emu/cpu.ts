@@ -135,18 +135,24 @@ export class EmuVcpu implements VcpuBackend {
           prev.link1Epoch = epoch;
         }
       }
-      const insns = block.insns;
+      let insns = block.insns;
       const single = shadow !== 0 || (cpu.flags & FLAG_TF) !== 0;
       cache.currentGfn = block.gfn;
       cpu.stopBlock = false;
       let k = 0;
       if (block.compiled !== null && !single) {
-        // A self loop counted its earlier passes in cpu.instructions.
+        // Self loops and chained blocks counted their earlier instructions in cpu.instructions.
         const before = cpu.instructions;
-        k = block.compiled(cpu, budget);
+        cache.chainTail = block;
+        k = block.compiled(cpu, budget, 0);
         budget -= cpu.instructions - before;
+        // k counts the last block of a chain: links and chainability are its.
+        if (cache.chainTail !== block) {
+          block = cache.chainTail;
+          insns = block.insns;
+        }
       } else {
-        if (block.cached && ++block.hits === COMPILE_THRESHOLD) block.compiled = compileBlock(block);
+        if (block.cached && ++block.hits === COMPILE_THRESHOLD) block.compiled = compileBlock(block, cache);
         const limit = single ? 1 : insns.length;
         const mask = block.code32 ? -1 : 0xffff;
         while (k < limit) {

@@ -74,6 +74,8 @@ export class DecodeCache {
   private readonly fetcher: InstructionFetcher;
   /** Frame of the block being executed (-1 = none): writes to it stop the block. */
   currentGfn = -1;
+  /** The block whose compiled function ran last (compiled blocks chain into each other: block-compiler.ts). */
+  chainTail: Block | null = null;
   /**
    * Chain epoch: block links are followed only within the epoch they were made in.
    * It moves on whenever what a lookup depends on may have changed: CS base/limit,

@@ -57,11 +57,12 @@ export class Mmu {
   /** codePages[gfn] != 0: the frame holds decoded instructions; writes to it must call onCodeWrite. */
   readonly codePages = new Uint8Array(1 << 24);
 
-  // TLB arrays (see the header comment).
-  private readonly readSup = new Int32Array(PAGES).fill(INVALID);
-  private readonly readUser = new Int32Array(PAGES).fill(INVALID);
-  private readonly writeSup = new Int32Array(PAGES).fill(INVALID);
-  private readonly writeUser = new Int32Array(PAGES).fill(INVALID);
+  // TLB arrays (see the header comment). Public for the block compiler's inline
+  // fast path (block-inline.ts), which only reads them.
+  readonly readSup = new Int32Array(PAGES).fill(INVALID);
+  readonly readUser = new Int32Array(PAGES).fill(INVALID);
+  readonly writeSup = new Int32Array(PAGES).fill(INVALID);
+  readonly writeUser = new Int32Array(PAGES).fill(INVALID);
   /** Frame number (gfn, may exceed 2^20 under PAE) of every valid entry at lp. */
   private readonly tlbFrame = new Int32Array(PAGES);
   /** 1 when the read entries at lp may not be used for instruction fetch (XD). */
@@ -77,9 +78,10 @@ export class Mmu {
   /** Per RAM frame (< 4 GiB): some fast write entry may point at it (protectCodeFrame must look). */
   private readonly fastWritable = new Uint8Array(PAGES);
 
-  private readonly bytes: Uint8Array;
-  private readonly u16: Uint16Array;
-  private readonly i32: Int32Array;
+  readonly bytes: Uint8Array;
+  readonly u16: Uint16Array;
+  /** RAM as int32 words: the fast path's `i32[(e ^ linear) >> 2]`. */
+  readonly i32: Int32Array;
   private readonly pageWalk: PageWalk;
 
   constructor(private readonly cpu: CpuState) {
