@@ -20,7 +20,8 @@ export const isSpecialPath = (p: string): boolean => p.startsWith('@');
 
 /** Resolves `raw` (as sent by domain `domid`) to an absolute path; EINVAL when illegal. */
 export function resolvePath(raw: string, domid: number): string {
-  if (!LEGAL.test(raw)) throw new XsError('EINVAL');
+  // '@' names only special watch paths, never a node (xenstore.txt "Paths").
+  if (!LEGAL.test(raw) || raw.startsWith('@')) throw new XsError('EINVAL');
   if (!raw.startsWith('/') && raw.length > XENSTORE_REL_PATH_MAX) throw new XsError('EINVAL');
   const abs = raw.startsWith('/') ? raw : `${domainPath(domid)}/${raw}`;
   if (abs.length > XENSTORE_ABS_PATH_MAX) throw new XsError('EINVAL');

@@ -254,6 +254,25 @@ test('special watches, INTRODUCE, RELEASE, IS_DOMAIN_INTRODUCED, RESET_WATCHES',
   assert.deepEqual(ev[3], { path: '@releaseDomain', token: 'r' });
   assert.equal(g5.conn.closed, true, "the released domain's connections are closed");
   assert.equal(code(() => dom0.release(5)), 'ENOENT');
+  // Special paths: dom0 grants domain 5 read, then 5 hears @releaseDomain too.
+  assert.deepEqual(dom0.getPerms('@releaseDomain'), ['n0']);
+  const g8 = new XsClient(store, 8);
+  const e8: XsWatchEvent[] = [];
+  g8.onWatch((e) => e8.push(e));
+  g8.watch('@releaseDomain', 'gr');
+  e8.length = 0;
+  dom0.introduce(8, 1, 1);
+  dom0.introduce(9, 1, 1);
+  dom0.release(9);
+  assert.equal(e8.length, 0, 'not readable by 8');
+  assert.equal(code(() => g8.setPerms('@releaseDomain', ['n0', 'r8'])), 'EACCES');
+  dom0.setPerms('@releaseDomain', ['n0', 'r8']);
+  dom0.introduce(9, 1, 1);
+  dom0.release(9);
+  assert.deepEqual(e8, [{ path: '@releaseDomain', token: 'gr' }]);
+  assert.equal(code(() => dom0.getPerms('@other')), 'ENOENT');
+  assert.equal(code(() => dom0.read('@releaseDomain')), 'EINVAL');
+  ev.length = 4;
   dom0.resetWatches();
   dom0.write('/x', '2');
   dom0.introduce(6, 1, 1);

@@ -5,7 +5,7 @@
 
 import * as W from '../../abi/xs-wire.js';
 import { checkSpecialPath, domainPath, isSpecialPath, isUnder, relativeTo, resolvePath, XsError } from './path.js';
-import { canRead, canWrite, formatPerm, isPrivileged, parsePerm, PERM_BOTH, type XsPerm } from './permissions.js';
+import { canRead, canWrite, formatPerm, isPrivileged, parsePerm, PERM_BOTH, PERM_NONE, type XsPerm } from './permissions.js';
 import { XsTree, type XsNode } from './tree.js';
 
 export interface XsQuotas {
@@ -171,6 +171,11 @@ export class XenStore {
   private tree = XsTree.create();
   private readonly connections = new Set<XsConnection>();
   private readonly domains = new Map<number, IntroducedDomain>();
+  /** Permissions of the special watch paths: only dom0 hears them until it grants more (xenstore.txt SET_PERMS). */
+  private readonly specialPerms = new Map<string, readonly XsPerm[]>([
+    [SPECIAL_INTRODUCE, [{ domid: 0, access: PERM_NONE }]],
+    [SPECIAL_RELEASE, [{ domid: 0, access: PERM_NONE }]],
+  ]);
   /** Called after INTRODUCE so the host can attach the guest's ring. */
   onIntroduce: (d: IntroducedDomain) => void = () => {};
   /** Called after RELEASE. */
@@ -221,6 +226,7 @@ export class XenStore {
       }
       case W.XS_GET_PERMS: {
         const [p] = args(payload, 1);
+        if (isSpecialPath(p)) return latin1ToBytes(this.special(p).map((x) => `${formatPerm(x)}\0`).join(''));
         const perms = this.inTx(c, txId, (t) => this.read(c, t, p).perms);
         return latin1ToBytes(perms.map((x) => `${formatPerm(x)}\0`).join(''));
       }
@@ -247,6 +253,12 @@ export class XenStore {
         if (!s.endsWith('\0')) throw new XsError('EINVAL');
         const [p, ...rest] = s.slice(0, -1).split('\0');
         if (rest.length < 1) throw new XsError('EINVAL');
+        if (isSpecialPath(p)) {
+          this.requirePrivileged(c);
+          this.special(p);
+          this.specialPerms.set(p, rest.map(parsePerm));
+          return OK;
+        }
         this.inTx(c, txId, (t) => this.setPerms(c, t, p, rest));
         return OK;
       }
@@ -309,6 +321,13 @@ export class XenStore {
         // WATCH_EVENT and ERROR are replies only; anything else is not a message type.
         throw new XsError('EINVAL');
     }
+  }
+
+  /** The permissions of a special path; ENOENT for names xenstored does not know. */
+  private special(p: string): readonly XsPerm[] {
+    const perms = this.specialPerms.get(p);
+    if (!perms) throw new XsError('ENOENT');
+    return perms;
   }
 
   private requirePrivileged(c: XsConnection): void {
@@ -447,9 +466,9 @@ export class XenStore {
   }
 
   private fireSpecial(name: string): void {
+    const perms = this.special(name);
     for (const c of this.connections) {
-      // Special watches reach the control domain only (no perms on @ nodes yet).
-      if (!c.privileged) continue;
+      if (!canRead(perms, c.domid)) continue;
       for (const w of c.watches) if (w.target === name) c.queue({ path: w.given, token: w.token });
     }
   }
