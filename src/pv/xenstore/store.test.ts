@@ -279,6 +279,27 @@ test('special watches, INTRODUCE, RELEASE, IS_DOMAIN_INTRODUCED, RESET_WATCHES',
   assert.equal(ev.length, 4);
 });
 
+test("RELEASE removes the domain's own nodes and drops permission entries naming it", () => {
+  const { dom0, g5 } = setup();
+  dom0.introduce(5, 1, 1);
+  dom0.write('/local/domain/5/name', 'five');
+  dom0.setPerms('/local/domain/5/name', ['n0', 'r5', 'r6']);
+  g5.write('device/vif/0/state', '1');
+  dom0.write('/local/domain/0/backend/vif/5/0/state', '1');
+  dom0.setPerms('/local/domain/0/backend/vif/5/0/state', ['n0', 'b5']);
+  const ev: XsWatchEvent[] = [];
+  dom0.onWatch((e) => ev.push(e));
+  dom0.watch('/local/domain/5/device', 'fe');
+  ev.length = 0;
+  dom0.release(5);
+  // /local/domain/5 itself is owned by 5 (setup), so the whole home goes.
+  assert.equal(dom0.tryRead('/local/domain/5/device/vif/0/state'), null);
+  assert.equal(dom0.tryRead('/local/domain/5'), null);
+  assert.deepEqual(ev, [{ path: '/local/domain/5/device', token: 'fe' }]);
+  assert.deepEqual(dom0.getPerms('/local/domain/0/backend/vif/5/0/state'), ['n0']);
+  assert.equal(dom0.read('/local/domain/0/backend/vif/5/0/state'), '1');
+});
+
 test('quotas: entries, value size, watches, transactions, perms per node (ENOSPC)', () => {
   const store = new XenStore({ nodes: 10, watches: 3, transactions: 2, nodePerms: 2, nodeSize: 16 });
   const dom0 = new XsClient(store, 0);

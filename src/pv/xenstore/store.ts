@@ -526,6 +526,25 @@ export class XenStore {
     for (const ch of changes) this.fire(ch);
   }
 
+  /**
+   * A released domain's nodes go with it (their subtrees included), and permission
+   * entries naming it are dropped, as C xenstored does without --keep-orphans.
+   */
+  private removeOrphans(domid: number): void {
+    const tree = this.tree;
+    for (const path of tree.paths()) {
+      const n = tree.get(path);
+      if (!n) continue; // inside an already removed subtree
+      if (n.perms[0].domid === domid) {
+        const perms = n.perms;
+        tree.remove(path);
+        this.fire({ path, removed: true, perms });
+      } else if (n.perms.some((p, i) => i > 0 && p.domid === domid)) {
+        tree.setPerms(n, n.perms.filter((p, i) => i === 0 || p.domid !== domid));
+      }
+    }
+  }
+
   private introduce(domid: number, gfn: number, evtchn: number): void {
     if (domid === 0) throw new XsError('EINVAL');
     const old = this.domains.get(domid);
@@ -542,6 +561,7 @@ export class XenStore {
   private release(domid: number): void {
     if (!this.domains.delete(domid)) throw new XsError('ENOENT');
     for (const c of [...this.connections]) if (c.domid === domid) c.close();
+    this.removeOrphans(domid);
     this.onRelease(domid);
     this.fireSpecial(SPECIAL_RELEASE);
   }

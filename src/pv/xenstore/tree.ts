@@ -50,6 +50,11 @@ export class XsTree {
     return this.owned.get(domid) ?? 0;
   }
 
+  /** Every path, each parent before its children (a child is always added after its parent). */
+  paths(): string[] {
+    return [...this.nodes.keys()];
+  }
+
   get size(): number {
     return this.nodes.size;
   }
