@@ -2,6 +2,7 @@
 // 2-level ABI): through shared_info/vcpu_info bits for a guest, or straight to a
 // callback for dom0, whose backends live in the host process.
 
+import { EVTCHN_2L_NR_CHANNELS_32 } from '../../abi/event-channel.js';
 import { EVTCHN_WORD_BITS_32 } from '../../abi/shared-info.js';
 import type { SharedInfoPage } from './shared-info-page.js';
 
@@ -28,20 +29,20 @@ export class TwoLevelDelivery implements EventDelivery {
   ) {}
 
   setPending(port: number, vcpu: number): void {
-    if (this.page.testAndSetPending(port)) return;
+    if (!inBitmap(port) || this.page.testAndSetPending(port)) return;
     if (!this.page.isMasked(port)) this.markSelector(port, vcpu);
   }
 
   clearPending(port: number): void {
-    this.page.clearPending(port);
+    if (inBitmap(port)) this.page.clearPending(port);
   }
 
   unmask(port: number, vcpu: number): void {
-    if (this.page.testAndClearMask(port) && this.page.isPending(port)) this.markSelector(port, vcpu);
+    if (inBitmap(port) && this.page.testAndClearMask(port) && this.page.isPending(port)) this.markSelector(port, vcpu);
   }
 
   isPending(port: number): boolean {
-    return this.page.isPending(port);
+    return inBitmap(port) && this.page.isPending(port);
   }
 
   private markSelector(port: number, vcpu: number): void {
@@ -53,6 +54,11 @@ export class TwoLevelDelivery implements EventDelivery {
   markEventsPending(vcpu: number): void {
     if (!this.page.testAndSetUpcallPending(vcpu)) this.kick(vcpu);
   }
+}
+
+/** The 32-bit shared_info bitmaps hold 1024 ports; never touch bytes past them. */
+function inBitmap(port: number): boolean {
+  return Number.isInteger(port) && port >= 0 && port < EVTCHN_2L_NR_CHANNELS_32;
 }
 
 /**
