@@ -360,3 +360,34 @@ test('unsupported and malformed requests give error replies', () => {
   for (let i = 0; i < 300; i++) dom0.write(`/big/child-with-a-long-name-${i}`, '');
   assert.equal(code(() => dom0.directory('/big')), 'E2BIG');
 });
+
+test('error cases of every operation not covered above', () => {
+  const { dom0, g5, g6 } = setup();
+  dom0.write('/local/domain/5/data/v', '1');
+  // MKDIR
+  assert.equal(code(() => g6.mkdir('/local/domain/5/x')), 'EACCES');
+  assert.equal(code(() => dom0.mkdir('/a//b')), 'EINVAL');
+  // DIRECTORY / GET_PERMS
+  assert.equal(code(() => dom0.directory('/missing')), 'ENOENT');
+  assert.equal(code(() => g6.getPerms('/local/domain/5/data/v')), 'EACCES');
+  assert.equal(code(() => dom0.getPerms('/missing')), 'ENOENT');
+  // WATCH / UNWATCH
+  assert.equal(code(() => dom0.watch('bad//path', 't')), 'EINVAL');
+  assert.equal(code(() => dom0.unwatch('/never', 't')), 'ENOENT');
+  // Dom0-only operations from a guest.
+  assert.equal(code(() => g5.isDomainIntroduced(5)), 'EACCES');
+  assert.equal(code(() => g5.release(5)), 'EACCES');
+  assert.equal(code(() => dom0.introduce(0, 1, 1)), 'EINVAL');
+  assert.equal(code(() => dom0.isDomainIntroduced(0x8000)), 'EINVAL');
+  assert.equal(dom0.isDomainIntroduced(0), true);
+  // GET_DOMAIN_PATH works for anyone, about any domain.
+  assert.equal(g5.getDomainPath(6), '/local/domain/6');
+  // Transactions: operations on an unknown transaction id.
+  assert.equal(code(() => dom0.write('/x', '1', 77)), 'ENOENT');
+  // RESET_WATCHES also ends the caller's transactions.
+  const tx = g5.transactionStart();
+  g5.resetWatches();
+  assert.equal(code(() => g5.read('data/v', tx)), 'ENOENT');
+  // SET_PERMS with no permission at all.
+  assert.equal(dom0.conn.request(W.XS_SET_PERMS, 0, latin1ToBytes('/local\0')).type, W.XS_ERROR);
+});
