@@ -1,0 +1,109 @@
+// The few libc calls the KVM backend needs, through koffi. Every call is
+// synchronous: a vCPU blocks in KVM_RUN on its own (worker) thread, and koffi's
+// async calls measured 3.5x slower (test-guests.md, last section).
+
+import koffi from 'koffi';
+
+export const O_RDWR = 2;
+export const O_CLOEXEC = 0o2000000;
+export const PROT_READ = 1;
+export const PROT_WRITE = 2;
+export const MAP_SHARED = 0x01;
+export const MAP_ANONYMOUS = 0x20;
+export const MAP_NORESERVE = 0x4000;
+const MAP_FAILED = 0xffffffffffffffffn;
+
+/** errno values the backend reports by name (asm-generic/errno-base.h). */
+export const ENOENT = 2;
+export const EINTR = 4;
+export const EACCES = 13;
+export const EAGAIN = 11;
+
+let lib: {
+  open: (path: string, flags: number) => number;
+  close: (fd: number) => number;
+  ioctlInt: (fd: number, req: number, arg: number) => number;
+  ioctlPtr: (fd: number, req: number, arg: Uint8Array) => number;
+  mmap: (addr: null, len: number, prot: number, flags: number, fd: number, off: number) => unknown;
+  munmap: (addr: unknown, len: number) => number;
+  strerror: (e: number) => string;
+} | null = null;
+
+function libc(): NonNullable<typeof lib> {
+  if (lib) return lib;
+  const so = koffi.load('libc.so.6');
+  // ioctl is variadic; on x86-64 an integer or pointer third argument passes the
+  // same way whether declared or variadic (SysV ABI), so two fixed prototypes suffice.
+  lib = {
+    open: so.func('int open(const char *path, int flags)'),
+    close: so.func('int close(int fd)'),
+    ioctlInt: so.func('ioctl', 'int', ['int', 'unsigned long', 'unsigned long']),
+    ioctlPtr: so.func('ioctl', 'int', ['int', 'unsigned long', 'void *']),
+    mmap: so.func('void *mmap(void *addr, size_t len, int prot, int flags, int fd, int64_t off)'),
+    munmap: so.func('int munmap(void *addr, size_t len)'),
+    strerror: so.func('const char *strerror(int e)'),
+  };
+  return lib;
+}
+
+/** A failed system call: the call, errno and its text. */
+export class SyscallError extends Error {
+  constructor(
+    readonly call: string,
+    readonly errno: number,
+  ) {
+    super(`${call}: ${libc().strerror(errno)} (errno ${errno})`);
+    this.name = 'SyscallError';
+  }
+}
+
+function check(call: string, rc: number): number {
+  if (rc < 0) throw new SyscallError(call, koffi.errno());
+  return rc;
+}
+
+export function openDevice(path: string): number {
+  return check(`open ${path}`, libc().open(path, O_RDWR | O_CLOEXEC));
+}
+
+export function closeFd(fd: number): void {
+  libc().close(fd);
+}
+
+/** ioctl with an integer (or no) argument; throws SyscallError on failure. */
+export function ioctl(fd: number, req: number, arg = 0, name = 'ioctl'): number {
+  return check(name, libc().ioctlInt(fd, req >>> 0, arg));
+}
+
+/** ioctl with a pointer to `buf`; throws SyscallError on failure. */
+export function ioctlBuf(fd: number, req: number, buf: Uint8Array, name = 'ioctl'): number {
+  return check(name, libc().ioctlPtr(fd, req >>> 0, buf));
+}
+
+/** ioctl returning -errno instead of throwing (KVM_RUN's EINTR is not an error). */
+export function ioctlRaw(fd: number, req: number, arg = 0): number {
+  const rc = libc().ioctlInt(fd, req >>> 0, arg);
+  return rc < 0 ? -koffi.errno() : rc;
+}
+
+export interface Mapping {
+  /** Host virtual address, for KVM_SET_USER_MEMORY_REGION. */
+  address: bigint;
+  /** The mapped bytes as an ArrayBuffer (external memory, never moves). */
+  buffer: ArrayBuffer;
+  length: number;
+  pointer: unknown;
+}
+
+/** mmap `length` bytes of `fd` (or anonymous shared memory when fd < 0). */
+export function mapShared(length: number, fd: number, name: string): Mapping {
+  const flags = fd < 0 ? MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE : MAP_SHARED;
+  const ptr = libc().mmap(null, length, PROT_READ | PROT_WRITE, flags, fd, 0);
+  const address = ptr === null ? 0n : BigInt(koffi.address(ptr));
+  if (ptr === null || address === MAP_FAILED) throw new SyscallError(`mmap ${name}`, koffi.errno());
+  return { address, buffer: koffi.view(ptr, length), length, pointer: ptr };
+}
+
+export function unmap(m: Mapping): void {
+  libc().munmap(m.pointer, m.length);
+}
