@@ -222,7 +222,7 @@ export class GrantAccess {
     const domid = p.domid === DOMID_SELF ? this.selfDomId : p.domid;
     if ('gmfn' in p) {
       // Only DOMID_SELF may name a raw frame (gnttab_copy_lock_domain).
-      if (p.domid !== DOMID_SELF && p.domid !== this.selfDomId) return GNTST_permission_denied;
+      if (p.domid !== DOMID_SELF) return GNTST_permission_denied; // even the caller's own id, as Xen
       const mem = this.selfMemory;
       if (!mem) return GNTST_bad_domain;
       if (!Number.isInteger(p.gmfn) || p.gmfn < 0 || !mem.isRam(p.gmfn * PAGE_SIZE, PAGE_SIZE)) return GNTST_bad_page;

@@ -166,4 +166,5 @@ test('a guest copying between its own frame (DOMID_SELF gmfn) and a grant anothe
   assert.equal(guestAccess.copy({ source: { gmfn: 0x20, domid: DOMID_SELF, offset: 0 }, dest: { gref: 8, domid: 4, offset: 0 }, len: 4 }), GNTST_general_error, 'read-only grant as destination');
   assert.equal(mem4.readU8(0x9000), 0x44);
   assert.equal(guestAccess.copy({ source: { gmfn: 0xa0, domid: DOMID_SELF, offset: 0 }, dest: { gmfn: 0x20, domid: DOMID_SELF, offset: 0 }, len: 4 }), GNTST_bad_page);
+  assert.equal(guestAccess.copy({ source: { gmfn: 0x21, domid: GUEST, offset: 0 }, dest: { gmfn: 0x20, domid: DOMID_SELF, offset: 0 }, len: 4 }), GNTST_permission_denied, 'raw frames only as DOMID_SELF');
 });
