@@ -65,6 +65,7 @@ export class KvmVcpu implements VcpuBackend {
     for (let inline = 0; ; inline++) {
       if (this.exitRequested) {
         this.exitRequested = false;
+        v.setUint8(abi.RUN.immediateExit, 0);
         return { kind: 'interrupted' };
       }
       if (inline >= INLINE_EXITS_PER_SLICE) return { kind: 'interrupted' };
