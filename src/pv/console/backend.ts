@@ -128,11 +128,20 @@ export class PvConsoleBackend {
         this.queue.dropped += bytes.length;
         return;
       }
-      // Queued bytes go first (order), so room freed since the last call is used before the cap applies.
+      // Queued bytes go first (order); room freed since the last call is used before the cap applies.
       let moved = this.fillInput(ring);
-      this.queue.push(bytes);
-      if (!this.broken && this.fillInput(ring)) moved = true;
-      if (moved && !this.broken) this.notify();
+      if (this.broken) return;
+      let rest = bytes;
+      if (this.queue.length === 0) {
+        const room = this.inputRoom(ring);
+        if (room < 0) return;
+        const n = Math.min(room, bytes.length);
+        if (n > 0) this.writeInput(ring, bytes.subarray(0, n));
+        moved ||= n > 0;
+        rest = bytes.subarray(n);
+      }
+      this.queue.push(rest);
+      if (moved) this.notify();
     } finally {
       this.busy = false;
     }
@@ -179,25 +188,38 @@ export class PvConsoleBackend {
   /** Moves queued input into in[] as room allows; true if in_prod moved. */
   private fillInput(ring: RingView): boolean {
     if (this.queue.length === 0) return false;
+    const room = this.inputRoom(ring);
+    if (room <= 0) return false;
+    this.writeInput(ring, this.queue.take(room));
+    return true;
+  }
+
+  /** Free bytes in in[], or -1 (console now broken) when the guest's in_cons is garbage. */
+  private inputRoom(ring: RingView): number {
     const cons = Atomics.load(ring.idx, IN_CONS) >>> 0;
     const prod = Atomics.load(ring.idx, IN_PROD) >>> 0;
     const used = (prod - cons) >>> 0;
     if (used > XENCONS_IN_SIZE) {
       this.markBroken(`in_prod ${hex(prod)} - in_cons ${hex(cons)} = ${used} exceeds in[${XENCONS_IN_SIZE}]`);
-      return false;
+      return -1;
     }
-    const bytes = this.queue.take(XENCONS_IN_SIZE - used);
-    if (bytes.length === 0) return false;
+    return XENCONS_IN_SIZE - used;
+  }
+
+  /** Appends bytes (which fit: see inputRoom) at in_prod and publishes them. */
+  private writeInput(ring: RingView, bytes: Uint8Array): void {
+    const prod = Atomics.load(ring.idx, IN_PROD) >>> 0;
     for (let i = 0; i < bytes.length; i++) ring.bytes[XENCONS_IN + ((prod + i) & (XENCONS_IN_SIZE - 1))] = bytes[i];
-    // Data before index (release), as the guest reads in_prod then the bytes.
+    // Data before index (release): the guest reads in_prod, then the bytes.
     Atomics.store(ring.idx, IN_PROD, (prod + bytes.length) | 0);
-    return true;
   }
 
   /** The ring page through GuestMemory's bounds checks; a frame that is not RAM breaks the console. */
   private map(forWrite: boolean): RingView | undefined {
     let bytes: Uint8Array;
     try {
+      // A fractional frame number would still multiply to an in-RAM address: refuse it here.
+      if (!Number.isInteger(this.gfn)) throw new RangeError(`frame number ${this.gfn} is not an integer`);
       bytes = this.memory.view(this.gfn * PAGE_SIZE, PAGE_SIZE, forWrite);
     } catch (e) {
       this.markBroken(`ring frame ${hex(this.gfn)} is not ${forWrite ? 'writable ' : ''}guest RAM (${(e as Error).message})`);
