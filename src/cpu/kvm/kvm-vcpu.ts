@@ -42,6 +42,10 @@ export class KvmVcpu implements VcpuBackend {
   private hypercallPage: number | null = null;
   private powerOn: { regs: Uint8Array; sregs: Uint8Array } | null = null;
   private readonly recentExits: string[] = [];
+  /** kvm_regs / kvm_sregs as last read or written since the guest last ran (one ioctl per exit, not per access). */
+  private regsCache: Uint8Array | null = null;
+  private sregsCache: Uint8Array | null = null;
+  private readonly interruptArg = new Uint8Array(4);
   /** Counts of KVM exits by reason name, for benchmarks and diagnostics. */
   readonly exitCounts = new Map<string, number>();
 
@@ -70,6 +74,8 @@ export class KvmVcpu implements VcpuBackend {
       }
       if (inline >= INLINE_EXITS_PER_SLICE) return { kind: 'interrupted' };
       this.injectPending();
+      this.regsCache = null;
+      this.sregsCache = null;
       const rc = ioctlRaw(this.fd, abi.KVM_RUN);
       if (rc < 0) {
         if (-rc === EINTR || -rc === EAGAIN) {
@@ -140,9 +146,8 @@ export class KvmVcpu implements VcpuBackend {
     }
     if (v.getUint8(abi.RUN.readyForInterruptInjection) && v.getUint8(abi.RUN.ifFlag)) {
       const vector = this.ops.acknowledgeInterrupt() & 0xff;
-      const b = new Uint8Array(4);
-      new DataView(b.buffer).setUint32(0, vector, true);
-      ioctlBuf(this.fd, abi.KVM_INTERRUPT, b, 'KVM_INTERRUPT');
+      new DataView(this.interruptArg.buffer).setUint32(0, vector, true);
+      ioctlBuf(this.fd, abi.KVM_INTERRUPT, this.interruptArg, 'KVM_INTERRUPT');
       v.setUint8(abi.RUN.requestInterruptWindow, 0);
     } else {
       v.setUint8(abi.RUN.requestInterruptWindow, 1);
@@ -175,13 +180,20 @@ export class KvmVcpu implements VcpuBackend {
     const address = Number(v.getBigUint64(abi.RUN.mmioPhysAddr, true) & 0xffffffffn);
     const len = v.getUint32(abi.RUN.mmioLen, true);
     const write = v.getUint8(abi.RUN.mmioIsWrite) !== 0;
-    // 8-byte accesses (MOVQ, 64-bit MOV) become two 4-byte device accesses, low first.
-    const parts: Array<[number, AccessSize]> = len === 8 ? [[0, 4], [4, 4]] : len === 1 || len === 2 || len === 4 ? [[0, len]] : [];
-    for (const [off, size] of parts) {
-      const at = abi.RUN.mmioData + off;
-      if (write) this.ops.mmioWrite((address + off) >>> 0, size, readLe(v, at, size));
-      else writeLe(v, at, size, this.ops.mmioRead((address + off) >>> 0, size));
+    if (len === 1 || len === 2 || len === 4) {
+      this.mmioPart(address, 0, len, write);
+    } else if (len === 8) {
+      // 8-byte accesses (MOVQ, 64-bit MOV) become two 4-byte device accesses, low first.
+      this.mmioPart(address, 0, 4, write);
+      this.mmioPart(address, 4, 4, write);
     }
+  }
+
+  private mmioPart(address: number, off: number, size: AccessSize, write: boolean): void {
+    const v = this.runView;
+    const at = abi.RUN.mmioData + off;
+    if (write) this.ops.mmioWrite((address + off) >>> 0, size, readLe(v, at, size));
+    else writeLe(v, at, size, this.ops.mmioRead((address + off) >>> 0, size));
   }
 
   private inHypercallPage(): boolean {
@@ -226,14 +238,14 @@ export class KvmVcpu implements VcpuBackend {
   // ---- registers -------------------------------------------------------------
 
   getRegisters(): VcpuRegisters {
-    const v = new DataView(this.rawGet(abi.KVM_GET_REGS, abi.REGS_BYTES).buffer);
+    const v = new DataView(this.regs().buffer);
     const r = (i: number) => Number(v.getBigUint64(i * 8, true) & 0xffffffffn);
     const x = abi.REG_INDEX;
     return { eax: r(x.eax), ebx: r(x.ebx), ecx: r(x.ecx), edx: r(x.edx), esi: r(x.esi), edi: r(x.edi), esp: r(x.esp), ebp: r(x.ebp), eip: r(x.eip), eflags: r(x.eflags) };
   }
 
   setRegisters(regs: VcpuRegisters): void {
-    const b = this.rawGet(abi.KVM_GET_REGS, abi.REGS_BYTES);
+    const b = this.regs();
     const v = new DataView(b.buffer);
     for (const [name, i] of Object.entries(abi.REG_INDEX) as Array<[keyof VcpuRegisters, number]>) {
       const old = v.getBigUint64(i * 8, true);
@@ -242,11 +254,15 @@ export class KvmVcpu implements VcpuBackend {
       // a changed one is written as a 32-bit write would (zero-extended).
       if ((old & 0xffffffffn) !== low) v.setBigUint64(i * 8, low, true);
     }
-    ioctlBuf(this.fd, abi.KVM_SET_REGS, b, 'KVM_SET_REGS');
+    try {
+      ioctlBuf(this.fd, abi.KVM_SET_REGS, b, 'KVM_SET_REGS');
+    } finally {
+      this.regsCache = null;
+    }
   }
 
   getSpecialRegisters(): VcpuSpecialRegisters {
-    const v = new DataView(this.rawGet(abi.KVM_GET_SREGS, abi.SREGS.bytes).buffer);
+    const v = new DataView(this.sregs().buffer);
     const u64 = (at: number) => Number(v.getBigUint64(at, true) & 0xffffffffn);
     const seg = (i: number): SegmentRegister => {
       const at = i * abi.SEGMENT_BYTES;
@@ -267,7 +283,7 @@ export class KvmVcpu implements VcpuBackend {
 
   setSpecialRegisters(s: VcpuSpecialRegisters): void {
     // Start from KVM's current sregs so cr8 and the pending-interrupt bitmap stay as they are.
-    const b = this.rawGet(abi.KVM_GET_SREGS, abi.SREGS.bytes);
+    const b = this.sregs().slice();
     const v = new DataView(b.buffer);
     abi.SREGS.segments.forEach((name, i) => {
       const g = s[name];
@@ -287,6 +303,7 @@ export class KvmVcpu implements VcpuBackend {
     v.setBigUint64(abi.SREGS.cr4, BigInt(s.cr4 >>> 0), true);
     v.setBigUint64(abi.SREGS.efer, BigInt(s.efer >>> 0), true);
     v.setBigUint64(abi.SREGS.apicBase, BigInt(s.apicBase >>> 0), true);
+    this.sregsCache = null;
     ioctlBuf(this.fd, abi.KVM_SET_SREGS, b, 'KVM_SET_SREGS');
   }
 
@@ -344,6 +361,8 @@ export class KvmVcpu implements VcpuBackend {
 
   reset(): void {
     if (!this.powerOn) return;
+    this.regsCache = null;
+    this.sregsCache = null;
     ioctlBuf(this.fd, abi.KVM_SET_REGS, this.powerOn.regs.slice(), 'KVM_SET_REGS');
     ioctlBuf(this.fd, abi.KVM_SET_SREGS, this.powerOn.sregs.slice(), 'KVM_SET_SREGS');
     this.irqLine = false;
@@ -357,6 +376,14 @@ export class KvmVcpu implements VcpuBackend {
   }
 
   // ---- diagnostics -----------------------------------------------------------
+
+  private regs(): Uint8Array {
+    return (this.regsCache ??= this.rawGet(abi.KVM_GET_REGS, abi.REGS_BYTES));
+  }
+
+  private sregs(): Uint8Array {
+    return (this.sregsCache ??= this.rawGet(abi.KVM_GET_SREGS, abi.SREGS.bytes));
+  }
 
   private rawGet(req: number, size: number): Uint8Array {
     const b = new Uint8Array(size);
