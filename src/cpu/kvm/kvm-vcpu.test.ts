@@ -232,3 +232,22 @@ org 0x1000
     g.close();
   }
 });
+
+test('a guest spinning without exits is kicked out of KVM_RUN by the slice timer', (t) => {
+  if (skip) return skipLoudly(t, skip);
+  const g = kvmGuest();
+  try {
+    g.memory.write(0x1000, assemble('bits 16\norg 0x1000\n  sti\n.spin:\n  inc dword [0x2000]\n  jmp .spin\n'));
+    startRealMode(g, 0x1000);
+    const t0 = performance.now();
+    assert.deepEqual(g.vcpu.run(), { kind: 'interrupted' });
+    const ms = performance.now() - t0;
+    assert.ok(ms < 500, `run() returned after ${ms.toFixed(1)} ms`);
+    const count = g.memory.readU32(0x2000);
+    assert.ok(count > 0, 'the guest ran');
+    assert.deepEqual(g.vcpu.run(), { kind: 'interrupted' });
+    assert.ok(g.memory.readU32(0x2000) > count, 'the guest ran again');
+  } finally {
+    g.close();
+  }
+});

@@ -25,12 +25,23 @@ import type { VmExit } from '../../hypervisor/vcpu/vm-exit.js';
 import type { VmOps } from '../../hypervisor/vcpu/vm-ops.js';
 import * as abi from './kvm-abi.js';
 import type { KvmVm } from './kvm-system.js';
-import { EINTR, EAGAIN, closeFd, ioctlBuf, ioctlRaw, mapShared, unmap, type Mapping } from './libc.js';
+import { EINTR, EAGAIN, SIGURG, ThreadKickTimer, closeFd, ioctlBuf, ioctlRaw, mapShared, unmap, type Mapping } from './libc.js';
 import { HYPERCALL_PORT, kvmHypercallPageBytes } from './hypercall-stubs.js';
 
 const XEN_MSR_HYPERCALL_PAGE = 0x40000000;
 /** Port/MMIO exits served inline before run() hands control back so the domain's timers advance. */
 const INLINE_EXITS_PER_SLICE = 4096;
+/** Longest a run() lasts (host time) before it returns `interrupted`, exits or not. */
+export const DEFAULT_SLICE_MS = 5;
+
+let kickHandlerInstalled = false;
+/** SIGURG must be caught (default: ignored, which would not interrupt KVM_RUN); the handler does nothing. */
+function installKickHandler(): void {
+  if (kickHandlerInstalled) return;
+  process.on('SIGURG', () => {});
+  kickHandlerInstalled = true;
+}
+void SIGURG;
 
 export class KvmVcpu implements VcpuBackend {
   private readonly run_: Mapping;
@@ -48,6 +59,9 @@ export class KvmVcpu implements VcpuBackend {
   private readonly interruptArg = new Uint8Array(4);
   /** Counts of KVM exits by reason name, for benchmarks and diagnostics. */
   readonly exitCounts = new Map<string, number>();
+  private readonly kick: ThreadKickTimer;
+  /** performance.now() when the current slice ends; the kick timer is armed for it. */
+  private sliceEnd = -Infinity;
 
   constructor(
     readonly vm: KvmVm,
@@ -55,7 +69,10 @@ export class KvmVcpu implements VcpuBackend {
     private readonly memory: GuestMemory,
     private readonly ops: VmOps,
     private readonly clock: Clock,
+    private readonly sliceMs = DEFAULT_SLICE_MS,
   ) {
+    installKickHandler();
+    this.kick = new ThreadKickTimer();
     this.run_ = mapShared(vm.system.vcpuMmapSize(), fd, 'kvm_run');
     this.runView = new DataView(this.run_.buffer);
     this.runBytes = new Uint8Array(this.run_.buffer);
@@ -66,21 +83,29 @@ export class KvmVcpu implements VcpuBackend {
 
   run(): VmExit {
     const v = this.runView;
+    const now = performance.now();
+    if (now >= this.sliceEnd) {
+      // A new slice: the timer kicks a guest that never exits out of KVM_RUN.
+      this.sliceEnd = now + this.sliceMs;
+      this.kick.arm(this.sliceMs * 1e6);
+    }
     for (let inline = 0; ; inline++) {
       if (this.exitRequested) {
         this.exitRequested = false;
         v.setUint8(abi.RUN.immediateExit, 0);
         return { kind: 'interrupted' };
       }
-      if (inline >= INLINE_EXITS_PER_SLICE) return { kind: 'interrupted' };
+      if (inline >= INLINE_EXITS_PER_SLICE || (inline & 63) === 63 && performance.now() >= this.sliceEnd) return { kind: 'interrupted' };
       this.injectPending();
       this.regsCache = null;
       this.sregsCache = null;
       const rc = ioctlRaw(this.fd, abi.KVM_RUN);
       if (rc < 0) {
         if (-rc === EINTR || -rc === EAGAIN) {
+          // requestExit (immediate_exit) or the slice timer's signal.
           v.setUint8(abi.RUN.immediateExit, 0);
           this.exitRequested = false;
+          if (performance.now() >= this.sliceEnd) this.sliceEnd = -Infinity;
           return { kind: 'interrupted' };
         }
         return this.internalError(`KVM_RUN failed: errno ${-rc}`);
@@ -371,6 +396,7 @@ export class KvmVcpu implements VcpuBackend {
   }
 
   close(): void {
+    this.kick.close();
     unmap(this.run_);
     closeFd(this.fd);
   }

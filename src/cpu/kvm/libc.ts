@@ -107,3 +107,63 @@ export function mapShared(length: number, fd: number, name: string): Mapping {
 export function unmap(m: Mapping): void {
   libc().munmap(m.pointer, m.length);
 }
+
+// ---- the run-slice timer -------------------------------------------------------
+// A guest that spins without exits would keep KVM_RUN busy forever; a per-thread
+// POSIX timer (SIGEV_THREAD_ID) sends SIGURG to the vCPU's thread, and a signal
+// pending during KVM_RUN makes it return EINTR (api.rst: KVM_RUN, KVM_EXIT_INTR).
+
+const CLOCK_MONOTONIC = 1;
+const SIGEV_THREAD_ID = 4;
+export const SIGURG = 23;
+
+let timerLib: {
+  gettid: () => number;
+  timerCreate: (clock: number, sev: Uint8Array, out: Uint8Array) => number;
+  timerSettime: (timer: bigint, flags: number, spec: Uint8Array, old: null) => number;
+  timerDelete: (timer: bigint) => number;
+} | null = null;
+
+function timers(): NonNullable<typeof timerLib> {
+  if (timerLib) return timerLib;
+  const so = koffi.load('libc.so.6');
+  timerLib = {
+    gettid: so.func('int gettid()'),
+    timerCreate: so.func('timer_create', 'int', ['int', 'void *', 'void *']),
+    timerSettime: so.func('timer_settime', 'int', ['uint64_t', 'int', 'void *', 'void *']),
+    timerDelete: so.func('timer_delete', 'int', ['uint64_t']),
+  };
+  return timerLib;
+}
+
+/** A one-shot timer that signals the calling thread with SIGURG. */
+export class ThreadKickTimer {
+  private readonly id: bigint;
+  private readonly spec = new Uint8Array(32);
+
+  constructor() {
+    const t = timers();
+    // struct sigevent: sigev_value @0, sigev_signo @8, sigev_notify @12, _tid @16 (64 bytes).
+    const sev = new Uint8Array(64);
+    const v = new DataView(sev.buffer);
+    v.setInt32(8, SIGURG, true);
+    v.setInt32(12, SIGEV_THREAD_ID, true);
+    v.setInt32(16, t.gettid(), true);
+    const out = new Uint8Array(8);
+    if (t.timerCreate(CLOCK_MONOTONIC, sev, out) < 0) throw new SyscallError('timer_create', koffi.errno());
+    this.id = new DataView(out.buffer).getBigUint64(0, true);
+  }
+
+  /** Fire once after `ns` (0 disarms). */
+  arm(ns: number): void {
+    const v = new DataView(this.spec.buffer);
+    // struct itimerspec { it_interval, it_value }: only it_value is set (one-shot).
+    v.setBigInt64(16, BigInt(Math.floor(ns / 1e9)), true);
+    v.setBigInt64(24, BigInt(Math.floor(ns % 1e9)), true);
+    if (timers().timerSettime(this.id, 0, this.spec, null) < 0) throw new SyscallError('timer_settime', koffi.errno());
+  }
+
+  close(): void {
+    timers().timerDelete(this.id);
+  }
+}
