@@ -8,6 +8,7 @@ import type { GuestHandleAccess, LinearTranslate } from './guest-handle.js';
 import type { EventChannels } from '../event-channel/event-channels.js';
 import type { GrantTable } from '../grant-table/grant-table.js';
 import type { GrantAccess } from '../grant-table/grant-access.js';
+import type { HvmState, XenPhysmap, XenVcpus } from '../xen-domain.js';
 
 /** The calling domain's Xen objects that event_channel_op and grant_table_op act on (absent: -ENOSYS). */
 export interface XenDomainState {
@@ -15,6 +16,12 @@ export interface XenDomainState {
   grants?: GrantTable;
   /** This domain as a grant mapper/copier (copy between its frames and others' grants). */
   grantAccess?: GrantAccess;
+  /** memory_op's p2m view: shared_info/grant placement, reservations, E820 (absent: -ENOSYS). */
+  physmap?: XenPhysmap;
+  /** hvm_op's params store and upcall routing (absent: -ENOSYS). */
+  hvm?: HvmState;
+  /** vcpu_op's vCPUs, vcpu_info registration and optional timers (absent: -ENOSYS). */
+  vcpus?: XenVcpus;
 }
 
 /** The caller's execution mode (Xen's hvm_guest_x86_mode): vm86 is refused, real mode allowed. */

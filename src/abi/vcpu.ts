@@ -1,0 +1,24 @@
+// VCPUOP_* (xen/include/public/vcpu.h; xen-abi.md §4.3), 32-bit layouts (u64 aligned to 4).
+
+export const VCPUOP_initialise = 0;
+export const VCPUOP_up = 1;
+export const VCPUOP_down = 2;
+export const VCPUOP_is_up = 3;
+export const VCPUOP_get_runstate_info = 4;
+export const VCPUOP_register_runstate_memory_area = 5;
+export const VCPUOP_set_periodic_timer = 6;
+export const VCPUOP_stop_periodic_timer = 7;
+export const VCPUOP_set_singleshot_timer = 8;
+export const VCPUOP_stop_singleshot_timer = 9;
+export const VCPUOP_register_vcpu_info = 10;
+
+/** struct vcpu_register_vcpu_info: mfn u64 @0 (a GFN for HVM), offset u32 @8, rsvd u32 @12. */
+export const VCPU_REGISTER_VCPU_INFO = { size: 16, mfn: 0, offset: 8, rsvd: 12 } as const;
+/** struct vcpu_set_periodic_timer: period_ns u64 @0. */
+export const VCPU_SET_PERIODIC_TIMER = { size: 8, periodNs: 0 } as const;
+/** struct vcpu_set_singleshot_timer: timeout_abs_ns u64 @0, flags u32 @8 (12 bytes on 32-bit). */
+export const VCPU_SET_SINGLESHOT_TIMER_32 = { size: 12, timeoutAbsNs: 0, flags: 8 } as const;
+/** Fail with -ETIME when the timeout is already past. */
+export const VCPU_SSHOTTMR_future = 1;
+/** Periodic timer bounds: at least 1 ms (common/domain.c), at most STIME_DELTA_MAX. */
+export const PERIODIC_TIMER_MIN_NS = 1_000_000;

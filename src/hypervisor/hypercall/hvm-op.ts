@@ -1,0 +1,76 @@
+// hvm_op (hypercall 34; xen/include/public/hvm/hvm_op.h, hvm/params.h; xen-abi.md §8)
+// as Xen's do_hvm_op answers the guest itself: params it may read or write about
+// itself (others -EPERM, deprecated -EINVAL), DOMID_SELF only, the time, and the
+// per-vCPU upcall vector when CPUID leaf 4 advertises it.
+
+import {
+  GUEST_GETTABLE_PARAMS,
+  GUEST_SETTABLE_PARAMS,
+  HVMOP_get_param,
+  HVMOP_get_time,
+  HVMOP_set_evtchn_upcall_vector,
+  HVMOP_set_param,
+  HVM_NR_PARAMS,
+  HVM_PARAM_X87_FIP_WIDTH,
+  UPCALL_VECTOR_MIN,
+  XEN_HVM_EVTCHN_UPCALL_VECTOR,
+  XEN_HVM_GET_TIME,
+  XEN_HVM_PARAM,
+  isDeprecatedParam,
+} from '../../abi/hvm-params.js';
+import { XEN_EFAULT, XEN_EINVAL, XEN_ENOENT, XEN_ENOSYS, XEN_EPERM } from '../../abi/xen-errno.js';
+import { checkSelfDomid } from '../xen-domain.js';
+import { u16, u32 } from './event-channel-op.js';
+import type { HypercallCall } from './hypercall-context.js';
+
+export function doHvmOp(call: HypercallCall): number {
+  const [op, arg] = call.args;
+  const hvm = call.ctx.xen?.hvm;
+  if (!hvm) return -XEN_ENOSYS;
+  switch (op) {
+    case HVMOP_set_param:
+    case HVMOP_get_param: {
+      const s = XEN_HVM_PARAM;
+      const a = call.guest.copyFrom(arg, s.size);
+      if (!a) return -XEN_EFAULT;
+      const index = u32(a, s.index);
+      if (index >= HVM_NR_PARAMS) return -XEN_EINVAL;
+      const rc = checkSelfDomid(u16(a, s.domid), hvm.domid, hvm.domainExists);
+      if (rc < 0) return rc;
+      if (isDeprecatedParam(index)) return -XEN_EINVAL;
+      const dv = new DataView(a.buffer, a.byteOffset, a.byteLength);
+      if (op === HVMOP_set_param) {
+        if (!GUEST_SETTABLE_PARAMS.has(index)) return -XEN_EPERM;
+        const value = dv.getBigUint64(s.value, true);
+        if (index === HVM_PARAM_X87_FIP_WIDTH && value !== 0n && value !== 4n && value !== 8n) return -XEN_EINVAL;
+        hvm.set(index, value);
+        return 0;
+      }
+      if (!GUEST_GETTABLE_PARAMS.has(index)) return -XEN_EPERM;
+      dv.setBigUint64(s.value, hvm.get(index), true);
+      return call.guest.copyTo(arg, a) ? 0 : -XEN_EFAULT;
+    }
+    case HVMOP_get_time: {
+      const out = new Uint8Array(XEN_HVM_GET_TIME.size);
+      const ns = Math.max(0, Math.floor(hvm.now()));
+      new DataView(out.buffer).setBigUint64(XEN_HVM_GET_TIME.now, BigInt(ns), true);
+      return call.guest.copyTo(arg, out) ? 0 : -XEN_EFAULT;
+    }
+    case HVMOP_set_evtchn_upcall_vector: {
+      if (!hvm.perVcpuUpcallVector) return -XEN_ENOSYS;
+      const s = XEN_HVM_EVTCHN_UPCALL_VECTOR;
+      const a = call.guest.copyFrom(arg, s.size);
+      if (!a) return -XEN_EFAULT;
+      const vector = a[s.vector];
+      if (vector < UPCALL_VECTOR_MIN) return -XEN_EINVAL;
+      const vcpu = u32(a, s.vcpu);
+      if (vcpu >= hvm.vcpuCount) return -XEN_ENOENT;
+      hvm.upcallVectors.set(vcpu, vector);
+      return 0;
+    }
+    default:
+      // pagetable_dying (Linux then stops using it), flush_tlbs, get_mem_type, the
+      // toolstack's ops (superseded by dm_op), altp2m, unknown: -ENOSYS.
+      return -XEN_ENOSYS;
+  }
+}

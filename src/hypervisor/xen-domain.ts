@@ -1,0 +1,337 @@
+// One HVM domain's Xen state (issue 5): the objects the hypercall families act on,
+// built once per domain by the lead and handed to every HypercallContext.
+//
+// Wiring (lead, in Domain):
+//   const xen = createXenDomain({ memory, domid, e820: hvmloaderE820, maxGrantFrames: cfg.max_grant_frames,
+//     vcpuCount, kick: (vcpu) => raiseUpcall(vcpu), now: () => clock.nowNs() });
+//   // every `hypercall` exit: dispatchHypercall({ regs, memory, translate, cpl, mode, domain, xen: xen.state, ... })
+//   // toolstack: xen.hvm.setByToolstack(HVM_PARAM_STORE_PFN, 0xfeffc) etc. before the guest runs.
+//   // upcall: xen.hvm.onCallbackVia((via) => ...) — type 'vector': inject via.vector when
+//   //   xen.sharedInfo.upcallPending(vcpu) and IF=1 (no EOI); 'gsi'/'pci-intx': drive that
+//   //   line level-high while upcallPending(0), re-checked after every exit; xen.hvm.upcallVectors
+//   //   (per-vCPU LAPIC vectors, only with perVcpuUpcallVector) take precedence over the via.
+// `kick(vcpu)` is called on the 0→1 edge of that vCPU's evtchn_upcall_pending (event
+// delivery, register_vcpu_info's spurious upcall): it must wake the vCPU and make it
+// evaluate the via above. dom0 (host backends) is `xen.dom0`, `xen.hostGrants`.
+
+import type { E820Entry } from '../firmware/linux-boot/e820.js';
+import { DOMID_SELF } from '../abi/event-channel.js';
+import {
+  HVM_NR_PARAMS,
+  HVM_PARAM_CALLBACK_IRQ,
+  HVM_PARAM_CALLBACK_TYPE_GSI,
+  HVM_PARAM_CALLBACK_TYPE_PCI_INTX,
+  HVM_PARAM_CALLBACK_TYPE_VECTOR,
+  UPCALL_VECTOR_MIN,
+} from '../abi/hvm-params.js';
+import { XEN_EINVAL, XEN_ENOENT, XEN_EPERM, XEN_ESRCH } from '../abi/xen-errno.js';
+import { PAGE_SHIFT, PAGE_SIZE, type GuestMemory } from './memory/guest-memory.js';
+import { SharedInfoPage } from './event-channel/shared-info-page.js';
+import { EventChannels } from './event-channel/event-channels.js';
+import { HostDelivery, TwoLevelDelivery } from './event-channel/delivery.js';
+import { GrantTable } from './grant-table/grant-table.js';
+import { GrantAccess } from './grant-table/grant-access.js';
+import type { XenDomainState } from './hypercall/hypercall-context.js';
+
+/** Frames below 4 GiB: GuestMemory's physmap limit. */
+const MAX_GFN = 0x100000;
+
+/**
+ * A domid field as Xen's rcu_lock_domain_by_any_id + XSM sees it from an
+ * unprivileged guest: itself (DOMID_SELF or its id) is allowed; another existing
+ * domain is -EPERM; anything else -ESRCH. Returns 0 when it names the caller.
+ */
+export function checkSelfDomid(domid: number, self: number, exists: (d: number) => boolean): number {
+  if (domid === DOMID_SELF || domid === self) return 0;
+  return exists(domid) ? -XEN_EPERM : -XEN_ESRCH;
+}
+
+/** HVM_PARAM_CALLBACK_IRQ decoded (xen-abi.md §5.4); 'none' disables upcalls. */
+export type CallbackVia =
+  | { type: 'none' }
+  | { type: 'gsi'; gsi: number }
+  | { type: 'pci-intx'; segment: number; bus: number; devfn: number; pin: number }
+  | { type: 'vector'; vector: number };
+
+export function decodeCallbackVia(value: bigint): CallbackVia {
+  const type = Number((value >> 56n) & 0xffn);
+  const low = value & 0xffffffffffffffn;
+  if (type === HVM_PARAM_CALLBACK_TYPE_GSI) return low === 0n ? { type: 'none' } : { type: 'gsi', gsi: Number(low & 0xffffffffn) };
+  if (type === HVM_PARAM_CALLBACK_TYPE_PCI_INTX) {
+    const v = Number(low & 0xffffffffn);
+    return { type: 'pci-intx', segment: Number((low >> 32n) & 0xffffn), bus: (v >>> 16) & 0xff, devfn: (v >>> 8) & 0xff, pin: v & 3 };
+  }
+  if (type === HVM_PARAM_CALLBACK_TYPE_VECTOR) {
+    const vector = Number(low & 0xffn);
+    // Xen ignores exception vectors (hvm_set_callback_via: vector < 0x10 disables).
+    return vector < UPCALL_VECTOR_MIN ? { type: 'none' } : { type: 'vector', vector };
+  }
+  return { type: 'none' };
+}
+
+/** The HVM params store and the upcall routing hvm_op sets. */
+export class HvmState {
+  private readonly params: bigint[] = new Array<bigint>(HVM_NR_PARAMS).fill(0n);
+  callbackVia: CallbackVia = { type: 'none' };
+  /** HVMOP_set_evtchn_upcall_vector results, per vCPU. */
+  readonly upcallVectors = new Map<number, number>();
+  private readonly viaListeners: Array<(via: CallbackVia) => void> = [];
+
+  constructor(
+    readonly domid: number,
+    readonly vcpuCount: number,
+    /** CPUID leaf 4 bit 6 (XEN_HVM_CPUID_UPCALL_VECTOR) advertised: set_evtchn_upcall_vector allowed. */
+    readonly perVcpuUpcallVector: boolean,
+    /** Guest system time in ns (HVMOP_get_time, timers). */
+    readonly now: () => number,
+    readonly domainExists: (domid: number) => boolean,
+  ) {}
+
+  get(index: number): bigint {
+    return this.params[index] ?? 0n;
+  }
+
+  /** A guest's (already permitted) write, with the side effects Xen gives it. */
+  set(index: number, value: bigint): void {
+    if (!Number.isInteger(index) || index < 0 || index >= HVM_NR_PARAMS) return;
+    this.params[index] = BigInt.asUintN(64, value);
+    if (index === HVM_PARAM_CALLBACK_IRQ) {
+      this.callbackVia = decodeCallbackVia(this.params[index]);
+      for (const l of this.viaListeners) l(this.callbackVia);
+    }
+  }
+
+  /** The toolstack's write (STORE_PFN/EVTCHN, CONSOLE_PFN/EVTCHN, ...): no guest access rules. */
+  setByToolstack(index: number, value: bigint | number): void {
+    this.set(index, BigInt(value));
+  }
+
+  /** Told every time CALLBACK_IRQ is written (the lead re-routes the upcall). */
+  onCallbackVia(listener: (via: CallbackVia) => void): void {
+    this.viaListeners.push(listener);
+  }
+}
+
+/**
+ * memory_op's view of the domain's p2m over GuestMemory: where shared_info and
+ * grant frames sit, page accounting (tot_pages / max_pages), the E820 hvmloader
+ * built. Every change goes through mapBacking/unmapBacking so the remap
+ * listeners (CPU TLBs, decode caches) see it.
+ */
+export class XenPhysmap {
+  totPages: number;
+  maxPages: number;
+  /** Highest gfn ever mapped (XENMEM_maximum_gpfn, Xen's max_mapped_pfn). */
+  maxGpfn: number;
+  sharedInfoGfn: number | undefined;
+  /** Backing pages populate_physmap gave the guest (they count as its RAM) and freed ones to reuse. */
+  private readonly populated = new Set<number>();
+  private readonly freePages: number[] = [];
+
+  constructor(
+    readonly memory: GuestMemory,
+    readonly domid: number,
+    readonly sharedInfo: SharedInfoPage,
+    readonly grants: GrantTable,
+    readonly e820: readonly E820Entry[],
+    readonly domainExists: (domid: number) => boolean,
+    maxPages?: number,
+  ) {
+    let pages = 0;
+    let top = 0;
+    for (let gfn = 0; gfn < memory.ramBytes >>> PAGE_SHIFT; gfn++) {
+      if (this.isGuestRam(gfn)) {
+        pages++;
+        top = gfn;
+      }
+    }
+    this.totPages = pages;
+    this.maxPages = maxPages ?? pages;
+    this.maxGpfn = top;
+  }
+
+  /** The gfn holds a page of the domain's own memory (RAM, or a populated page). */
+  isGuestRam(gfn: number): boolean {
+    const off = this.memory.frameOffset[gfn];
+    if (off < 0 || this.memory.frameReadOnly[gfn]) return false;
+    return (off < this.memory.ramBytes && off === gfn * PAGE_SIZE) || this.populated.has(off);
+  }
+
+  /** Make gfn a hole (nothing backs it), telling the remap listeners. */
+  private punch(gfn: number): void {
+    const gpa = gfn * PAGE_SIZE;
+    if (this.memory.frameOffset[gfn] < 0) return;
+    // unmapBacking leaves RAM alone, so RAM is first covered by a backing page, then unmapped.
+    this.memory.mapBacking(gpa, this.sharedInfo.backingOffset, PAGE_SIZE, false, true);
+    this.memory.unmapBacking(gpa, PAGE_SIZE);
+  }
+
+  /** Map backing page `offset` at gfn over whatever is there; RAM there is freed as Xen does. */
+  private place(gfn: number, offset: number): void {
+    if (this.isGuestRam(gfn)) this.release(gfn);
+    this.memory.mapBacking(gfn * PAGE_SIZE, offset, PAGE_SIZE, false, true);
+    if (gfn > this.maxGpfn) this.maxGpfn = gfn;
+  }
+
+  /** Free the guest page at gfn (guest_remove_page): hole, tot_pages - 1. */
+  private release(gfn: number): void {
+    const off = this.memory.frameOffset[gfn];
+    if (this.populated.delete(off)) this.freePages.push(off);
+    this.punch(gfn);
+    this.totPages--;
+  }
+
+  /** Forget special pages whose frame is no longer where we put it. */
+  private dropStalePlacements(gfn: number): void {
+    if (this.sharedInfoGfn === gfn) this.sharedInfoGfn = undefined;
+  }
+
+  /** add_to_physmap space shared_info, idx 0: move the page to gfn (§4.2). */
+  placeSharedInfo(gfn: number): number {
+    if (!Number.isInteger(gfn) || gfn < 0 || gfn >= MAX_GFN) return -XEN_EINVAL;
+    const old = this.sharedInfoGfn;
+    if (old !== undefined && old !== gfn && this.memory.frameOffset[old] === this.sharedInfo.backingOffset) this.punch(old);
+    if (this.memory.frameOffset[gfn] !== this.sharedInfo.backingOffset) this.place(gfn, this.sharedInfo.backingOffset);
+    this.sharedInfoGfn = gfn;
+    return 0;
+  }
+
+  /** add_to_physmap space grant_table: frame idx (grown on demand) at gfn, moved from its old place. */
+  placeGrantFrame(idx: number, gfn: number): number {
+    if (!Number.isInteger(gfn) || gfn < 0 || gfn >= MAX_GFN) return -XEN_EINVAL;
+    const oldGfn = idx >= 0 && idx < this.grants.nrFrames ? this.grants.frameGfn(idx) : undefined;
+    const off = this.grants.grantFrame(idx, gfn);
+    if (off < 0) return off;
+    if (oldGfn !== undefined && oldGfn !== gfn && this.memory.frameOffset[oldGfn] === off) this.punch(oldGfn);
+    if (this.memory.frameOffset[gfn] !== off) {
+      this.dropStalePlacements(gfn);
+      this.place(gfn, off);
+    }
+    return 0;
+  }
+
+  /** remove_from_physmap: unhook whatever page is at gfn (RAM stays allocated); -ENOENT for a hole. */
+  remove(gfn: number): number {
+    if (!Number.isInteger(gfn) || gfn < 0 || gfn >= MAX_GFN || this.memory.frameOffset[gfn] < 0) return -XEN_ENOENT;
+    this.dropStalePlacements(gfn);
+    this.punch(gfn);
+    return 0;
+  }
+
+  /** decrease_reservation of one page: only the domain's own RAM can be given back. */
+  decrease(gfn: number): boolean {
+    if (!Number.isInteger(gfn) || gfn < 0 || gfn >= MAX_GFN || !this.isGuestRam(gfn)) return false;
+    this.release(gfn);
+    return true;
+  }
+
+  /** populate_physmap of one page at gfn: needs max_pages headroom and a page of backing store. */
+  populate(gfn: number): boolean {
+    if (!Number.isInteger(gfn) || gfn < 0 || gfn >= MAX_GFN || this.totPages + 1 > this.maxPages) return false;
+    let off = this.freePages.pop();
+    if (off === undefined) {
+      try {
+        off = this.memory.allocateBacking(PAGE_SIZE);
+      } catch {
+        return false;
+      }
+    }
+    this.memory.bytes.fill(0, off, off + PAGE_SIZE); // Xen scrubs pages before giving them out
+    // The page that was there (if RAM) stays allocated, as Xen's guest_physmap_add_entry leaves it.
+    this.dropStalePlacements(gfn);
+    this.memory.mapBacking(gfn * PAGE_SIZE, off, PAGE_SIZE, false, true);
+    this.populated.add(off);
+    this.totPages++;
+    if (gfn > this.maxGpfn) this.maxGpfn = gfn;
+    return true;
+  }
+}
+
+/** Optional vCPU timer ops (VCPUOP_*_timer), offered only with the feature that advertises them. */
+export interface VcpuTimers {
+  /** The calling vCPU (Xen refuses timer ops on another vCPU with -EINVAL). */
+  current(): number;
+  setSingleshot(vcpu: number, deadlineNs: number): void;
+  stopSingleshot(vcpu: number): void;
+  setPeriodic(vcpu: number, periodNs: number): void;
+  stopPeriodic(vcpu: number): void;
+}
+
+/** What vcpu_op acts on. */
+export interface XenVcpus {
+  count: number;
+  sharedInfo: SharedInfoPage;
+  kick: (vcpu: number) => void;
+  /** VCPUOP_is_up; default: every vCPU is up. */
+  isUp?: (vcpu: number) => boolean;
+  timers?: VcpuTimers;
+  now: () => number;
+}
+
+export interface XenDomainOptions {
+  memory: GuestMemory;
+  domid: number;
+  /** The E820 hvmloader built (XENMEM_memory_map). */
+  e820: readonly E820Entry[];
+  maxGrantFrames?: number;
+  /** Upcall edge on a vCPU (see the wiring note at the top). */
+  kick: (vcpu: number) => void;
+  vcpuCount?: number;
+  /** Guest system time, ns. Default 0 forever (tests). */
+  now?: () => number;
+  /** CPUID leaf 4 bit 6 advertised. Default false (xen-abi.md §1 recommends it clear). */
+  perVcpuUpcallVector?: boolean;
+  /** max_pages (maxmem); default = the RAM the domain has (no ballooning headroom). */
+  maxPages?: number;
+  timers?: VcpuTimers;
+  /** dom0 backends' notification for a port dom0 owns. */
+  notifyDom0?: (port: number) => void;
+}
+
+export interface XenDomain {
+  state: XenDomainState;
+  events: EventChannels;
+  grants: GrantTable;
+  grantAccess: GrantAccess;
+  sharedInfo: SharedInfoPage;
+  hvm: HvmState;
+  physmap: XenPhysmap;
+  /** dom0's event channels (host backends) and its grant mapper. */
+  dom0: EventChannels;
+  hostGrants: GrantAccess;
+  /** Event channels and grant tables by domid (dom0 and this domain). */
+  domains: Map<number, EventChannels>;
+  tables: Map<number, GrantTable>;
+}
+
+/** Build the domain's Xen objects (needs 4 KiB of backing store for shared_info + 4 KiB per grant frame). */
+export function createXenDomain(opts: XenDomainOptions): XenDomain {
+  const { memory, domid, kick } = opts;
+  const vcpuCount = opts.vcpuCount ?? 1;
+  const now = opts.now ?? (() => 0);
+  const domains = new Map<number, EventChannels>();
+  const tables = new Map<number, GrantTable>();
+  const lookupDomain = (d: number) => domains.get(d);
+  const exists = (d: number) => domains.has(d);
+  const sharedInfo = SharedInfoPage.allocate(memory);
+  const events = new EventChannels({ domId: domid, vcpuCount, lookupDomain, delivery: new TwoLevelDelivery(sharedInfo, kick) });
+  const dom0 = new EventChannels({
+    domId: 0,
+    vcpuCount: 1,
+    privileged: true,
+    globalVirqHandler: true,
+    lookupDomain,
+    delivery: new HostDelivery((port) => opts.notifyDom0?.(port)),
+  });
+  domains.set(0, dom0).set(domid, events);
+  const grants = new GrantTable({ domId: domid, memory, maxFrames: opts.maxGrantFrames });
+  grants.grow(1);
+  tables.set(domid, grants);
+  const grantAccess = new GrantAccess(domid, (d) => tables.get(d), memory);
+  const hostGrants = new GrantAccess(0, (d) => tables.get(d));
+  const hvm = new HvmState(domid, vcpuCount, opts.perVcpuUpcallVector ?? false, now, exists);
+  const physmap = new XenPhysmap(memory, domid, sharedInfo, grants, opts.e820, exists, opts.maxPages);
+  const vcpus: XenVcpus = { count: vcpuCount, sharedInfo, kick, timers: opts.timers, now };
+  const state: XenDomainState = { events, grants, grantAccess, physmap, hvm, vcpus };
+  return { state, events, grants, grantAccess, sharedInfo, hvm, physmap, dom0, hostGrants, domains, tables };
+}
