@@ -290,3 +290,40 @@ test('input from inside the output callback (an echo) reaches in[] in the same p
   assert.deepEqual([...memory.read(BASE + XENCONS_IN, 4)], [...text('echo')]);
   assert.equal(notifies, 1);
 });
+
+test("a ring at Xen's console special page (pfn 0xFEFFF, backing store mapped into the MMIO hole) works", () => {
+  const memory = new GuestMemory({ ramBytes: 1 << 20, romBytes: 64 << 10 });
+  const gfn = 0xfefff; // 0xFEFF8 + 7 (xen-abi.md §8)
+  memory.mapBacking(gfn * 4096, memory.allocateBacking(4096), 4096, false);
+  const out: number[] = [];
+  const backend = new PvConsoleBackend(memory, gfn, () => {}, (b) => out.push(...b));
+  backend.initPage();
+  memory.write(gfn * 4096 + XENCONS_OUT, text('ok'));
+  memory.writeU32(gfn * 4096 + XENCONS_OUT_PROD, 2);
+  backend.process();
+  assert.deepEqual(out, [...text('ok')]);
+  assert.equal(backend.isBroken, false);
+  assert.equal(backend.outputBytes, 2);
+});
+
+test('save/restore keeps queued input, drop count and breakage; damaged records are sanitised', () => {
+  const t = setup({ inputCapacity: 8 });
+  t.backend.initPage();
+  t.backend.input(new Uint8Array(1024 + 10).fill(9)); // 8 queued, 2 dropped
+  const saved = t.backend.save();
+  assert.deepEqual(saved, { version: 1, broken: false, pendingInput: new Array(8).fill(9), droppedInput: 2, outputBytes: 0 });
+  assert.equal(t.backend.pendingInput, 8, 'save does not consume the queue');
+  const u = setup({ inputCapacity: 8 });
+  u.memory.write(BASE, t.memory.read(BASE, 4096)); // guest RAM travels separately
+  u.backend.restore(saved);
+  assert.equal(u.backend.pendingInput, 8);
+  assert.equal(u.backend.droppedInput, 2);
+  u.guest.read();
+  u.backend.process();
+  assert.deepEqual(u.guest.read(), new Array(8).fill(9));
+  u.backend.restore({ version: 1, broken: true, pendingInput: new Array(100).fill(300), droppedInput: -5, outputBytes: NaN });
+  assert.equal(u.backend.isBroken, true);
+  assert.equal(u.backend.pendingInput, 8, 'capped to the queue capacity');
+  assert.equal(u.backend.droppedInput, 0);
+  assert.equal(u.backend.outputBytes, 0);
+});

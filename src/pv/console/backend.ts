@@ -11,6 +11,7 @@
 import { PAGE_SIZE, type GuestMemory } from '../../hypervisor/memory/guest-memory.js';
 import { hex, type Gfn } from '../../hypervisor/types.js';
 import { ConsoleInputQueue } from './input-queue.js';
+import { restorePvConsoleState, type PvConsoleState } from './state.js';
 import {
   XENCONS_IN,
   XENCONS_IN_CONS,
@@ -50,6 +51,7 @@ export class PvConsoleBackend {
   private readonly queue: ConsoleInputQueue;
   private readonly log: (message: string) => void;
   private broken = false;
+  private outputTotal = 0;
   /** Set while servicing: notify() may loop back through the event channels into process(). */
   private busy = false;
 
@@ -82,6 +84,26 @@ export class PvConsoleBackend {
   /** Host input dropped: the queue was full, or the console is broken. */
   get droppedInput(): number {
     return this.queue.dropped;
+  }
+
+  /** Bytes the guest has written to the console so far (> 0: hvc0 is in use, route keystrokes here). */
+  get outputBytes(): number {
+    return this.outputTotal;
+  }
+
+  save(): PvConsoleState {
+    const queued = this.queue.take(this.queue.length);
+    this.queue.push(queued);
+    return { version: 1, broken: this.broken, pendingInput: [...queued], droppedInput: this.queue.dropped, outputBytes: this.outputTotal };
+  }
+
+  restore(state: PvConsoleState): void {
+    const s = restorePvConsoleState(state, this.queue.capacity);
+    this.broken = s.broken;
+    this.outputTotal = s.outputBytes;
+    this.queue.clear();
+    this.queue.push(Uint8Array.from(s.pendingInput));
+    this.queue.dropped = s.droppedInput;
   }
 
   /**
@@ -162,7 +184,11 @@ export class PvConsoleBackend {
     }
     if (this.broken) return;
     // Output first: input the host queues from inside out() (an echo) still reaches in[] now.
-    if (chunks.length > 0) this.out(chunks.length === 1 ? chunks[0] : concat(chunks));
+    if (chunks.length > 0) {
+      const bytes = chunks.length === 1 ? chunks[0] : concat(chunks);
+      this.outputTotal += bytes.length;
+      this.out(bytes);
+    }
     const refilled = this.fillInput(ring);
     if (this.broken) return;
     if (chunks.length > 0 || refilled) this.notify();
