@@ -182,13 +182,13 @@ export class PvConsoleBackend {
       if (!chunk || chunk.length === 0) break;
       chunks.push(chunk);
     }
-    if (this.broken) return;
-    // Output first: input the host queues from inside out() (an echo) still reaches in[] now.
-    if (chunks.length > 0) {
-      const bytes = chunks.length === 1 ? chunks[0] : concat(chunks);
+    // Output first (even bytes taken before a later pass found the ring corrupted): input
+    // the host queues from inside out() (an echo) still reaches in[] in this call.
+    for (const bytes of chunks) {
       this.outputTotal += bytes.length;
       this.out(bytes);
     }
+    if (this.broken) return;
     const refilled = this.fillInput(ring);
     if (this.broken) return;
     if (chunks.length > 0 || refilled) this.notify();
@@ -262,16 +262,4 @@ export class PvConsoleBackend {
     this.queue.clear();
     this.log(`pv console (ring frame ${hex(this.gfn)}): ${reason}; console disabled until the domain is rebuilt`);
   }
-}
-
-function concat(chunks: Uint8Array[]): Uint8Array {
-  let total = 0;
-  for (const c of chunks) total += c.length;
-  const all = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    all.set(c, at);
-    at += c.length;
-  }
-  return all;
 }
