@@ -148,6 +148,10 @@ export const SREGS = {
 export const REGS_BYTES = 144;
 export const REG_INDEX = { eax: 0, ebx: 1, ecx: 2, edx: 3, esi: 4, edi: 5, esp: 6, ebp: 7, eip: 16, eflags: 17 } as const;
 
+/** struct kvm_fpu: fpr[8][16], fcw, fsw, ftwx, pad, last_opcode, last_ip, last_dp, xmm[16][16], mxcsr, pad. */
+export const FPU_BYTES = 416;
+export const FPU = { fcw: 128, fsw: 130, ftwx: 132, mxcsr: 408 } as const;
+
 /** kvm_cpuid_entry2: function index flags eax ebx ecx edx padding[3], 40 bytes. */
 export const CPUID_ENTRY_BYTES = 40;
 export const KVM_CPUID_FLAG_SIGNIFCANT_INDEX = 1;

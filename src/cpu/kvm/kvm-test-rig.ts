@@ -38,6 +38,7 @@ export class KvmTestRig {
     let exit: VmExit | undefined;
     try {
       vcpu.reset();
+      vcpu.initFpu();
       const base = vcpu.getSpecialRegisters();
       vcpu.setSpecialRegisters({
         ...base,

@@ -251,3 +251,22 @@ test('a guest spinning without exits is kicked out of KVM_RUN by the slice timer
     g.close();
   }
 });
+
+test('FPU and MSR state through KVM: FCW set and read back, FNINIT state, an MSR KVM owns round-trips', (t) => {
+  if (skip) return skipLoudly(t, skip);
+  const g = kvmGuest();
+  try {
+    const raw = g.vcpu.getFpu();
+    new DataView(raw.buffer).setUint16(128, 0x27f, true); // FCW: double precision
+    g.vcpu.setFpu(raw);
+    assert.equal(new DataView(g.vcpu.getFpu().buffer).getUint16(128, true), 0x27f);
+    g.vcpu.initFpu();
+    assert.equal(new DataView(g.vcpu.getFpu().buffer).getUint16(128, true), 0x37f);
+    assert.throws(() => g.vcpu.setFpu(new Uint8Array(10)), RangeError);
+    const SYSENTER_CS = 0x174;
+    assert.equal(g.vcpu.setMsrs([[SYSENTER_CS, 0x10n]]), 1);
+    assert.deepEqual(g.vcpu.getMsrs([SYSENTER_CS]), [0x10n]);
+  } finally {
+    g.close();
+  }
+});

@@ -349,6 +349,47 @@ export class KvmVcpu implements VcpuBackend {
     ioctlBuf(this.fd, abi.KVM_SET_CPUID2, b, 'KVM_SET_CPUID2');
   }
 
+  /** kvm_fpu as raw bytes (x87 + SSE state; 416 bytes, arch/x86/include/uapi/asm/kvm.h), for save/restore. */
+  getFpu(): Uint8Array {
+    return this.rawGet(abi.KVM_GET_FPU, abi.FPU_BYTES);
+  }
+
+  setFpu(fpu: Uint8Array): void {
+    if (fpu.length !== abi.FPU_BYTES) throw new RangeError(`kvm_fpu is ${abi.FPU_BYTES} bytes, got ${fpu.length}`);
+    ioctlBuf(this.fd, abi.KVM_SET_FPU, fpu.slice(), 'KVM_SET_FPU');
+  }
+
+  /** FNINIT's x87 state and MXCSR's reset value (SDM vol. 1 §8.1.9, §10.2.3.1). */
+  initFpu(): void {
+    const b = new Uint8Array(abi.FPU_BYTES);
+    const v = new DataView(b.buffer);
+    v.setUint16(abi.FPU.fcw, 0x37f, true);
+    v.setUint32(abi.FPU.mxcsr, 0x1f80, true);
+    this.setFpu(b);
+  }
+
+  /** RDMSR through KVM (MSRs KVM owns); returns undefined for those it refuses. */
+  getMsrs(indices: number[]): Array<bigint | undefined> {
+    const b = new Uint8Array(8 + indices.length * 16);
+    const v = new DataView(b.buffer);
+    v.setUint32(0, indices.length, true);
+    indices.forEach((index, i) => v.setUint32(8 + i * 16, index >>> 0, true));
+    const n = ioctlBuf(this.fd, abi.KVM_GET_MSRS, b, 'KVM_GET_MSRS');
+    return indices.map((_, i) => (i < n ? v.getBigUint64(8 + i * 16 + 8, true) : undefined));
+  }
+
+  /** WRMSR through KVM; returns how many were accepted (in order). */
+  setMsrs(entries: Array<[number, bigint]>): number {
+    const b = new Uint8Array(8 + entries.length * 16);
+    const v = new DataView(b.buffer);
+    v.setUint32(0, entries.length, true);
+    entries.forEach(([index, value], i) => {
+      v.setUint32(8 + i * 16, index >>> 0, true);
+      v.setBigUint64(8 + i * 16 + 8, BigInt.asUintN(64, value), true);
+    });
+    return ioctlBuf(this.fd, abi.KVM_SET_MSRS, b, 'KVM_SET_MSRS');
+  }
+
   /** Linear → physical by walking the guest's 32-bit or PAE page tables in RAM (no A/D updates). */
   translate(linear: number, _write: boolean): number | undefined {
     const s = this.getSpecialRegisters();
