@@ -63,6 +63,11 @@ export interface DomainSpec {
   disks?: DiskSpec[];
   /** Emulated graphics card (firmware boot). Default 'none' for direct boot, 'stdvga' for firmware. */
   vga?: 'stdvga' | 'none';
+  /**
+   * Present the Xen interface (CPUID leaves, hypercall page, hypercalls). Default: on for
+   * firmware boot (SeaBIOS needs it), off for direct boot and bios_path_override.
+   */
+  xen?: boolean;
   /** Xen's platform PCI device (xl xen_platform_pci); default on for firmware boot. */
   xenPlatformPci?: boolean;
   /** QEMU's isa-debug-exit: a write of V ends the domain with exit status (V << 1) | 1. */

@@ -380,7 +380,7 @@ export class Domain {
 
   /** Firmware boot presents Xen (not a bios_path_override machine, not direct boot). */
   private xenInterface(spec: DomainSpec): boolean {
-    return !!spec.firmware && !spec.firmware.override;
+    return spec.xen ?? (!!spec.firmware && !spec.firmware.override);
   }
 
   /** A VMCALL from the guest: Xen's hypercall table (src/hypervisor/hypercall). */
