@@ -80,7 +80,7 @@ export interface DomainConfig {
   onReboot: LifecycleAction;
   onCrash: LifecycleAction;
   debugcon: DebugconConfig[];
-  cpuBackend: 'auto' | 'emu';
+  cpuBackend: 'auto' | 'kvm' | 'emu';
 }
 
 /** One bad setting: `file:line: key: what is wrong`. */
@@ -283,12 +283,11 @@ export function validateDomainConfig(settings: CfgSettings, opts: ValidateOption
   const debugcon = debugconSetting ? parseDebugcon(debugconSetting, serials.length, opts, err) : [];
 
   const backendSetting = get('cpu_backend');
-  let cpuBackend: 'auto' | 'emu' = 'auto';
+  let cpuBackend: 'auto' | 'kvm' | 'emu' = 'auto';
   if (backendSetting) {
     const b = str(backendSetting);
-    if (b === 'kvm') err(backendSetting, '"kvm" is not yet supported (use "emu" or "auto")');
-    if (b !== 'auto' && b !== 'emu') err(backendSetting, `expected "auto", "emu" or "kvm", got "${b}"`);
-    cpuBackend = b as 'auto' | 'emu';
+    if (b !== 'auto' && b !== 'emu' && b !== 'kvm') err(backendSetting, `expected "auto", "emu" or "kvm", got "${b}"`);
+    cpuBackend = b as 'auto' | 'kvm' | 'emu';
   }
 
   // Drives, graphics and firmware (xl.cfg(5), xl-disk-configuration(5)).

@@ -15,6 +15,8 @@ import type { DomainConfig, LifecycleAction } from './domain-config.js';
 import { buildDomainSpec } from './domain-builder.js';
 import { HYPERVISOR_DOMAIN_MODULE, RAW_IMAGE_MODULE } from './domain-module.js';
 import { domainBackingBytes } from '../hypervisor/domain.js';
+import { chooseCpuBackend, kvmAvailability } from '../cpu/kvm/availability.js';
+import { kvmDevicePath } from './run-paths.js';
 import type { DomainRequest, LogEntry, ScreenImage, ScreenText, WorkerMessage, WorkerReply, WorkerStart } from './worker-protocol.js';
 
 export type StopReason = ShutdownReason | 'destroyed';
@@ -87,6 +89,8 @@ export class DomainHandle extends EventEmitter<DomainHandleEvents> {
   private readonly stopped: Promise<DomainStop>;
   private resolveStopped!: (s: DomainStop) => void;
   private readonly spec: DomainSpec;
+  /** The CPU backend chosen for this domain (cpu_backend resolved). */
+  readonly cpuBackend: 'kvm' | 'emu';
   private destroying: Promise<void> | undefined;
   /** Resolves when the current (or last) worker thread has exited. */
   private workerGone: Promise<void> = Promise.resolve();
@@ -107,7 +111,11 @@ export class DomainHandle extends EventEmitter<DomainHandleEvents> {
     if (opts.logFile) startLogFile(opts.logFile);
     this.log({ level: 'info', source: 'toolstack', message: `domain ${config.name} created: ${config.memoryMiB} MiB, ${config.vcpus} vCPU` });
     // ARCHITECTURE.md: "auto" says why it chose what it chose.
-    this.log({ level: 'info', source: 'toolstack', message: `cpu_backend=${config.cpuBackend}: using emu${config.cpuBackend === 'auto' ? ' (the kvm backend is not available yet)' : ''}` });
+    // cpu_backend: "kvm" where KVM is unusable throws KvmUnavailableError (the CLI
+    // prints it and exits 1); a scripted test domain always runs as emu.
+    const decision = opts.domainModule ? { backend: 'emu' as const, message: `cpu_backend=${config.cpuBackend}: scripted domain module, no CPU backend` } : chooseCpuBackend(config.cpuBackend, () => kvmAvailability({ devicePath: kvmDevicePath() }));
+    this.cpuBackend = decision.backend;
+    this.log({ level: 'info', source: 'toolstack', message: decision.message });
     this.startWorker();
   }
 
@@ -256,6 +264,7 @@ export class DomainHandle extends EventEmitter<DomainHandleEvents> {
       domainModule: this.opts.domainModule ?? HYPERVISOR_DOMAIN_MODULE,
       diskModule: this.opts.diskModule ?? RAW_IMAGE_MODULE,
       sliceMs: this.opts.sliceMs ?? 20,
+      cpuBackend: this.cpuBackend,
     };
     const worker = new Worker(WORKER_URL, { workerData: start, transferList: [channel.port2], name: `domain ${this.spec.name}` });
     this.worker = worker;

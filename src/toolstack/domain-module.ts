@@ -33,6 +33,16 @@ export interface DomainHost {
    */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   openDisk?: (d: DiskSpec) => any;
+  /** With the kvm backend: the vCPU factory (the guest RAM is then KVM's mapping, in `ram`). */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  createVcpu?: (...args: any[]) => any;
+}
+
+/** The KVM backend's pieces the worker hands the Domain (src/cpu/kvm/kvm-backend.ts). */
+export interface KvmHost {
+  ram: SharedArrayBuffer;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  createVcpu: (...args: any[]) => any;
 }
 
 export type DomainConstructor = new (spec: DomainSpec, host: DomainHost) => RunnableDomain;
@@ -42,3 +52,6 @@ export const HYPERVISOR_DOMAIN_MODULE = new URL('../hypervisor/domain.js', impor
 
 /** The Node raw-image opener (the IDE developer's src/host/disk/raw-image.ts). */
 export const RAW_IMAGE_MODULE = new URL('../host/disk/raw-image.js', import.meta.url).href;
+
+/** The KVM backend (src/cpu/kvm/kvm-backend.ts), loaded by the worker only for cpu_backend kvm. */
+export const KVM_BACKEND_MODULE = new URL('../cpu/kvm/kvm-backend.js', import.meta.url).href;

@@ -6,11 +6,12 @@
 
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { HostClock } from '../hypervisor/clock.js';
-import type { RunResult } from '../hypervisor/domain-spec.js';
+import type { DomainSpec, RunResult } from '../hypervisor/domain-spec.js';
 import { ConsoleRing } from './console-ring.js';
 import { ControlWord, DomainControl, WorkerState } from './domain-control.js';
 import { loadDiskOpener, type DiskOpener } from './disk-opener.js';
-import type { DomainConstructor, DomainHost, RunnableDomain } from './domain-module.js';
+import { kvmDevicePath } from './run-paths.js';
+import { KVM_BACKEND_MODULE, type DomainConstructor, type DomainHost, type RunnableDomain } from './domain-module.js';
 import type { DomainRequest, LogEntry, WorkerMessage, WorkerReply, WorkerStart } from './worker-protocol.js';
 
 // Sleep at most this long when idle, so a missed wake-up costs little.
@@ -144,6 +145,16 @@ async function main(): Promise<void> {
     if (typeof mod.Domain !== 'function') throw new Error(`${start.domainModule} has no Domain export`);
     const clock = new HostClock(() => performance.now());
     const host: DomainHost = { clock, ram: start.ram };
+    if (start.cpuBackend === 'kvm') {
+      // KVM needs page-aligned memory it can map: the VM's own anonymous shared mapping
+      // becomes the guest RAM (it cannot be posted between threads, so it is made here).
+      const kvm = await import(KVM_BACKEND_MODULE);
+      const { domainBackingBytes } = (await import(start.domainModule)) as { domainBackingBytes?: (s: DomainSpec) => number };
+      const backend = kvm.createKvmDomainBackend(start.spec.memoryBytes + (domainBackingBytes ? domainBackingBytes(start.spec) : 0), kvmDevicePath());
+      host.ram = backend.ram;
+      host.createVcpu = backend.createVcpu;
+      process.on('exit', () => backend.close());
+    }
     // Only a domain with a drive image needs the opener (and its module).
     if ((start.spec.disks ?? []).some((d) => d.path !== null)) {
       if (!start.diskModule) throw new Error('this domain has disks but no disk image opener');

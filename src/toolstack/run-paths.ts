@@ -17,3 +17,8 @@ export const controlSocketPath = (name: string): string => join(runDirectory(), 
 
 /** The rule validateDomainConfig applies to names; the CLI checks NAME arguments with it too. */
 export const DOMAIN_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+/** The KVM device (TSXEN_KVM_DEVICE overrides /dev/kvm: tests point it at an unusable file). */
+export function kvmDevicePath(): string {
+  return process.env.TSXEN_KVM_DEVICE || '/dev/kvm';
+}

@@ -22,6 +22,8 @@ export interface WorkerStart {
   domainModule: string;
   /** URL of the module that opens disk images for DomainOptions.openDisk (absent: no opener). */
   diskModule?: string;
+  /** The CPU backend dom0 chose (cpu_backend, resolved): the worker builds a KVM VM for 'kvm'. */
+  cpuBackend?: 'kvm' | 'emu';
   /** Milliseconds of guest work per Domain.run() slice. */
   sliceMs: number;
 }
