@@ -133,7 +133,8 @@ export class XenPhysmap {
     readonly domid: number,
     readonly sharedInfo: SharedInfoPage,
     readonly grants: GrantTable,
-    readonly e820: readonly E820Entry[],
+    /** XENMEM_memory_map's answer; the lead may replace it once hvmloader's map is known. */
+    public e820: readonly E820Entry[],
     readonly domainExists: (domid: number) => boolean,
     maxPages?: number,
   ) {
