@@ -35,7 +35,8 @@ export const HVM_PARAM_CONSOLE_PFN = 17;
 export const HVM_PARAM_CONSOLE_EVTCHN = 18;
 export const HVM_PARAM_ACPI_IOPORTS_LOCATION = 19;
 export const HVM_PARAM_MEMORY_EVENT_CR0 = 20;
-export const HVM_PARAM_MEMORY_EVENT_SINGLE_STEP = 26;
+/** Last of the deprecated run 20..26 (MEMORY_EVENT_*, NESTEDHVM, BUFIOREQ_EVTCHN). */
+export const HVM_PARAM_BUFIOREQ_EVTCHN = 26;
 export const HVM_PARAM_MEMORY_EVENT_MSR = 30;
 export const HVM_PARAM_VM_GENERATION_ID_ADDR = 34;
 export const HVM_PARAM_ALTP2M = 35;
@@ -55,10 +56,13 @@ export const GUEST_SETTABLE_PARAMS: ReadonlySet<number> = new Set([
   HVM_PARAM_CALLBACK_IRQ, HVM_PARAM_STORE_EVTCHN, HVM_PARAM_CONSOLE_EVTCHN, HVM_PARAM_VM86_TSS,
   HVM_PARAM_VM86_TSS_SIZED, HVM_PARAM_ACPI_IOPORTS_LOCATION, HVM_PARAM_VM_GENERATION_ID_ADDR, HVM_PARAM_X87_FIP_WIDTH,
 ]);
-/** Deprecated indexes: -EINVAL whoever asks (PAE_ENABLED, DM_DOMAIN, MEMORY_EVENT_*). */
+/** Deprecated indexes: -EINVAL whoever asks (PAE_ENABLED, DM_DOMAIN, MEMORY_EVENT_*, NESTEDHVM, BUFIOREQ_EVTCHN). */
 export function isDeprecatedParam(index: number): boolean {
-  return index === HVM_PARAM_PAE_ENABLED || index === HVM_PARAM_DM_DOMAIN || (index >= HVM_PARAM_MEMORY_EVENT_CR0 && index <= HVM_PARAM_MEMORY_EVENT_SINGLE_STEP) || index === HVM_PARAM_MEMORY_EVENT_MSR;
+  return index === HVM_PARAM_PAE_ENABLED || index === HVM_PARAM_DM_DOMAIN || (index >= HVM_PARAM_MEMORY_EVENT_CR0 && index <= HVM_PARAM_BUFIOREQ_EVTCHN) || index === HVM_PARAM_MEMORY_EVENT_MSR;
 }
+
+/** VM86_TSS_SIZED: bits 63:32 = TSS size, at least a 32-bit TSS (104 bytes). */
+export const TSS32_SIZE = 104;
 
 /** CALLBACK_IRQ bits 63:56 = via type (xen-abi.md §5.4). */
 export const HVM_PARAM_CALLBACK_TYPE_GSI = 0;

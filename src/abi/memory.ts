@@ -41,5 +41,8 @@ export const E820_ENTRY = { size: 20, addr: 0, size_: 8, type: 16 } as const;
 /** xen_pfn_t in an extent list, 32-bit. */
 export const XEN_PFN_BYTES_32 = 4;
 
+/** Xen's EDOM (errno.h): add_to_physmap's start extent does not fit its u16 size field. */
+export const XEN_EDOM = 33;
+
 /** Largest extent order a domU may ask for (Xen's CONFIG_DOMU_MAX_ORDER). */
 export const DOMU_MAX_ORDER = 9;

@@ -76,6 +76,7 @@ export class HvmState {
   /** HVMOP_set_evtchn_upcall_vector results, per vCPU. */
   readonly upcallVectors = new Map<number, number>();
   private readonly viaListeners: Array<(via: CallbackVia) => void> = [];
+  private readonly paramListeners: Array<(index: number, value: bigint) => void> = [];
 
   constructor(
     readonly domid: number,
@@ -95,6 +96,7 @@ export class HvmState {
   set(index: number, value: bigint): void {
     if (!Number.isInteger(index) || index < 0 || index >= HVM_NR_PARAMS) return;
     this.params[index] = BigInt.asUintN(64, value);
+    for (const l of this.paramListeners) l(index, this.params[index]);
     if (index === HVM_PARAM_CALLBACK_IRQ) {
       this.callbackVia = decodeCallbackVia(this.params[index]);
       for (const l of this.viaListeners) l(this.callbackVia);
@@ -104,6 +106,11 @@ export class HvmState {
   /** The toolstack's write (STORE_PFN/EVTCHN, CONSOLE_PFN/EVTCHN, ...): no guest access rules. */
   setByToolstack(index: number, value: bigint | number): void {
     this.set(index, BigInt(value));
+  }
+
+  /** Told of every param write (e.g. ACPI_IOPORTS_LOCATION: the lead moves the PM1a/PM timer ports). */
+  onParamSet(listener: (index: number, value: bigint) => void): void {
+    this.paramListeners.push(listener);
   }
 
   /** Told every time CALLBACK_IRQ is written (the lead re-routes the upcall). */

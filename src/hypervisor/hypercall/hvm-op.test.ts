@@ -9,7 +9,11 @@ import {
   HVMOP_set_evtchn_upcall_vector,
   HVMOP_set_param,
   HVM_NR_PARAMS,
+  HVM_PARAM_ACPI_IOPORTS_LOCATION,
+  HVM_PARAM_ALTP2M,
   HVM_PARAM_CALLBACK_IRQ,
+  HVM_PARAM_VM86_TSS,
+  HVM_PARAM_VM86_TSS_SIZED,
   HVM_PARAM_CONSOLE_EVTCHN,
   HVM_PARAM_CONSOLE_PFN,
   HVM_PARAM_IOREQ_PFN,
@@ -20,7 +24,7 @@ import {
   HVM_PARAM_X87_FIP_WIDTH,
 } from '../../abi/hvm-params.js';
 import { DOMID_SELF } from '../../abi/event-channel.js';
-import { XEN_EFAULT, XEN_EINVAL, XEN_ENOENT, XEN_ENOSYS, XEN_EPERM, XEN_ESRCH } from '../../abi/xen-errno.js';
+import { XEN_EEXIST, XEN_EFAULT, XEN_EINVAL, XEN_ENOENT, XEN_ENOSYS, XEN_EPERM, XEN_ESRCH } from '../../abi/xen-errno.js';
 import type { CallbackVia } from '../xen-domain.js';
 import { GUEST_DOMID, SCRATCH, scriptedGuest } from './scripted-guest.js';
 
@@ -77,6 +81,15 @@ test('params: the toolstack sets STORE/CONSOLE, the guest may read them and set 
   assert.equal(setParam(g, 0xffffffff, 0n), -XEN_EINVAL);
   assert.equal(setParam(g, HVM_PARAM_X87_FIP_WIDTH, 3n), -XEN_EINVAL);
   assert.equal(setParam(g, HVM_PARAM_X87_FIP_WIDTH, 4n), 0);
+  assert.equal(setParam(g, HVM_PARAM_ALTP2M, 0n), -XEN_EEXIST, 'read-only');
+  assert.equal(setParam(g, HVM_PARAM_VM86_TSS_SIZED, (64n << 32n) | 0x1000n), -XEN_EINVAL, 'smaller than a TSS');
+  assert.equal(setParam(g, HVM_PARAM_VM86_TSS_SIZED, (128n << 32n) | 0x1000n), 0);
+  assert.equal(setParam(g, HVM_PARAM_VM86_TSS, 1n << 32n), -XEN_EINVAL);
+  const moved: Array<[number, bigint]> = [];
+  g.xen.hvm.onParamSet((i, v) => moved.push([i, v]));
+  assert.equal(setParam(g, HVM_PARAM_ACPI_IOPORTS_LOCATION, 3n), -XEN_EINVAL, 'only layouts 0 and 1');
+  assert.equal(setParam(g, HVM_PARAM_ACPI_IOPORTS_LOCATION, 1n), 0);
+  assert.deepEqual(moved, [[HVM_PARAM_ACPI_IOPORTS_LOCATION, 1n]]);
   assert.equal(getParam(g, HVM_PARAM_STORE_PFN, 0), -XEN_EPERM, 'dom0 is not ours');
   assert.equal(setParam(g, HVM_PARAM_CALLBACK_IRQ, 1n, 9), -XEN_ESRCH);
   assert.equal(g.hypercall(HYPERVISOR_hvm_op, HVMOP_get_param, 0xa0000), -XEN_EFAULT);

@@ -11,14 +11,19 @@ import {
   HVMOP_set_evtchn_upcall_vector,
   HVMOP_set_param,
   HVM_NR_PARAMS,
+  HVM_PARAM_ACPI_IOPORTS_LOCATION,
+  HVM_PARAM_ALTP2M,
+  HVM_PARAM_VM86_TSS,
+  HVM_PARAM_VM86_TSS_SIZED,
   HVM_PARAM_X87_FIP_WIDTH,
+  TSS32_SIZE,
   UPCALL_VECTOR_MIN,
   XEN_HVM_EVTCHN_UPCALL_VECTOR,
   XEN_HVM_GET_TIME,
   XEN_HVM_PARAM,
   isDeprecatedParam,
 } from '../../abi/hvm-params.js';
-import { XEN_EFAULT, XEN_EINVAL, XEN_ENOENT, XEN_ENOSYS, XEN_EPERM } from '../../abi/xen-errno.js';
+import { XEN_EEXIST, XEN_EFAULT, XEN_EINVAL, XEN_ENOENT, XEN_ENOSYS, XEN_EPERM } from '../../abi/xen-errno.js';
 import { checkSelfDomid } from '../xen-domain.js';
 import { u16, u32 } from './event-channel-op.js';
 import type { HypercallCall } from './hypercall-context.js';
@@ -40,9 +45,11 @@ export function doHvmOp(call: HypercallCall): number {
       if (isDeprecatedParam(index)) return -XEN_EINVAL;
       const dv = new DataView(a.buffer, a.byteOffset, a.byteLength);
       if (op === HVMOP_set_param) {
+        if (index === HVM_PARAM_ALTP2M) return -XEN_EEXIST; // read-only
         if (!GUEST_SETTABLE_PARAMS.has(index)) return -XEN_EPERM;
         const value = dv.getBigUint64(s.value, true);
-        if (index === HVM_PARAM_X87_FIP_WIDTH && value !== 0n && value !== 4n && value !== 8n) return -XEN_EINVAL;
+        const rc2 = checkParamValue(index, value, hvm.get(index));
+        if (rc2 < 0) return rc2;
         hvm.set(index, value);
         return 0;
       }
@@ -72,5 +79,22 @@ export function doHvmOp(call: HypercallCall): number {
       // pagetable_dying (Linux then stops using it), flush_tlbs, get_mem_type, the
       // toolstack's ops (superseded by dm_op), altp2m, unknown: -ENOSYS.
       return -XEN_ENOSYS;
+  }
+}
+
+/** hvm_set_param's value checks for the params a guest may set (x86/hvm/hvm.c). */
+function checkParamValue(index: number, value: bigint, old: bigint): number {
+  switch (index) {
+    case HVM_PARAM_X87_FIP_WIDTH:
+      return value === 0n || value === 4n || value === 8n ? 0 : -XEN_EINVAL;
+    case HVM_PARAM_VM86_TSS:
+      return value >> 32n === 0n ? 0 : -XEN_EINVAL; // the hardware field is 32 bits
+    case HVM_PARAM_VM86_TSS_SIZED:
+      return value >> 32n >= BigInt(TSS32_SIZE) ? 0 : -XEN_EINVAL;
+    case HVM_PARAM_ACPI_IOPORTS_LOCATION:
+      // pmtimer_change_ioport: only between layouts 0 and 1.
+      return value === old || (value ^ old) === 1n ? 0 : -XEN_EINVAL;
+    default:
+      return 0;
   }
 }

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { HYPERVISOR_memory_op } from '../../abi/hypercall-numbers.js';
 import {
   XENMAPIDX_grant_table_status,
+  XENMAPSPACE_dev_mmio,
   XENMAPSPACE_gmfn,
   XENMAPSPACE_gmfn_foreign,
   XENMAPSPACE_grant_table,
@@ -17,10 +18,11 @@ import {
   XENMEM_memory_map,
   XENMEM_populate_physmap,
   XENMEM_remove_from_physmap,
+  XEN_EDOM,
 } from '../../abi/memory.js';
 import { DOMID_SELF } from '../../abi/event-channel.js';
 import { SHARED_INFO_32 } from '../../abi/shared-info.js';
-import { XEN_EFAULT, XEN_EINVAL, XEN_ENOENT, XEN_ENOSYS, XEN_EPERM, XEN_ESRCH } from '../../abi/xen-errno.js';
+import { XEN_EACCES, XEN_EFAULT, XEN_EINVAL, XEN_ENOENT, XEN_ENOSYS, XEN_EPERM, XEN_ESRCH } from '../../abi/xen-errno.js';
 import { GUEST_DOMID, SCRATCH, scriptedGuest } from './scripted-guest.js';
 
 const mem = (g: ReturnType<typeof scriptedGuest>, cmd: number, arg = SCRATCH) => g.hypercall(HYPERVISOR_memory_op, cmd, arg);
@@ -54,7 +56,9 @@ test('add_to_physmap errors: idx, space, domid, fault', () => {
   const g = scriptedGuest();
   assert.equal(atp(g, DOMID_SELF, XENMAPSPACE_shared_info, 1, 0x80), -XEN_EINVAL);
   assert.equal(atp(g, DOMID_SELF, 9, 0, 0x80), -XEN_EINVAL);
-  assert.equal(atp(g, DOMID_SELF, XENMAPSPACE_gmfn_foreign, 0, 0x80), -XEN_EINVAL);
+  assert.equal(atp(g, DOMID_SELF, XENMAPSPACE_gmfn_foreign, 0, 0x80), -XEN_ENOSYS, 'batch only');
+  assert.equal(atp(g, DOMID_SELF, XENMAPSPACE_dev_mmio, 0, 0x80), -XEN_EACCES, 'hardware domain only');
+  assert.equal(g.hypercall(HYPERVISOR_memory_op, XENMEM_add_to_physmap | (0x10000 << 6), SCRATCH), -XEN_EDOM);
   assert.equal(atp(g, DOMID_SELF, XENMAPSPACE_gmfn, 0x10, 0x80), -XEN_ENOSYS);
   assert.equal(atp(g, 0, XENMAPSPACE_shared_info, 0, 0x80), -XEN_EPERM, 'dom0 exists: not ours to touch');
   assert.equal(atp(g, 7, XENMAPSPACE_shared_info, 0, 0x80), -XEN_ESRCH);
@@ -88,6 +92,7 @@ test('remove_from_physmap: unhooks a page, -ENOENT for a hole', () => {
   assert.equal(g.memory.frameOffset[0x80], -1);
   assert.equal(g.xen.physmap.sharedInfoGfn, undefined);
   assert.equal(mem(g, XENMEM_remove_from_physmap), -XEN_ENOENT);
+  assert.equal(mem(g, XENMEM_remove_from_physmap | (1 << 6)), -XEN_EINVAL, 'no continuation');
   g.put([[0, 3, 2], [4, 0x81, 4]], 8);
   assert.equal(mem(g, XENMEM_remove_from_physmap), -XEN_ESRCH);
   assert.equal(g.memory.frameOffset[0x81], 0x81000);
@@ -157,6 +162,13 @@ test('reservations: counts, decrease frees RAM, populate needs headroom, extents
   resv(2, 0, [0x72, 0x73]);
   assert.equal(mem(g, XENMEM_decrease_reservation | (5 << 6)), 5, 'start beyond nr_extents');
   assert.equal(mem(g, XENMEM_increase_reservation), 1, 'one page of headroom again');
+  // Xen answers reservations with extents done, never an errno.
+  assert.equal(mem(g, XENMEM_decrease_reservation | (1 << 6), 0xa0000), 1, 'struct unreadable: the start extent');
+  g.put([[0, list, 4], [4, 2, 4], [8, 0, 4], [12, 0, 4], [16, 0, 2]], 20);
+  assert.equal(mem(g, XENMEM_decrease_reservation), 0, "dom0's memory: nothing done");
+  g.put([[0, list, 4], [4, 0x4000000, 4], [8, 0, 4], [12, 0, 4], [16, DOMID_SELF, 2]], 20);
+  assert.equal(mem(g, XENMEM_decrease_reservation), 0, 'nr_extents beyond what cmd can carry');
+  assert.equal(g.memory.frameOffset[0x72], 0x72000);
   // The extent list itself unreadable: nothing done.
   g.put([[0, 0xa0000, 4], [4, 1, 4], [8, 0, 4], [12, 0, 4], [16, DOMID_SELF, 2]], 20);
   assert.equal(mem(g, XENMEM_decrease_reservation), 0);

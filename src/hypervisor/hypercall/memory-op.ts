@@ -10,6 +10,7 @@ import {
   MEMOP_CMD_MASK,
   MEMOP_EXTENT_SHIFT,
   XENMAPIDX_grant_table_status,
+  XENMAPSPACE_dev_mmio,
   XENMAPSPACE_gmfn,
   XENMAPSPACE_gmfn_foreign,
   XENMAPSPACE_gmfn_range,
@@ -27,10 +28,11 @@ import {
   XEN_ADD_TO_PHYSMAP_32,
   XEN_MEMORY_MAP_32,
   XEN_MEMORY_RESERVATION_32,
+  XEN_EDOM,
   XEN_PFN_BYTES_32,
   XEN_REMOVE_FROM_PHYSMAP_32,
 } from '../../abi/memory.js';
-import { XEN_EFAULT, XEN_EINVAL, XEN_ENOSYS } from '../../abi/xen-errno.js';
+import { XEN_EACCES, XEN_EFAULT, XEN_EINVAL, XEN_ENOSYS } from '../../abi/xen-errno.js';
 import type { XenPhysmap } from '../xen-domain.js';
 import { checkSelfDomid } from '../xen-domain.js';
 import { putU32, u16, u32 } from './event-channel-op.js';
@@ -61,12 +63,14 @@ export function doMemoryOp(call: HypercallCall): number {
     }
     case XENMEM_add_to_physmap: {
       const s = XEN_ADD_TO_PHYSMAP_32;
+      if (start > 0xffff) return -XEN_EDOM;
       const a = call.guest.copyFrom(arg, s.size);
       if (!a) return -XEN_EFAULT;
       const space = u32(a, s.space);
-      if (space === XENMAPSPACE_gmfn_foreign) return -XEN_EINVAL; // only through add_to_physmap_batch
+      if (space === XENMAPSPACE_gmfn_foreign) return -XEN_ENOSYS; // only through add_to_physmap_batch
       const rc = domidOk(u16(a, s.domid));
       if (rc < 0) return rc;
+      if (space === XENMAPSPACE_dev_mmio) return -XEN_EACCES; // the hardware domain's only
       const idx = u32(a, s.idx);
       const gpfn = u32(a, s.gpfn);
       switch (space) {
@@ -84,6 +88,7 @@ export function doMemoryOp(call: HypercallCall): number {
       }
     }
     case XENMEM_remove_from_physmap: {
+      if (start !== 0) return -XEN_EINVAL;
       const s = XEN_REMOVE_FROM_PHYSMAP_32;
       const a = call.guest.copyFrom(arg, s.size);
       if (!a) return -XEN_EFAULT;
@@ -115,17 +120,20 @@ export function doMemoryOp(call: HypercallCall): number {
   }
 }
 
-/** increase/decrease_reservation, populate_physmap: returns the extents done (from `start`). */
+/**
+ * increase/decrease_reservation, populate_physmap: returns the extents done (from
+ * `start`). Xen never answers these with an errno: a fault, a bad count, order or
+ * domain all come back as "start extents done".
+ */
 function reservation(call: HypercallCall, pm: XenPhysmap, op: number, start: number, arg: number): number {
   const s = XEN_MEMORY_RESERVATION_32;
   const a = call.guest.copyFrom(arg, s.size);
-  if (!a) return -XEN_EFAULT;
+  if (!a) return start;
   const nr = u32(a, s.nrExtents);
-  if (start >= nr) return start;
+  if (nr > 0xffffffff >>> MEMOP_EXTENT_SHIFT || start >= nr) return start;
   const order = u32(a, s.extentOrder);
   if (order > DOMU_MAX_ORDER) return start;
-  const rc = checkSelfDomid(u16(a, s.domid), pm.domid, pm.domainExists);
-  if (rc < 0) return rc;
+  if (checkSelfDomid(u16(a, s.domid), pm.domid, pm.domainExists) < 0) return start;
   const list = u32(a, s.extentStart);
   const pages = 1 << order;
   let done = start;
