@@ -45,6 +45,7 @@ test('register_vcpu_info errors: page crossing, alignment, frame, vCPU, fault', 
   const g = scriptedGuest({ vcpuCount: 2 });
   assert.equal(register(g, 0, 0x20, 4096 - 63), -XEN_ENXIO);
   assert.equal(register(g, 0, 0x20, 4096 - 64 + 4), -XEN_ENXIO);
+  assert.equal(register(g, 0, 0x20, 4096), -XEN_EINVAL, 'offset beyond the frame');
   assert.equal(register(g, 0, 0x20, 0x42), -XEN_EINVAL, '4-byte alignment for the 32-bit layout');
   assert.equal(register(g, 0, 0xa0, 0), -XEN_EINVAL, 'not RAM');
   assert.equal(register(g, 0, 1n << 32n, 0), -XEN_EINVAL, 'beyond 4 GiB');

@@ -41,8 +41,10 @@ export function doVcpuOp(call: HypercallCall): number {
       const gfnLo = u32(a, s.mfn);
       const gfnHi = u32(a, s.mfn + 4);
       const offset = u32(a, s.offset);
-      if (offset > PAGE_SIZE - VCPU_INFO_SIZE) return -XEN_ENXIO; // the area would cross its page
-      if (gfnHi !== 0 || gfnLo >= 0x100000) return -XEN_EINVAL; // no such frame
+      // An offset outside the frame names another frame (Xen: -EINVAL); inside it, an
+      // area running past the page end is -ENXIO.
+      if (offset >= PAGE_SIZE || gfnHi !== 0 || gfnLo >= 0x100000) return -XEN_EINVAL;
+      if (offset > PAGE_SIZE - VCPU_INFO_SIZE) return -XEN_ENXIO;
       const { rc, raised } = vcpus.sharedInfo.registerVcpuInfo(vcpu, gfnLo * PAGE_SIZE + offset);
       if (rc === 0 && raised) vcpus.kick(vcpu);
       return rc;
