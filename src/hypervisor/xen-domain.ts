@@ -22,7 +22,6 @@ import {
   HVM_PARAM_CALLBACK_TYPE_GSI,
   HVM_PARAM_CALLBACK_TYPE_PCI_INTX,
   HVM_PARAM_CALLBACK_TYPE_VECTOR,
-  UPCALL_VECTOR_MIN,
 } from '../abi/hvm-params.js';
 import { XEN_EINVAL, XEN_ENOENT, XEN_EPERM, XEN_ESRCH } from '../abi/xen-errno.js';
 import { PAGE_SHIFT, PAGE_SIZE, type GuestMemory } from './memory/guest-memory.js';
@@ -53,19 +52,21 @@ export type CallbackVia =
   | { type: 'pci-intx'; segment: number; bus: number; devfn: number; pin: number }
   | { type: 'vector'; vector: number };
 
+/** GSIs of tsxen's HVM platform (Xen's VIOAPIC_NUM_PINS, nr_gsis). */
+export const HVM_NR_GSIS = 48;
+
+/** As Xen's hvm_set_callback_via reads the param (x86/hvm/irq.c). */
 export function decodeCallbackVia(value: bigint): CallbackVia {
   const type = Number((value >> 56n) & 0xffn);
-  const low = value & 0xffffffffffffffn;
-  if (type === HVM_PARAM_CALLBACK_TYPE_GSI) return low === 0n ? { type: 'none' } : { type: 'gsi', gsi: Number(low & 0xffffffffn) };
+  const low = Number(value & 0xffffffffn);
+  if (type === HVM_PARAM_CALLBACK_TYPE_GSI) {
+    const gsi = low & 0xff; // Xen keeps a u8
+    return value === 0n || gsi === 0 || gsi >= HVM_NR_GSIS ? { type: 'none' } : { type: 'gsi', gsi };
+  }
   if (type === HVM_PARAM_CALLBACK_TYPE_PCI_INTX) {
-    const v = Number(low & 0xffffffffn);
-    return { type: 'pci-intx', segment: Number((low >> 32n) & 0xffffn), bus: (v >>> 16) & 0xff, devfn: (v >>> 8) & 0xff, pin: v & 3 };
+    return { type: 'pci-intx', segment: Number((value >> 32n) & 0xffffn), bus: (low >>> 16) & 0xff, devfn: (low >>> 8) & 0xff, pin: low & 3 };
   }
-  if (type === HVM_PARAM_CALLBACK_TYPE_VECTOR) {
-    const vector = Number(low & 0xffn);
-    // Xen ignores exception vectors (hvm_set_callback_via: vector < 0x10 disables).
-    return vector < UPCALL_VECTOR_MIN ? { type: 'none' } : { type: 'vector', vector };
-  }
+  if (type === HVM_PARAM_CALLBACK_TYPE_VECTOR) return { type: 'vector', vector: low & 0xff };
   return { type: 'none' };
 }
 
@@ -113,7 +114,10 @@ export class HvmState {
     this.paramListeners.push(listener);
   }
 
-  /** Told every time CALLBACK_IRQ is written (the lead re-routes the upcall). */
+  /**
+   * Told every time CALLBACK_IRQ is written: the lead re-routes the upcall and, as
+   * Xen does after a change, re-evaluates every online vCPU's pending upcall.
+   */
   onCallbackVia(listener: (via: CallbackVia) => void): void {
     this.viaListeners.push(listener);
   }

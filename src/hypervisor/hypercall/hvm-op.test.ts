@@ -52,11 +52,13 @@ test('CALLBACK_IRQ: stored, read back, decoded into the via the lead routes', ()
   // PCI INTx: segment 47:32, bus 31:16, devfn 15:8, pin 1:0.
   assert.equal(setParam(g, HVM_PARAM_CALLBACK_IRQ, (1n << 56n) | (0n << 32n) | (0n << 16n) | (0x18n << 8n) | 0n), 0);
   assert.deepEqual(g.xen.hvm.callbackVia, { type: 'pci-intx', segment: 0, bus: 0, devfn: 0x18, pin: 0 });
-  assert.equal(setParam(g, HVM_PARAM_CALLBACK_IRQ, (2n << 56n) | 0x0en), 0);
-  assert.deepEqual(g.xen.hvm.callbackVia, { type: 'none' }, 'exception vectors disable');
+  assert.equal(setParam(g, HVM_PARAM_CALLBACK_IRQ, 48n), 0);
+  assert.deepEqual(g.xen.hvm.callbackVia, { type: 'none' }, 'beyond the 48 GSIs');
+  assert.equal(setParam(g, HVM_PARAM_CALLBACK_IRQ, 3n << 56n), 0);
+  assert.deepEqual(g.xen.hvm.callbackVia, { type: 'none' }, 'unknown type');
   assert.equal(setParam(g, HVM_PARAM_CALLBACK_IRQ, 0n), 0);
   assert.deepEqual(g.xen.hvm.callbackVia, { type: 'none' });
-  assert.equal(vias.length, 5);
+  assert.equal(vias.length, 6);
 });
 
 test('params: the toolstack sets STORE/CONSOLE, the guest may read them and set only the evtchns', () => {
