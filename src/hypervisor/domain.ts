@@ -34,6 +34,8 @@ import { runHvmloader, XEN_TABLE_AREA, TABLE_AREA_BYTES } from '../firmware/hvml
 import { NO_IRQ, type IrqLine } from '../devices/bus/irq.js';
 import { loadMultiboot } from '../firmware/multiboot/load-multiboot.js';
 import { DebugExit } from '../devices/debug-exit/device.js';
+import { createXenDomain, type CallbackVia, type XenDomain } from './xen-domain.js';
+import { e820FromMemory, type E820Entry } from '../firmware/linux-boot/e820.js';
 import { withXenLeaves } from './hypercall/xen-cpuid-leaves.js';
 import { handleXenMsr } from './hypercall/hypercall-page.js';
 import { dispatchHypercall } from './hypercall/dispatch.js';
@@ -56,11 +58,16 @@ const SERIAL_FLUSH_BYTES = 4096;
 
 /** Guest-physical space beyond RAM the domain needs for device memory and ROMs (VRAM, option ROMs, ACPI tables, a BIOS ROM). */
 export function domainBackingBytes(spec: DomainSpec): number {
-  if (!needsHvmPlatform(spec)) return 0;
+  const xen = (spec.xen ?? (!!spec.firmware && !spec.firmware.override)) ? XEN_BACKING_BYTES : 0;
+  if (!needsHvmPlatform(spec)) return xen;
   const vram = vgaKind(spec) === 'stdvga' ? VRAM_BYTES : 0;
   const biosRom = spec.firmware?.override ? spec.firmware.bios.length : 0;
-  return vram + biosRom + ROM_AND_TABLE_BYTES;
+  return vram + biosRom + ROM_AND_TABLE_BYTES + xen;
 }
+
+/** Xen's pages outside RAM: shared_info and grant frames (Xen's default max_grant_frames 64) with room to spare. */
+const XEN_BACKING_BYTES = 1 << 20;
+const MAX_GRANT_FRAMES = 64;
 
 /** Option ROMs (VGA BIOS 64 KiB) and the ACPI table area at 0xFC000000. */
 const ROM_AND_TABLE_BYTES = 2 << 20;
@@ -132,6 +139,12 @@ export class Domain {
   private readonly apicPresent: boolean;
   /** The domain sees Xen: CPUID leaves 0x40000000+, the hypercall page MSR, hypercalls. */
   private readonly xen: boolean;
+  /** Its Xen objects (event channels, grant table, shared_info, HVM params), once booted. */
+  xenState: XenDomain | null = null;
+  /** Where event-channel upcalls go (HVM_PARAM_CALLBACK_IRQ). */
+  private callbackVia: CallbackVia = { type: 'none' };
+  private callbackLine: IrqLine | null = null;
+  private firmwareE820: E820Entry[] | null = null;
 
   constructor(
     readonly spec: DomainSpec,
@@ -269,6 +282,8 @@ export class Domain {
         this.emu.sliceInstructions = Math.max(MIN_SLICE, Math.min(MAX_SLICE, Math.ceil(due / this.guestClock.nsPerInstruction)));
       }
       const exit = this.vcpu.run();
+      // A level upcall line follows evtchn_upcall_pending, which the guest clears itself.
+      if (this.callbackLine) this.upcall();
       if (exit.kind !== 'interrupted') this.trace(exit);
       const r = this.handleExit(exit);
       if (r) {
@@ -383,6 +398,44 @@ export class Domain {
     return spec.xen ?? (!!spec.firmware && !spec.firmware.override);
   }
 
+  /**
+   * The domain's Xen objects (xen-domain.ts): shared_info and grant frames come from
+   * the backing store; an upcall (a vCPU's evtchn_upcall_pending going 0 → 1) goes
+   * where HVM_PARAM_CALLBACK_IRQ says — a LAPIC vector, a GSI, or the platform
+   * device's INTx — as Xen's hvm_assert_evtchn_irq does.
+   */
+  private startXen(e820: readonly E820Entry[]): void {
+    const xen = createXenDomain({
+      memory: this.memory,
+      domid: 1,
+      e820,
+      maxGrantFrames: MAX_GRANT_FRAMES,
+      kick: () => this.upcall(),
+      now: () => this.clock.nowNs(),
+    });
+    xen.hvm.onCallbackVia((via) => {
+      this.callbackLine?.set(false);
+      this.callbackLine = null;
+      this.callbackVia = via;
+      if (via.type === 'gsi') this.callbackLine = via.gsi < 16 ? this.isaLine(via.gsi) : this.gsiLine(via.gsi);
+      else if (via.type === 'pci-intx') this.callbackLine = this.hvm?.xenPlatform?.intx ?? null;
+      this.log('info', 'xen', `event channel upcall via ${JSON.stringify(via)}`);
+      this.upcall();
+    });
+    this.xenState = xen;
+  }
+
+  /** Deliver (or hold) the event-channel upcall of vCPU 0 per the callback via. */
+  private upcall(): void {
+    const pending = this.xenState?.sharedInfo.upcallPending(0) ?? false;
+    const via = this.callbackVia;
+    if (via.type === 'vector') {
+      if (pending) this.interrupts.lapic?.accept(via.vector, false);
+    } else {
+      this.callbackLine?.set(pending);
+    }
+  }
+
   /** A VMCALL from the guest: Xen's hypercall table (src/hypervisor/hypercall). */
   private hypercall(): void {
     const s = this.vcpu.getSpecialRegisters();
@@ -399,6 +452,7 @@ export class Domain {
       ...(paging ? { translate: (linear: number, write: boolean) => (this.vcpu.translate ? this.vcpu.translate(linear, write) : undefined) } : {}),
       log: (level, message) => this.log(level, 'xen', message),
       shutdown: (reason) => this.xenShutdown(reason),
+      ...(this.xenState ? { xen: this.xenState.state } : {}),
       console: (text) => this.log('info', 'xen-console', text.replace(/\n$/, '')),
     });
   }
@@ -476,6 +530,7 @@ export class Domain {
       mmioWrite32: (address, value) => this.bus.mmioWrite(address, 4, value),
     });
     for (const line of result.log) this.log('info', 'hvmloader', line);
+    this.firmwareE820 = result.e820;
     const entry = biosEntryState(this.vcpu.getRegisters(), this.vcpu.getSpecialRegisters(), 0xf0000);
     this.vcpu.setSpecialRegisters(entry.sregs);
     this.vcpu.setRegisters(entry.regs);
@@ -511,6 +566,7 @@ export class Domain {
       }
       this.vcpu.setRegisters({ ...this.vcpu.getRegisters(), eip: rawImage.entry, esp: 0 });
     }
+    if (this.xen) this.startXen(this.firmwareE820 ?? e820FromMemory(this.memory));
   }
 }
 
