@@ -24,6 +24,8 @@ export function buildDomainSpec(config: DomainConfig): DomainSpec {
     vga: config.vga,
   };
   if (config.debugExit) spec.debugExit = { ...config.debugExit };
+  if (config.xenInterface !== undefined) spec.xen = config.xenInterface;
+  if (!config.xenPlatformPci) spec.xenPlatformPci = false;
   if (config.boot === 'linux') {
     spec.linux = { kernel: read(config.kernel!), cmdline: config.cmdline };
     if (config.ramdisk !== undefined) spec.linux.ramdisk = read(config.ramdisk);

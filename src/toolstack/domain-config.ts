@@ -80,6 +80,10 @@ export interface DomainConfig {
   onReboot: LifecycleAction;
   onCrash: LifecycleAction;
   debugcon: DebugconConfig[];
+  /** xl xen_platform_pci (default 1). */
+  xenPlatformPci: boolean;
+  /** tsxen xen_interface: the Xen interface for a direct-boot guest (undefined = the default). */
+  xenInterface?: boolean;
   cpuBackend: 'auto' | 'kvm' | 'emu';
 }
 
@@ -126,7 +130,7 @@ const DEBUGCON_DEFAULT_PORT = 0xe9;
 const KNOWN_KEYS = new Set([
   'type', 'builder', 'name', 'memory', 'maxmem', 'vcpus', 'kernel', 'ramdisk', 'cmdline', 'extra', 'root',
   'serial', 'on_poweroff', 'on_reboot', 'on_crash', 'debugcon', 'cpu_backend',
-  'disk', 'boot', 'bios_path_override', 'vga', 'videoram', 'acpi', 'apic', 'firmware', 'isa_debug_exit', 'modules',
+  'disk', 'boot', 'bios_path_override', 'vga', 'videoram', 'acpi', 'apic', 'firmware', 'isa_debug_exit', 'modules', 'xen_interface', 'xen_platform_pci',
 ]);
 
 /** QEMU's isa-debug-exit as test kernels use it (`-device isa-debug-exit,iobase=0xf4,iosize=0x04`). */
@@ -299,7 +303,7 @@ export function validateDomainConfig(settings: CfgSettings, opts: ValidateOption
   const vga = vgaSetting ? parseVga(str(vgaSetting), (d) => err(vgaSetting, d)) : boot === 'firmware' ? 'stdvga' : 'none';
   const videoramSetting = get('videoram');
   const videoramMiB = videoramSetting ? checkVideoram(num(videoramSetting), (d) => err(videoramSetting, d)) : DEFAULT_VIDEORAM_MIB;
-  const flag = (key: 'acpi' | 'apic'): boolean => {
+  const flag = (key: 'acpi' | 'apic' | 'xen_platform_pci'): boolean => {
     const s = get(key);
     if (!s) return true;
     const n = num(s);
@@ -307,6 +311,16 @@ export function validateDomainConfig(settings: CfgSettings, opts: ValidateOption
     return n === 1;
   };
   const acpi = flag('acpi');
+  const xenPlatformPci = flag('xen_platform_pci');
+  // tsxen extension: present the Xen interface (CPUID leaves, hypercalls) to a direct-boot
+  // guest too; firmware boot always has it (SeaBIOS's Xen path), as every Xen HVM guest.
+  const xenSetting = get('xen_interface');
+  let xenInterface: boolean | undefined;
+  if (xenSetting) {
+    const n = num(xenSetting);
+    if (n !== 0 && n !== 1) err(xenSetting, `expected 0 or 1, got ${n}`);
+    xenInterface = n === 1;
+  }
   const apic = flag('apic');
   const bootSetting = get('boot');
   const bootOrder = bootSetting ? parseBootOrder(str(bootSetting), (d) => err(bootSetting, d)) : 'cd';
@@ -335,7 +349,7 @@ export function validateDomainConfig(settings: CfgSettings, opts: ValidateOption
   return {
     type: 'hvm', name, memoryMiB, maxmemMiB, vcpus, boot, ...(kernel !== undefined ? { kernel } : {}), ...(ramdisk !== undefined ? { ramdisk } : {}), cmdline, modules,
     ...(firmware ? { firmware } : {}), disks, vga, videoramMiB, ...(debugExit ? { debugExit } : {}),
-    serials, onPoweroff, onReboot, onCrash, debugcon, cpuBackend,
+    serials, onPoweroff, onReboot, onCrash, debugcon, cpuBackend, xenPlatformPci, ...(xenInterface !== undefined ? { xenInterface } : {}),
   };
 }
 
