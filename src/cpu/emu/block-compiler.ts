@@ -51,8 +51,14 @@ export interface ChainState {
 /** Most compiled blocks one run-loop dispatch goes through (bounds the JS stack and how late requestExit() is seen). */
 export const CHAIN_DEPTH = 16;
 
-/** Executions of a block before it is compiled. */
-export const COMPILE_THRESHOLD = 64;
+/**
+ * Executions of a block before it is compiled. A fresh generated function runs in
+ * V8's bytecode interpreter until V8 finds it hot, slower than the interpreter loop's
+ * already-optimised handlers: lukewarm code (the kernel's one-time setup after
+ * decompression, ~25k blocks run a few thousand times each) ran 1.4x faster with
+ * 1024 than with 64, and hot loops (xz, bignum) do not notice the later start.
+ */
+export const COMPILE_THRESHOLD = 1024;
 
 /** Handlers that never fault, touch EIP or stop a block when their operands are registers (mod = 3 or none). */
 const REGISTER_SAFE = new Set<Handler>([
