@@ -53,12 +53,14 @@ export const CHAIN_DEPTH = 16;
 
 /**
  * Executions of a block before it is compiled. A fresh generated function runs in
- * V8's bytecode interpreter until V8 finds it hot, slower than the interpreter loop's
- * already-optimised handlers: lukewarm code (the kernel's one-time setup after
- * decompression, ~25k blocks run a few thousand times each) ran 1.4x faster with
- * 1024 than with 64, and hot loops (xz, bignum) do not notice the later start.
+ * V8's bytecode interpreter (then baseline code) until V8 finds it hot, slower than
+ * the interpreter loop's already-optimised handlers. Lukewarm code (the kernel's
+ * setup after decompression: ~25k blocks run a few thousand times each) ran at
+ * 6-9 MIPS with 64, 10-18 with 1024, 11-20 with 8192, 18-24 with 32768 and 14-24
+ * compiling nothing new; hot loops (xz, bignum) run millions of times and do not
+ * notice the later start (quick boot's xz phase ~125 MIPS with all of them).
  */
-export const COMPILE_THRESHOLD = 1024;
+export const COMPILE_THRESHOLD = 32768;
 
 /** Handlers that never fault, touch EIP or stop a block when their operands are registers (mod = 3 or none). */
 const REGISTER_SAFE = new Set<Handler>([
