@@ -51,8 +51,16 @@ export interface ChainState {
 /** Most compiled blocks one run-loop dispatch goes through (bounds the JS stack and how late requestExit() is seen). */
 export const CHAIN_DEPTH = 16;
 
-/** Executions of a block before it is compiled. */
-export const COMPILE_THRESHOLD = 64;
+/**
+ * Executions of a block before it is compiled. A fresh generated function runs in
+ * V8's bytecode interpreter (then baseline code) until V8 finds it hot, slower than
+ * the interpreter loop's already-optimised handlers. Lukewarm code (the kernel's
+ * setup after decompression: ~25k blocks run a few thousand times each) ran at
+ * 6-9 MIPS with 64, 10-18 with 1024, 11-20 with 8192, 18-24 with 32768 and 14-24
+ * compiling nothing new; hot loops (xz, bignum) run millions of times and do not
+ * notice the later start (quick boot's xz phase ~125 MIPS with all of them).
+ */
+export const COMPILE_THRESHOLD = 32768;
 
 /** Handlers that never fault, touch EIP or stop a block when their operands are registers (mod = 3 or none). */
 const REGISTER_SAFE = new Set<Handler>([
