@@ -12,20 +12,10 @@ import type { Clock } from './clock.js';
 import type { DomainSpec } from './domain-spec.js';
 import type { AccessSize } from './types.js';
 import { MemoryBlockBackend } from '../devices/ide/memory-block-backend.js';
+import { xorshift32 } from '../../test/support/fuzz.js';
 
 const BIOS = '/usr/share/seabios/bios-256k.bin';
 const VGA_BIOS = '/usr/share/seabios/vgabios-stdvga.bin';
-
-/** A small deterministic PRNG (xorshift32) so a failure can be replayed. */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return x >>> 0;
-  };
-}
 
 function firmwareDomain(): Domain {
   const haveBios = existsSync(BIOS) && existsSync(VGA_BIOS);
@@ -62,7 +52,7 @@ function firmwareDomain(): Domain {
 test('random port, MMIO and PCI config traffic never throws and leaves the platform working', () => {
   const d = firmwareDomain();
   const bus = d.bus;
-  const next = rng(0x7357);
+  const next = xorshift32(0x7357);
   const sizes: AccessSize[] = [1, 2, 4];
   // Every decoded range, plus the PCI config ports, plus random addresses anywhere.
   const ranges = bus.describe().map((line) => {

@@ -4,6 +4,7 @@
 // failure names a case that reproduces.
 
 import { DATA_ADDR, DATA_LEN } from './layout.js';
+import { xorshift32 } from '../support/fuzz.js';
 
 export const CF = 1 << 0, PF = 1 << 2, AF = 1 << 4, ZF = 1 << 6, SF = 1 << 7, DF = 1 << 10, OF = 1 << 11;
 export const ARITH = CF | PF | AF | ZF | SF | OF;
@@ -58,17 +59,12 @@ export function initialData(c: DiffCase): Uint8Array {
 
 /** xorshift32: deterministic and good enough for operand values. */
 export class Rng {
-  private s: number;
+  private readonly next: () => number;
   constructor(seed: number) {
-    this.s = seed >>> 0 || 1;
+    this.next = xorshift32(seed);
   }
   u32(): number {
-    let x = this.s;
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    this.s = x >>> 0;
-    return this.s;
+    return this.next();
   }
   below(n: number): number {
     return this.u32() % n;

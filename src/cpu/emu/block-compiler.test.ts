@@ -8,20 +8,10 @@ import assert from 'node:assert/strict';
 import { assemble, machine, runToExit, type TestMachine } from './emu-test-machine.test.js';
 import { CHAIN_DEPTH, compileBlock, type CompiledBlock } from './block-compiler.js';
 import type { VcpuRegisters } from '../../hypervisor/vcpu/backend.js';
+import { xorshift32 } from '../../../test/support/fuzz.js';
 
 const DATA = 0x3000;
 const DATA_BYTES = 0x400;
-
-/** xorshift32: reproducible random states. */
-function rng(seed: number): () => number {
-  let x = seed | 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return x >>> 0;
-  };
-}
 
 interface Start {
   regs: VcpuRegisters;
@@ -71,7 +61,7 @@ function compileAll(m: TestMachine): number {
 function differential(source: string, seeds = 24, setup: (m: TestMachine) => void = () => {}): void {
   const code = assemble(`${source}\nhlt`, 32);
   for (let seed = 1; seed <= seeds; seed++) {
-    const start = randomStart(rng(seed * 7919 + source.length));
+    const start = randomStart(xorshift32(seed * 7919 + source.length));
     const interp = machine(code, 'flat32');
     setup(interp);
     load(interp, start);
@@ -261,7 +251,7 @@ test('compiled blocks chain into their linked successors and agree with the inte
   differential(loop, 8);
   // The same loop with every block compiled from the start: later rounds run block to block without the run loop.
   const m = machine(assemble(`${loop}\nhlt`, 32), 'flat32');
-  const start = randomStart(rng(5));
+  const start = randomStart(xorshift32(5));
   load(m, start);
   finish(m, 'warm-up');
   compileAll(m);

@@ -5,19 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BM_BASE, IdeRig, patternBackend } from './ide-test-rig.js';
 import type { AccessSize } from '../../hypervisor/types.js';
-
-/** xorshift32: a reproducible stream. */
-function prng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
-}
+import { xorshift32 } from '../../../test/support/fuzz.js';
 
 const PORTS = [
   ...Array.from({ length: 8 }, (_, i) => 0x1f0 + i),
@@ -37,7 +25,7 @@ for (const seed of [1, 0xdeadbeef, 12345]) {
       hdc: { kind: 'cdrom', backend: null },
     });
     rig.enableBusMaster();
-    const rnd = prng(seed);
+    const rnd = xorshift32(seed);
     for (let i = 0; i < 4000; i++) {
       const r = rnd();
       const port = PORTS[r % PORTS.length];

@@ -3,19 +3,7 @@ import assert from 'node:assert/strict';
 import { IoBus } from '../bus/io-bus.js';
 import type { AccessSize } from '../../hypervisor/types.js';
 import { StdVga } from './device.js';
-
-/** xorshift32: a fixed seed keeps failures reproducible. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s;
-  };
-}
+import { xorshift32 } from '../../../test/support/fuzz.js';
 
 test('random port, window and BAR2 accesses never throw and render() stays consistent', () => {
   const io = new IoBus();
@@ -24,7 +12,7 @@ test('random port, window and BAR2 accesses never throw and render() stays consi
   const sizes: AccessSize[] = [1, 1, 1, 2, 4];
   let vbeFrames = 0;
   for (const seed of [1, 0xdeadbeef, 12345]) {
-    const rnd = prng(seed);
+    const rnd = xorshift32(seed);
     for (let i = 0; i < 4000; i++) {
       const r = rnd();
       const size = sizes[r % sizes.length];

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { parseBzImage, protocolName, HDR_VERSION, HDR_HEADER, HDR_KERNEL_VERSION } from './bzimage.js';
 import { LinuxBootError } from './linux-boot-error.js';
 import { makeSyntheticBzImage } from './synthetic-bzimage.js';
+import { xorshift32 } from '../../../test/support/fuzz.js';
 
 const code = Uint8Array.from([0xf4, 0xeb, 0xfd]); // hlt; jmp $-1
 
@@ -54,13 +55,8 @@ function rejects(bytes: Uint8Array, message: RegExp): void {
 }
 
 test('random bytes are not a bzImage', () => {
-  let seed = 0x2545f491;
-  const random = new Uint8Array(64 * 1024).map(() => {
-    seed ^= seed << 13;
-    seed ^= seed >>> 17;
-    seed ^= seed << 5;
-    return seed & 0xff;
-  });
+  const next = xorshift32(0x2545f491);
+  const random = new Uint8Array(64 * 1024).map(() => next() & 0xff);
   rejects(random, /not a Linux bzImage \(boot_flag at 0x1FE is 0x[0-9a-f]{4}, expected 0xaa55\)/);
 });
 

@@ -18,30 +18,14 @@ import { GrantTable } from '../grant-table/grant-table.js';
 import { GrantAccess } from '../grant-table/grant-access.js';
 import { dispatchHypercall } from './dispatch.js';
 import type { HypercallContext } from './hypercall-context.js';
+import { fnv1a32, xorshift32 } from '../../../test/support/fuzz.js';
 
 const CALLS = 120_000;
 const ARENA = 0x3000;
 const ARENA_LEN = 0x2000;
 
-function xorshift(seed: number) {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>>= 0);
-  };
-}
-
-function fnv(bytes: Uint8Array): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i], 0x01000193);
-  return h >>> 0;
-}
-
 test(`fuzz: ${CALLS} random event_channel_op / grant_table_op calls answer with Xen errnos and touch nothing else`, () => {
-  const rnd = xorshift(0xc0ffee);
+  const rnd = xorshift32(0xc0ffee);
   const memory = new GuestMemory({ ramBytes: 1 << 20, romBytes: 128 << 10 });
   const bystanderMem = new GuestMemory({ ramBytes: 256 << 10, romBytes: 64 << 10 });
   bystanderMem.fill(0, 256 << 10, 0xb5);
@@ -63,7 +47,7 @@ test(`fuzz: ${CALLS} random event_channel_op / grant_table_op calls answer with 
   memory.mapBacking(0xf0000000, grants.grantFrame(0, 0xf0000), 4096, false);
   const grantAccess = new GrantAccess(1, (d) => tables.get(d), memory);
   const host = new GrantAccess(0, (d) => tables.get(d));
-  const bystanderBefore = fnv(bystanderMem.bytes);
+  const bystanderBefore = fnv1a32(bystanderMem.bytes);
 
   const failures: string[] = [];
   let regs: VcpuRegisters = { eax: 0, ebx: 0, ecx: 0, edx: 0, esi: 0, edi: 0, esp: 0, ebp: 0, eip: 0, eflags: 2 };
@@ -110,6 +94,6 @@ test(`fuzz: ${CALLS} random event_channel_op / grant_table_op calls answer with 
   const elapsed = Date.now() - t0;
   assert.deepEqual(failures, []);
   assert.ok(elapsed < 120_000, `bounded time (${elapsed} ms)`);
-  assert.equal(fnv(bystanderMem.bytes), bystanderBefore, "the other domain's memory is untouched");
+  assert.equal(fnv1a32(bystanderMem.bytes), bystanderBefore, "the other domain's memory is untouched");
   assert.ok(notes > 0 && kicks > 0, 'the fuzz reached delivery both ways');
 });

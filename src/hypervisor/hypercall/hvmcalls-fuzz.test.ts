@@ -12,30 +12,14 @@ import * as errno from '../../abi/xen-errno.js';
 import { XEN_EDOM } from '../../abi/memory.js';
 import type { VcpuTimers } from '../xen-domain.js';
 import { scriptedGuest } from './scripted-guest.js';
+import { fnv1a32, xorshift32 } from '../../../test/support/fuzz.js';
 
 const CALLS = 120_000;
 const ARENA = 0x60000;
 const ARENA_LEN = 0x2000;
 
-function xorshift(seed: number) {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>>= 0);
-  };
-}
-
-function fnv(bytes: Uint8Array): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i], 0x01000193);
-  return h >>> 0;
-}
-
 test(`fuzz: ${CALLS} random memory_op / hvm_op / vcpu_op / physdev_op calls answer with results or Xen errnos`, () => {
-  const rnd = xorshift(0x5eed5);
+  const rnd = xorshift32(0x5eed5);
   let now = 1_000_000_000;
   const timers: VcpuTimers = { current: () => 0, setSingleshot() {}, stopSingleshot() {}, setPeriodic() {}, stopPeriodic() {} };
   const e820 = [
@@ -48,7 +32,7 @@ test(`fuzz: ${CALLS} random memory_op / hvm_op / vcpu_op / physdev_op calls answ
   // The bystander exists in the fuzzed guest's world: naming it must be -EPERM, never reach it.
   g.xen.domains.set(2, bystander.xen.events);
   g.xen.tables.set(2, bystander.xen.grants);
-  const bystanderBefore = fnv(bystander.memory.bytes);
+  const bystanderBefore = fnv1a32(bystander.memory.bytes);
 
   const allowed = new Set([...Object.values(errno), XEN_EDOM].map((e) => -e));
   const small = () => {
@@ -124,5 +108,5 @@ test(`fuzz: ${CALLS} random memory_op / hvm_op / vcpu_op / physdev_op calls answ
   assert.deepEqual(g.logs, [], 'no handler threw');
   assert.ok(ok > CALLS / 50, `the fuzz reached successful paths (${ok})`);
   assert.ok(elapsed < 120_000, `bounded time (${elapsed} ms)`);
-  assert.equal(fnv(bystander.memory.bytes), bystanderBefore, "the other domain's memory is untouched");
+  assert.equal(fnv1a32(bystander.memory.bytes), bystanderBefore, "the other domain's memory is untouched");
 });

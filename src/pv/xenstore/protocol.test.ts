@@ -5,18 +5,11 @@ import { XenStore, bytesToLatin1, latin1ToBytes } from './store.js';
 import { XsClient } from './client.js';
 import { encodeMessage, XsFrameReader, XsSession, type XsMessage } from './protocol.js';
 import { XenStoreRingConnection } from './ring-connection.js';
+import { xorshift32 } from '../../../test/support/fuzz.js';
 
-/** xorshift32: a reproducible stream for the fuzzers. */
+/** A reproducible stream for the fuzzers, with the helpers they use. */
 function rng(seed: number) {
-  let s = seed >>> 0 || 1;
-  const next = (): number => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s;
-  };
+  const next = xorshift32(seed);
   return { next, below: (n: number) => next() % n, pick: <T>(a: readonly T[]): T => a[next() % a.length] };
 }
 

@@ -4,6 +4,7 @@ import { ManualClock } from '../../clock.js';
 import { IoBus } from '../../../devices/bus/io-bus.js';
 import { pulse } from '../../../devices/bus/irq.js';
 import { PlatformInterrupts } from './device.js';
+import { xorshift32 } from '../../../../test/support/fuzz.js';
 
 const LAPIC = 0xfee00000;
 const IOAPIC = 0xfec00000;
@@ -294,13 +295,8 @@ test('bad line numbers are refused at wiring time', () => {
 });
 
 test('fuzz: random MMIO, port, line and clock activity never throws and INTR always matches what INTA yields', () => {
-  let seed = 0x2545f491;
-  const rnd = (n: number) => {
-    seed ^= seed << 13;
-    seed ^= seed >>> 17;
-    seed ^= seed << 5;
-    return (seed >>> 0) % n;
-  };
+  const next = xorshift32(0x2545f491);
+  const rnd = (n: number) => next() % n;
   const p = platform(true);
   p.initPic();
   p.virtualWireB();
