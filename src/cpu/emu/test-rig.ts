@@ -232,28 +232,36 @@ export class CpuTestRig {
       o.abnormal = exit ? `emu stopped with ${describeExit(exit)}${exit.kind === 'internal-error' ? '\n' + exit.diagnostic : ''}` : 'no exit';
       return;
     }
-    const haltedAt = (o.eip - 1) >>> 0;
-    if (haltedAt < HANDLERS_ADDR || haltedAt >= HANDLERS_ADDR + 256) {
-      // A HLT at CPL 0: the rig's own at the end, or one in the snippet.
-      o.eip = haltedAt;
-      return;
-    }
-    const vector = haltedAt - HANDLERS_ADDR;
-    const m = this.memory;
-    let frame = o.regs[4];
-    let errorCode = -1;
-    if (hasErrorCode(vector)) {
-      errorCode = m.readU32(frame);
-      frame += 4;
-    }
-    const eip = m.readU32(frame);
-    const cs = m.readU32(frame + 4) & 0xffff;
-    o.eflags = m.readU32(frame + 8);
-    o.regs[4] = (cs & 3) === 3 ? m.readU32(frame + 12) : (frame + 12) >>> 0;
-    o.eip = eip;
-    // The rig's final HLT at CPL 3 is a #GP(0) at the end address: the snippet finished.
-    if (cpl === 3 && vector === 13 && errorCode === 0 && eip === end) return;
-    o.vector = vector;
-    o.errorCode = errorCode;
+    readHandlerFrame(this.memory, o, end, cpl === 3);
   }
+}
+
+/**
+ * After a HLT exit with `o` filled from the vCPU's registers: a HLT in the handler
+ * area names the exception vector, and the handler's frame gives the faulting EIP,
+ * EFLAGS and (from CPL 3) the user ESP. Any other HLT is a CPL-0 one (the rig's own at
+ * the end, or one in the snippet). With `userEnd`, the rig's final HLT run at CPL 3 —
+ * a #GP(0) at the end address — means the snippet finished. Both backends' rigs use it.
+ */
+export function readHandlerFrame(m: GuestMemory, o: SnippetOutcome, end: number, userEnd: boolean): void {
+  const haltedAt = (o.eip - 1) >>> 0;
+  if (haltedAt < HANDLERS_ADDR || haltedAt >= HANDLERS_ADDR + 256) {
+    o.eip = haltedAt;
+    return;
+  }
+  const vector = haltedAt - HANDLERS_ADDR;
+  let frame = o.regs[4];
+  let errorCode = -1;
+  if (hasErrorCode(vector)) {
+    errorCode = m.readU32(frame);
+    frame += 4;
+  }
+  const eip = m.readU32(frame);
+  const cs = m.readU32(frame + 4) & 0xffff;
+  o.eflags = m.readU32(frame + 8);
+  o.regs[4] = (cs & 3) === 3 ? m.readU32(frame + 12) : (frame + 12) >>> 0;
+  o.eip = eip;
+  if (userEnd && vector === 13 && errorCode === 0 && eip === end) return;
+  o.vector = vector;
+  o.errorCode = errorCode;
 }

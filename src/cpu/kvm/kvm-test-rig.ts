@@ -4,7 +4,7 @@
 // with the emu's (test/cpu/compare.ts). Snippets run at CPL 3, where kvm-pvm
 // executes guest code natively: KVM is the reference CPU.
 
-import { CODE_ADDR, CODE_MAX, CpuTestRig, DATA_ADDR, DATA_LEN, HANDLERS_ADDR, RIG_RAM_BYTES, SEL_CODE3, SEL_DATA3, SEL_TSS, STACK_TOP, STACK_WINDOW, STACK_WINDOW_LEN, TSS_ADDR, GDT_ADDR, IDT_ADDR, hasErrorCode, type RigSnippet, type SnippetOutcome } from '../emu/test-rig.js';
+import { CODE_ADDR, CODE_MAX, CpuTestRig, DATA_ADDR, DATA_LEN, HANDLERS_ADDR, RIG_RAM_BYTES, SEL_CODE3, SEL_DATA3, SEL_TSS, STACK_TOP, STACK_WINDOW, STACK_WINDOW_LEN, TSS_ADDR, GDT_ADDR, IDT_ADDR, readHandlerFrame, type RigSnippet, type SnippetOutcome } from '../emu/test-rig.js';
 import type { SegmentRegister } from '../../hypervisor/vcpu/backend.js';
 import { describeExit, type VmExit } from '../../hypervisor/vcpu/vm-exit.js';
 import { kvmGuest, type KvmGuest } from './kvm-test-support.js';
@@ -74,27 +74,7 @@ export class KvmTestRig {
       o.abnormal = exit ? `kvm stopped with ${describeExit(exit)}${exit.kind === 'internal-error' ? '\n' + exit.diagnostic : ''}` : 'no exit';
       return;
     }
-    const haltedAt = (o.eip - 1) >>> 0;
-    if (haltedAt < HANDLERS_ADDR || haltedAt >= HANDLERS_ADDR + 256) {
-      o.eip = haltedAt;
-      return;
-    }
-    const vector = haltedAt - HANDLERS_ADDR;
-    const m = this.guest.memory;
-    let frame = o.regs[4];
-    let errorCode = -1;
-    if (hasErrorCode(vector)) {
-      errorCode = m.readU32(frame);
-      frame += 4;
-    }
-    const eip = m.readU32(frame);
-    const cs = m.readU32(frame + 4) & 0xffff;
-    o.eflags = m.readU32(frame + 8);
-    o.regs[4] = (cs & 3) === 3 ? m.readU32(frame + 12) : (frame + 12) >>> 0;
-    o.eip = eip;
-    if (vector === 13 && errorCode === 0 && eip === end) return;
-    o.vector = vector;
-    o.errorCode = errorCode;
+    readHandlerFrame(this.guest.memory, o, end, true);
   }
 
   close(): void {
