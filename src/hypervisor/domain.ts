@@ -31,6 +31,7 @@ import { loadLinux } from '../firmware/linux-boot/load-linux.js';
 import { HvmPlatform, VRAM_BYTES } from './hvm-platform.js';
 import { biosEntryState, mapBiosRom } from '../firmware/bios/bios-rom.js';
 import { runHvmloader, XEN_TABLE_AREA, TABLE_AREA_BYTES } from '../firmware/hvmloader/hvmloader.js';
+import { writeCmosMemorySizes } from '../firmware/hvmloader/cmos.js';
 import { NO_IRQ, type IrqLine } from '../devices/bus/irq.js';
 import { loadMultiboot } from '../firmware/multiboot/load-multiboot.js';
 import { DebugExit } from '../devices/debug-exit/device.js';
@@ -58,7 +59,7 @@ const SERIAL_FLUSH_BYTES = 4096;
 
 /** Guest-physical space beyond RAM the domain needs for device memory and ROMs (VRAM, option ROMs, ACPI tables, a BIOS ROM). */
 export function domainBackingBytes(spec: DomainSpec): number {
-  const xen = (spec.xen ?? (!!spec.firmware && !spec.firmware.override)) ? XEN_BACKING_BYTES : 0;
+  const xen = presentsXen(spec) ? XEN_BACKING_BYTES : 0;
   if (!needsHvmPlatform(spec)) return xen;
   const vram = vgaKind(spec) === 'stdvga' ? VRAM_BYTES : 0;
   const biosRom = spec.firmware?.override ? spec.firmware.bios.length : 0;
@@ -81,6 +82,15 @@ function openDrives(spec: DomainSpec, open: DomainOptions['openDisk']): IdeDrive
     drives[d.vdev] = { kind: d.devtype, backend: d.path === null ? null : open!(d) };
   }
   return drives;
+}
+
+/**
+ * Whether the domain sees the Xen interface (CPUID leaves, hypercall page,
+ * hypercalls): firmware boot always (SeaBIOS's Xen path), direct boot on request
+ * (DomainSpec.xen), never a bios_path_override machine unless asked.
+ */
+function presentsXen(spec: DomainSpec): boolean {
+  return spec.xen ?? (!!spec.firmware && !spec.firmware.override);
 }
 
 /** The graphics card: std-vga by default with firmware (the VGA BIOS needs one), none for direct boot. */
@@ -173,7 +183,8 @@ export class Domain {
 
     this.rtc = new RtcCmos(this.clock, opts.wallClockMs ?? (() => Date.now()), this.isaLine(8));
     this.bus.registerPio(0x70, 2, this.rtc.ports, 'rtc-cmos');
-    this.setCmosMemorySizes();
+    // Memory sizes in CMOS as a PC BIOS leaves them (hvmloader writes them again with its low-RAM end).
+    writeCmosMemorySizes(this.rtc, spec.memoryBytes);
 
     this.i8042 = new I8042(this.isaLine(1), this.isaLine(12), () => this.requestShutdown('reboot', 'i8042 reset pulse'));
     this.bus.registerPio(0x60, 1, this.i8042.ports.data, 'i8042-data');
@@ -218,7 +229,7 @@ export class Domain {
         powerOff: (detail) => this.requestShutdown('poweroff', detail),
         reset: (detail) => this.requestShutdown('reboot', detail),
         log: (level, message) => this.log(level, 'platform', message),
-      }, { vga: vgaKind(spec), vgaBios: spec.firmware?.vgaBios ?? null, drives: openDrives(spec, opts.openDisk), xenPlatform: this.xenInterface(spec) && spec.xenPlatformPci !== false });
+      }, { vga: vgaKind(spec), vgaBios: spec.firmware?.vgaBios ?? null, drives: openDrives(spec, opts.openDisk), xenPlatform: presentsXen(spec) && spec.xenPlatformPci !== false });
     }
 
     const ops: VmOps = {
@@ -238,7 +249,7 @@ export class Domain {
     }
     // Firmware boot presents Xen (SeaBIOS's Xen path needs the CPUID leaves, the
     // hypercall-page MSR and xen_version); direct boot stays a bare PC.
-    this.xen = this.xenInterface(spec);
+    this.xen = presentsXen(spec);
     const policy = emuCpuidPolicy({ apic: this.apicPresent });
     this.vcpu.setCpuid(this.xen ? withXenLeaves(policy, { tscKhz: 1_000_000 }) : policy);
     this.vcpu.reset();
@@ -393,11 +404,6 @@ export class Domain {
     }
   }
 
-  /** Firmware boot presents Xen (not a bios_path_override machine, not direct boot). */
-  private xenInterface(spec: DomainSpec): boolean {
-    return spec.xen ?? (!!spec.firmware && !spec.firmware.override);
-  }
-
   /**
    * The domain's Xen objects (xen-domain.ts): shared_info and grant frames come from
    * the backing store; an upcall (a vCPU's evtchn_upcall_pending going 0 → 1) goes
@@ -490,20 +496,7 @@ export class Domain {
     }
   }
 
-  /** CMOS memory size bytes as a PC BIOS leaves them (base, extended, above 16 MiB). */
-  private setCmosMemorySizes(): void {
-    const kb = this.spec.memoryBytes / 1024;
-    const extKb = Math.min(0xffff, Math.max(0, kb - 1024));
-    const above16m = Math.min(0xffff, Math.max(0, Math.floor((this.spec.memoryBytes - 16 * 2 ** 20) / 65536)));
-    const set16 = (lo: number, v: number) => {
-      this.rtc.setCmos(lo, v & 0xff);
-      this.rtc.setCmos(lo + 1, (v >> 8) & 0xff);
-    };
-    set16(0x15, 640);
-    set16(0x17, extKb);
-    set16(0x30, extKb);
-    set16(0x34, above16m);
-  }
+
 
   /**
    * Xen's firmware boot (pc-platform §1-2): hvmloader's work is done here, in the

@@ -36,7 +36,8 @@ export class BusError extends Error {
   override name = 'BusError';
 }
 
-const ONES = [0, 0xff, 0xffff, 0, 0xffffffff];
+/** All ones for an access of 1, 2 or 4 bytes: what open bus reads (and absent PCI functions). */
+export const ONES: readonly number[] = [0, 0xff, 0xffff, 0, 0xffffffff];
 
 export class IoBus {
   /** portOwner[port] = index into pioRanges + 1, 0 = unclaimed. */

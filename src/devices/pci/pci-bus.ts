@@ -7,7 +7,7 @@
 // RAM, or across the top of the address space is simply not decoded (and logged):
 // a guest's mistake never throws out of the bus or reaches another device's range.
 
-import { BusError, type IoBus, type PioDevice } from '../bus/io-bus.js';
+import { BusError, ONES, type IoBus, type PioDevice } from '../bus/io-bus.js';
 import type { IrqLine } from '../bus/irq.js';
 import { NO_IRQ } from '../bus/irq.js';
 import type { GuestMemory } from '../../hypervisor/memory/guest-memory.js';
@@ -87,7 +87,7 @@ export class PciBus {
   /** Host-side config access (hvmloader): the same path as the guest's 0xCF8/0xCFC. */
   readConfig(bdf: number, offset: number, size: AccessSize): number {
     const slot = this.slots.get(bdf & 0xffff);
-    if (!slot || (offset & 0xff) + size > 256) return size === 4 ? 0xffffffff : (1 << (8 * size)) - 1;
+    if (!slot || (offset & 0xff) + size > 256) return ONES[size];
     return slot.fn.readConfig(offset, size);
   }
 
@@ -110,10 +110,10 @@ export class PciBus {
     if (offset < 4) {
       if (offset === 0 && size === 4) return this.address >>> 0;
       if (offset === 1 && size === 1 && this.resetControl) return this.resetControl.pioRead(0, 1);
-      return size === 4 ? 0xffffffff : (1 << (8 * size)) - 1;
+      return ONES[size];
     }
     const target = this.target(offset - 4);
-    if (target < 0) return size === 4 ? 0xffffffff : (1 << (8 * size)) - 1;
+    if (target < 0) return ONES[size];
     return this.readConfig(target >>> 8, target & 0xff, size);
   }
 

@@ -12,7 +12,7 @@
 // drives the bus for a read — the same value Xen's unclaimed port gives.
 
 import type { AccessSize } from '../../hypervisor/types.js';
-import type { PioDevice } from '../bus/io-bus.js';
+import { ONES, type PioDevice } from '../bus/io-bus.js';
 import {
   restorePostCodeState,
   restoreSystemControlState,
@@ -70,7 +70,7 @@ export class PostCodePort implements PioDevice {
   }
 
   pioRead(_offset: number, size: AccessSize): number {
-    return size === 1 ? 0xff : size === 2 ? 0xffff : 0xffffffff;
+    return ONES[size];
   }
 
   pioWrite(_offset: number, _size: AccessSize, value: number): void {

@@ -4,7 +4,7 @@
 // early, asks through port 0x10 for the emulated disks and NICs to be unplugged so
 // that its PV frontends own them.
 
-import type { IoBus, MmioDevice, PioDevice } from '../bus/io-bus.js';
+import { ONES, type IoBus, type MmioDevice, type PioDevice } from '../bus/io-bus.js';
 import type { AccessSize } from '../../hypervisor/types.js';
 import { PciFunction } from '../pci/pci-function.js';
 
@@ -43,7 +43,7 @@ export class XenPlatformPci extends PciFunction {
 
   constructor(private readonly host: XenPlatformHost) {
     const bar0: PioDevice = {
-      pioRead: (offset: number, size: AccessSize) => (offset === 0 ? this.flags & 0xff : 0) & (size === 1 ? 0xff : size === 2 ? 0xffff : 0xffffffff),
+      pioRead: (offset: number) => (offset === 0 ? this.flags & 0xff : 0),
       pioWrite: (offset: number, size: AccessSize, value: number) => {
         if (offset === 0) this.flags = value & 0xff;
         else if (offset === 8 && size === 1) this.logByte(value);
@@ -79,7 +79,7 @@ export class XenPlatformPci extends PciFunction {
     if (offset === 0 && size === 2) return this.blacklisted ? UNPLUG_BLACKLISTED : UNPLUG_MAGIC;
     if (offset === 0 && size === 1) return this.flags & 0xff;
     if (offset === 2 && size === 1) return UNPLUG_PROTOCOL_VERSION;
-    return size === 1 ? 0xff : size === 2 ? 0xffff : 0xffffffff;
+    return ONES[size];
   }
 
   private fixedWrite(offset: number, size: AccessSize, value: number): void {
