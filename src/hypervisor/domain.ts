@@ -154,7 +154,6 @@ export class Domain {
   /** Where event-channel upcalls go (HVM_PARAM_CALLBACK_IRQ). */
   private callbackVia: CallbackVia = { type: 'none' };
   private callbackLine: IrqLine | null = null;
-  private firmwareE820: E820Entry[] | null = null;
 
   constructor(
     readonly spec: DomainSpec,
@@ -504,7 +503,7 @@ export class Domain {
    * the area at 0xFC000000, CMOS, E820, the XenHVMSeaBIOS info block, the BIOS copied
    * to end at 1 MiB — then the vCPU starts at F000:FFF0 in real mode.
    */
-  private runFirmwareLoader(firmware: NonNullable<DomainSpec['firmware']>): void {
+  private runFirmwareLoader(firmware: NonNullable<DomainSpec['firmware']>): E820Entry[] {
     const hvm = this.hvm;
     if (!hvm) throw new Error('firmware boot without the HVM platform');
     const tables = this.memory.allocateBacking(TABLE_AREA_BYTES);
@@ -523,14 +522,16 @@ export class Domain {
       mmioWrite32: (address, value) => this.bus.mmioWrite(address, 4, value),
     });
     for (const line of result.log) this.log('info', 'hvmloader', line);
-    this.firmwareE820 = result.e820;
     const entry = biosEntryState(this.vcpu.getRegisters(), this.vcpu.getSpecialRegisters(), 0xf0000);
     this.vcpu.setSpecialRegisters(entry.sregs);
     this.vcpu.setRegisters(entry.regs);
+    return result.e820;
   }
 
   private boot(): void {
     const { linux, rawImage, firmware, multiboot } = this.spec;
+    // The memory map Xen's XENMEM_memory_map reports: hvmloader's, else the RAM as it is.
+    let e820: E820Entry[] | null = null;
     if (firmware?.override) {
       // bios_path_override: a ROM at the top of the address space, entered at the
       // architectural reset vector (no hvmloader).
@@ -539,7 +540,7 @@ export class Domain {
       this.vcpu.setSpecialRegisters(entry.sregs);
       this.vcpu.setRegisters(entry.regs);
     } else if (firmware) {
-      this.runFirmwareLoader(firmware);
+      e820 = this.runFirmwareLoader(firmware);
     } else if (multiboot) {
       const entry = loadMultiboot(this.memory, multiboot);
       this.vcpu.setSpecialRegisters(entry.sregs);
@@ -559,7 +560,7 @@ export class Domain {
       }
       this.vcpu.setRegisters({ ...this.vcpu.getRegisters(), eip: rawImage.entry, esp: 0 });
     }
-    if (this.xen) this.startXen(this.firmwareE820 ?? e820FromMemory(this.memory));
+    if (this.xen) this.startXen(e820 ?? e820FromMemory(this.memory));
   }
 }
 
