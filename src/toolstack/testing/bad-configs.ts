@@ -25,6 +25,8 @@ export const BAD_CONFIGS: Array<[name: string, cfg: string, message: string]> = 
   ['on_crash coredump', 'name="b"\nkernel="vmlinuz"\non_crash = "coredump-destroy"\n', 'guest.cfg:3: on_crash: "coredump-destroy" is not supported (use destroy, restart or preserve)'],
   ['on_reboot typo', 'name="b"\nkernel="vmlinuz"\non_reboot = "reboot"\n', 'guest.cfg:3: on_reboot: expected destroy, restart or preserve, got "reboot"'],
   ['cpu_backend bad', 'name="b"\nkernel="vmlinuz"\ncpu_backend = "vmx"\n', 'guest.cfg:3: cpu_backend: expected "auto", "emu" or "kvm", got "vmx"'],
+  ['xen_interface bad', 'name="b"\nkernel="vmlinuz"\nxen_interface = 2\n', 'guest.cfg:3: xen_interface: expected 0 or 1, got 2'],
+  ['xen_platform_pci bad', 'name="b"\nkernel="vmlinuz"\nxen_platform_pci = "yes"\n', 'guest.cfg:3: xen_platform_pci: expected a number, got "yes"'],
   ['debugcon on COM1', 'name="b"\nkernel="vmlinuz"\ndebugcon = [ "port=0x3f8" ]\n', 'guest.cfg:3: debugcon: "port=0x3f8": port 0x3f8 is COM1\'s'],
   ['debugcon twice', 'name="b"\nkernel="vmlinuz"\ndebugcon = [ "log", "port=233" ]\n', 'guest.cfg:3: debugcon: "port=233": port 0xe9 is listed twice'],
   ['debugcon junk', 'name="b"\nkernel="vmlinuz"\ndebugcon = [ "speed=9600" ]\n', 'guest.cfg:3: debugcon: "speed=9600": unknown part "speed=9600" (expected port=N, file=PATH, stdio or log)'],
