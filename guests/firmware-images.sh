@@ -5,14 +5,15 @@
 # the CD, sfdisk/mkfs.vfat/syslinux/mtools write the disk image as a file.
 #
 #   bash firmware-images.sh STAGE WORK OUT DEBS
-#     STAGE  build.sh's output being assembled (has vmlinuz-686, release-686)
-#     WORK   build.sh's scratch: k686/ (unpacked kernel .deb), root/ (initramfs tree)
+#     STAGE  build.sh's output being assembled (has vmlinuz-686{,-pae}, release-686{,-pae})
+#     WORK   build.sh's scratch: k686/, kpae/ (unpacked kernel .debs), root/ (initramfs tree)
 #     OUT    the final cache directory (absolute paths written into the .cfg files)
 #     DEBS   the downloaded .debs (memtest86+)
 #
-# Adds to STAGE: modules-686/ (storage modules), initramfs-686-storage.cpio.gz,
-# check.bin + check.sha256, cd-686.iso, disk-686.img, memtest.iso, cd.cfg,
-# disk.cfg, memtest.cfg.
+# Adds to STAGE: modules-686/ and modules-686-pae-storage/ (storage modules),
+# initramfs-686-storage.cpio.gz, initramfs-686-pae-storage.cpio.gz, check.bin +
+# check.sha256, cd-686.iso, cd-686-pae.iso, disk-686.img, memtest.iso, cd.cfg,
+# cd-pae.cfg, disk.cfg, memtest.cfg.
 set -euo pipefail
 
 stage=$1 work=$2 out=$3 debs=$4
@@ -29,46 +30,61 @@ for f in "$isolinux_bin" "$ldlinux_c32" "$mbr_bin"; do
   [[ -f $f ]] || die "$f is missing (apt-get install isolinux syslinux-common)"
 done
 
-# ---- storage modules of the 686 kernel ------------------------------------------
+# ---- storage modules and the storage initramfs, per kernel flavour ------------------
 # Debian builds libata, ata_piix, SCSI disk/CD, isofs and vfat as modules
-# (config-686: CONFIG_ATA_PIIX=m, CONFIG_BLK_DEV_SR=m, CONFIG_ISO9660_FS=m, ...),
-# so the firmware guests' initramfs carries them and /init modprobes them.
-release=$(cat "$stage/release-686")
-moddir=$work/k686/lib/modules/$release
-modroot=$stage/modules-686
-modout=$modroot/lib/modules/$release
-mkdir -p "$modout"
-cp "$moddir"/modules.order "$moddir"/modules.builtin "$moddir"/modules.builtin.modinfo "$modout/"
-# crct10dif_generic and crc64_rocksoft_generic are sd_mod's soft dependencies (the
-# CRC libraries ask the crypto API for them); busybox modprobe ignores softdeps,
-# so /init loads them by name.
-wanted=(button ata_piix sd_mod sr_mod isofs vfat nls_cp437 nls_ascii nls_utf8 nls_iso8859-1 crct10dif_generic crc64_rocksoft_generic)
-declare -A copied=()
-while ((${#wanted[@]})); do
-  name=${wanted[0]}; wanted=("${wanted[@]:1}")
-  [[ -z $name || -n ${copied[$name]:-} ]] && continue
-  copied[$name]=1
-  # Module names use - and _ interchangeably; file names keep the build's spelling.
-  pattern=$(echo "$name" | sed 's/[-_]/[-_]/g')
-  ko=$(find "$moddir/kernel" -regex ".*/$pattern\.ko" | head -n 1)
-  if [[ -z $ko ]]; then
-    grep -q "/$pattern\.ko\$" "$moddir/modules.builtin" && continue
-    die "module $name is neither in the 686 kernel package nor built in"
-  fi
-  mkdir -p "$modout/$(dirname "${ko#"$moddir"/}")"
-  cp "$ko" "$modout/${ko#"$moddir"/}"
-  IFS=, read -ra deps <<<"$(modinfo -F depends "$ko")"
-  wanted+=("${deps[@]}")
-done
-depmod -b "$modroot" "$release"
+# (config-686 and config-686-pae: CONFIG_ATA_PIIX=m, CONFIG_BLK_DEV_SR=m,
+# CONFIG_ISO9660_FS=m, ...), so the firmware guests' initramfs carries them and
+# /init modprobes them.
+#   storage_initramfs FLAVOUR UNPACKED   (UNPACKED: WORK's unpacked kernel .deb)
+# writes STAGE/modules-FLAVOUR-storage/ (686: modules-686/) and
+# STAGE/initramfs-FLAVOUR-storage.cpio.gz: the same /init and busybox as
+# initramfs.cpio.gz plus the modules; that file stays as it was (the direct-boot
+# guests need no storage drivers).
+storage_initramfs() {
+  local flavour=$1 unpacked=$2
+  local release moddir modroot modout fwroot name pattern ko
+  release=$(cat "$stage/release-$flavour")
+  moddir=$unpacked/lib/modules/$release
+  modroot=$stage/modules-686
+  [[ $flavour == 686 ]] || modroot=$stage/modules-$flavour-storage
+  modout=$modroot/lib/modules/$release
+  mkdir -p "$modout"
+  cp "$moddir"/modules.order "$moddir"/modules.builtin "$moddir"/modules.builtin.modinfo "$modout/"
+  # crct10dif_generic and crc64_rocksoft_generic are sd_mod's soft dependencies (the
+  # CRC libraries ask the crypto API for them); busybox modprobe ignores softdeps,
+  # so /init loads them by name.
+  local wanted=(button ata_piix sd_mod sr_mod isofs vfat nls_cp437 nls_ascii nls_utf8 nls_iso8859-1 crct10dif_generic crc64_rocksoft_generic)
+  local -A copied=()
+  local deps
+  while ((${#wanted[@]})); do
+    name=${wanted[0]}; wanted=("${wanted[@]:1}")
+    [[ -z $name || -n ${copied[$name]:-} ]] && continue
+    copied[$name]=1
+    # Module names use - and _ interchangeably; file names keep the build's spelling.
+    pattern=$(echo "$name" | sed 's/[-_]/[-_]/g')
+    ko=$(find "$moddir/kernel" -regex ".*/$pattern\.ko" | head -n 1)
+    if [[ -z $ko ]]; then
+      grep -q "/$pattern\.ko\$" "$moddir/modules.builtin" && continue
+      die "module $name is neither in the $flavour kernel package nor built in"
+    fi
+    mkdir -p "$modout/$(dirname "${ko#"$moddir"/}")"
+    cp "$ko" "$modout/${ko#"$moddir"/}"
+    IFS=, read -ra deps <<<"$(modinfo -F depends "$ko")"
+    wanted+=("${deps[@]}")
+  done
+  depmod -b "$modroot" "$release"
 
-# The same /init and busybox as initramfs.cpio.gz, plus the modules; that file
-# stays as it was (the direct-boot guests need no storage drivers).
-fwroot=$work/root-storage
-cp -a "$work/root" "$fwroot"
-cp -a "$modroot/lib" "$fwroot/"
-find "$fwroot" -exec touch -h -d @0 {} +
-(cd "$fwroot" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc --reproducible -R 0:0 --quiet) | gzip -9 -n > "$stage/initramfs-686-storage.cpio.gz"
+  fwroot=$work/root-storage-$flavour
+  cp -a "$work/root" "$fwroot"
+  cp -a "$modroot/lib" "$fwroot/"
+  find "$fwroot" -exec touch -h -d @0 {} +
+  (cd "$fwroot" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc --reproducible -R 0:0 --quiet) | gzip -9 -n > "$stage/initramfs-$flavour-storage.cpio.gz"
+}
+release=$(cat "$stage/release-686")
+storage_initramfs 686 "$work/k686"
+# The 686-pae kernel is a Xen PV-on-HVM guest (CONFIG_XEN_PVHVM_GUEST=y: the
+# xen-platform-pci driver and the unplug handshake are built in).
+storage_initramfs 686-pae "$work/kpae"
 
 # ---- the data file the CD guest checks ---------------------------------------------
 # 1 MiB of deterministic bytes in which every 2 KiB CD sector differs (a numbered
@@ -83,28 +99,41 @@ sum=$(cat "$stage/check.sha256")
 # Kernel command lines: cryptomgr.notests skips 57% of a boot's instructions.
 common="console=ttyS0 nokaslr cryptomgr.notests"
 
-# ---- cd-686.iso: isolinux, El Torito no-emulation ----------------------------------
-cdtree=$work/cd
-mkdir -p "$cdtree/isolinux" "$cdtree/data"
-cp "$isolinux_bin" "$ldlinux_c32" "$cdtree/isolinux/"
-cp "$stage/vmlinuz-686" "$cdtree/vmlinuz"
-cp "$stage/initramfs-686-storage.cpio.gz" "$cdtree/initrd.gz"
-cp "$stage/check.bin" "$cdtree/data/check.bin"
-# `serial 0 115200` (must be first) echoes isolinux's own output to COM1 too;
-# prompt 0 boots the default at once.
-cat > "$cdtree/isolinux/isolinux.cfg" <<EOF
+# ---- isolinux CDs, El Torito no-emulation -----------------------------------------
+#   isolinux_cd ISO VOLUME KERNEL INITRD APPEND
+# A CD with isolinux booting KERNEL + INITRD with the command line APPEND, and
+# /data/check.bin for the cdrom check. `serial 0 115200` (must be first) echoes
+# isolinux's own output to COM1 too; prompt 0 boots the default at once.
+isolinux_cd() {
+  local iso=$1 volume=$2 kernel=$3 initrd=$4 append=$5
+  local cdtree=$work/cd-${iso%.iso}
+  mkdir -p "$cdtree/isolinux" "$cdtree/data"
+  cp "$isolinux_bin" "$ldlinux_c32" "$cdtree/isolinux/"
+  cp "$kernel" "$cdtree/vmlinuz"
+  cp "$initrd" "$cdtree/initrd.gz"
+  cp "$stage/check.bin" "$cdtree/data/check.bin"
+  cat > "$cdtree/isolinux/isolinux.cfg" <<EOF
 serial 0 115200
 default linux
 prompt 0
 timeout 1
 label linux
   kernel /vmlinuz
-  append initrd=/initrd.gz $common guest.test=cdrom,platform guest.sha256=$sum guest.poweroff
+  append initrd=/initrd.gz $append
 EOF
-find "$cdtree" -exec touch -h -d @0 {} +
-SOURCE_DATE_EPOCH=0 xorriso -as mkisofs -quiet -o "$stage/cd-686.iso" -V TSXEN_CD686 -R -J \
-  -b isolinux/isolinux.bin -c isolinux/boot.cat -no-emul-boot -boot-load-size 4 -boot-info-table \
-  "$cdtree" >&2
+  find "$cdtree" -exec touch -h -d @0 {} +
+  SOURCE_DATE_EPOCH=0 xorriso -as mkisofs -quiet -o "$stage/$iso" -V "$volume" -R -J \
+    -b isolinux/isolinux.bin -c isolinux/boot.cat -no-emul-boot -boot-load-size 4 -boot-info-table \
+    "$cdtree" >&2
+}
+isolinux_cd cd-686.iso TSXEN_CD686 "$stage/vmlinuz-686" "$stage/initramfs-686-storage.cpio.gz" \
+  "$common guest.test=cdrom,platform guest.sha256=$sum guest.poweroff"
+# cd-686-pae.iso: the Xen PV-on-HVM kernel through the firmware (issue 5 §7): with the
+# Xen platform PCI device present Linux unplugs the emulated IDE disks early; /init
+# reports the CD, the PCI drivers and dmesg, then leaves a shell on ttyS0 for the
+# test to type into. Change the command line here (pae_append) for other checks.
+pae_append="$common guest.test=cdrom,platform,dmesg guest.sha256=$sum guest.shell"
+isolinux_cd cd-686-pae.iso TSXEN_CD686PAE "$stage/vmlinuz-686-pae" "$stage/initramfs-686-pae-storage.cpio.gz" "$pae_append"
 
 # ---- disk-686.img: MBR + one FAT16 partition at 1 MiB, syslinux ------------------
 img=$stage/disk-686.img
@@ -156,6 +185,8 @@ write_cfg cd.cfg guest-cd-686 "isolinux CD with Debian $release + busybox initra
   "format=raw, vdev=hdc, access=ro, devtype=cdrom, target=$out/cd-686.iso" d
 write_cfg disk.cfg guest-disk-686 "MBR + FAT16 + syslinux disk with Debian $release (writes /written.txt)" \
   "format=raw, vdev=hda, access=rw, target=$out/disk-686.img" c
+write_cfg cd-pae.cfg guest-cd-686-pae "isolinux CD with Debian $(cat "$stage/release-686-pae") (Xen PV-on-HVM) + busybox initramfs + /data/check.bin" \
+  "format=raw, vdev=hdc, access=ro, devtype=cdrom, target=$out/cd-686-pae.iso" d
 write_cfg memtest.cfg guest-memtest "memtest86+ $(dpkg-deb -f "$debs"/memtest86+_*.deb Version) ia32 CD" \
   "format=raw, vdev=hdc, access=ro, devtype=cdrom, target=$out/memtest.iso" d
-log "built cd-686.iso, disk-686.img, memtest.iso"
+log "built cd-686.iso, cd-686-pae.iso, disk-686.img, memtest.iso"
