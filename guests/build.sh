@@ -2,11 +2,13 @@
 # Build tsxen's test guests from Debian 12 i386 packages into a cache outside git
 # (facts: /work/shared/reference/test-guests.md).
 #
-#   ${TSXEN_CACHE:-$HOME/.cache/tsxen}/guests/<key>/   <key> = hash of guests/*.sh
+#   ${TSXEN_CACHE:-$HOME/.cache/tsxen}/guests/<key>/   <key> = hash of guests/*.sh and guests/xs/*.c
 #   ${TSXEN_CACHE:-$HOME/.cache/tsxen}/guests/current  -> <key>
 #
 # Outputs: vmlinuz-686, vmlinuz-686-pae, config-686, config-686-pae,
-# initramfs.cpio.gz (busybox-static + init.sh as /init), busybox-version,
+# vmlinux-686-pae (the ELF inside vmlinuz-686-pae, for PVH boot),
+# initramfs.cpio.gz (busybox-static + init.sh as /init + /bin/xs, the xenstore
+# client from xs/xs.c + the 686-pae Xen modules), busybox-version,
 # packages (the exact .deb versions used), default.cfg / default-pae.cfg (xl.cfg
 # for the kernel + initramfs), modules-686-pae/ (Xen PV driver modules, depmod'ed),
 # and from firmware-images.sh the firmware-boot guests: cd-686.iso, disk-686.img,
@@ -20,7 +22,7 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cache=${TSXEN_CACHE:-$HOME/.cache/tsxen}/guests
 # Every script that shapes the output is in the key (the glob sorts: same order each time).
-key=$(cat "$here"/*.sh | sha256sum | cut -c1-16)
+key=$(cat "$here"/*.sh "$here"/xs/*.c | sha256sum | cut -c1-16)
 out=$cache/$key
 
 log() { echo "guests/build.sh: $*" >&2; }
@@ -59,6 +61,11 @@ done
 for file in "${!files[@]}"; do
   [[ -f $file ]] || missing+=("${files[$file]}")
 done
+# /bin/xs is a static i386 program: gcc -m32 -static needs gcc-multilib (it pulls in
+# libc6-dev-i386, whose /usr/lib32/libc.a is the static libc).
+if ! echo 'int main(void) { return 0; }' | gcc -m32 -static -x c -o /dev/null - 2>/dev/null; then
+  missing+=(gcc-multilib)
+fi
 if ((${#missing[@]})); then
   log "installing host tools: ${missing[*]}"
   as_root bash "$here/../scripts/apt-update.sh"
@@ -119,6 +126,37 @@ kernel_files() { # unpacked-dir flavour
 kernel_files "$work/k686" 686
 kernel_files "$work/kpae" 686-pae
 
+# ---- vmlinux-686-pae: the ELF kernel inside the bzImage, for PVH boot ------------
+# Linux boot protocol (Documentation/x86/boot.rst): setup_sects (u8 at 0x1f1, 0
+# means 4), payload_offset (u32 at 0x248) and payload_length (u32 at 0x24c, both
+# protocol >= 2.08) locate the compressed vmlinux relative to the protected-mode
+# code at (setup_sects + 1) * 512. Debian compresses it with XZ; the build appends
+# the 4-byte uncompressed size after the XZ stream, hence --single-stream.
+u8_at() { od -An -tu1 -j "$2" -N1 "$1" | tr -d ' '; }
+u16_at() { od -An -tu2 -j "$2" -N2 "$1" | tr -d ' '; }
+u32_at() { od -An -tu4 -j "$2" -N4 "$1" | tr -d ' '; }
+extract_vmlinux() { # bzImage elf
+  local bz=$1 elf=$2 setup_sects version pm off len
+  [[ $(od -An -c -j $((0x202)) -N4 "$bz" | tr -d ' ') == HdrS ]] || die "$bz has no Linux boot protocol header"
+  version=$(u16_at "$bz" $((0x206)))
+  ((version >= 0x208)) || die "$bz: boot protocol $(printf %x "$version") predates payload_offset (2.08)"
+  setup_sects=$(u8_at "$bz" $((0x1f1)))
+  ((setup_sects == 0)) && setup_sects=4
+  pm=$(((setup_sects + 1) * 512))
+  off=$(u32_at "$bz" $((0x248)))
+  len=$(u32_at "$bz" $((0x24c)))
+  [[ $(od -An -tx1 -j $((pm + off)) -N6 "$bz" | tr -d ' ') == fd377a585a00 ]] || die "$bz: the payload is not XZ"
+  dd if="$bz" iflag=skip_bytes,count_bytes skip=$((pm + off)) count="$len" bs=64K status=none | xz -dc --single-stream > "$elf"
+  [[ $(od -An -tx1 -N4 "$elf" | tr -d ' ') == 7f454c46 ]] || die "$elf (from $bz) is not ELF"
+  # XEN_ELFNOTE_PHYS32_ENTRY (18): the PVH entry point. readelf names Xen's notes by number.
+  if command -v readelf >/dev/null; then
+    local notes
+    notes=$(readelf -n "$elf")
+    grep -Eq '^ *Xen .*\(0x00000012\)' <<<"$notes" || die "$elf has no Xen PHYS32_ENTRY note (readelf -n)"
+  fi
+}
+extract_vmlinux "$stage/vmlinuz-686-pae" "$stage/vmlinux-686-pae"
+
 # ---- Xen PV modules of the 686-pae kernel, for later initramfs use -------------
 release=$(cat "$stage/release-686-pae")
 moddir=$work/kpae/lib/modules/$release
@@ -156,6 +194,11 @@ cp "$work/busybox/bin/busybox" "$root/bin/busybox"
   ln -s /bin/busybox "$root/$applet"
 done
 install -m 0755 "$here/init.sh" "$root/init"
+# /bin/xs: the xenstore client /init's xenbus check uses (xs/xs.c).
+gcc -m32 -static -Os -s -Wall -o "$root/bin/xs" "$here/xs/xs.c"
+# The 686-pae kernel's Xen modules (xenfs, xen-evtchn, ...) for /init to modprobe;
+# the 686 kernel ignores a /lib/modules of another release.
+cp -a "$stage/modules-686-pae/lib" "$root/"
 # /dev/console must exist before devtmpfs is mounted, or init has no stdout.
 mknod -m 0600 "$root/dev/console" c 5 1
 # Same input, same bytes: fixed timestamps, sorted names, no gzip name/time.

@@ -11,6 +11,7 @@
 # Kernel command-line words it obeys (the kernel ignores dotted words it does
 # not know, and /proc/cmdline still shows them):
 #   guest.test=NAME[,NAME]  checks to run: cpu fs time dmesg cdrom disk platform pwrbtn
+#                           xenbus hvc
 #   guest.sha256=HEX        what /data/check.bin on the CD must hash to (cdrom)
 #   guest.poweroff | guest.reboot | guest.shell (default: shell)
 
@@ -184,6 +185,93 @@ test_pwrbtn() {
   fail pwrbtn "no power button event in 120 s ($(cat "$f"))"
 }
 
+# ---- Xen PV-on-HVM guests (686-pae with xen_interface=1): xenbus and hvc0 ----------
+# The 686-pae kernel has xenbus and /dev/xen/xenbus built in, xenfs and xen-evtchn as
+# modules (build.sh puts them in /lib/modules). Loaded once; a failed modprobe (no
+# modules.dep entry) falls back to insmod of the file.
+xen_loaded=
+load_xen() {
+  [ -n "$xen_loaded" ] && return
+  xen_loaded=1
+  for m in xen-privcmd xenfs xen-evtchn; do
+    grep -q "^$(echo "$m" | tr - _) " /proc/modules && continue
+    modprobe "$m" 2>/dev/null && continue
+    ko=$(find "/lib/modules/$(uname -r)" -name "$m.ko*" | head -n 1)
+    if [ -n "$ko" ]; then insmod "$ko" 2>&1 || echo "insmod $ko failed"
+    else echo "no module $m"; fi
+  done
+  # xenfs: /proc/xen/xenbus is xs's fallback when there is no /dev/xen/xenbus.
+  [ -d /proc/xen ] && ! grep -q ' /proc/xen ' /proc/mounts && mount -t xenfs xenfs /proc/xen
+}
+
+# xenbus: the guest's own xenstore nodes through /bin/xs (relative paths are under
+# /local/domain/<domid>): read domid, name, memory/target; write data/tsxen-test and
+# read it back; then say XS-WATCH-READY and watch data/from-dom0 for 2 events (the
+# initial fire and dom0's write), each printed as it comes as XS-WATCH-EVENT PATH TOKEN.
+# The host writes data/from-dom0 after the first event (the watch is then in place).
+test_xenbus() {
+  load_xen
+  if [ -e /dev/xen/xenbus ]; then fact xenbus.dev /dev/xen/xenbus; else fact xenbus.dev none; fi
+  if grep -q ' /proc/xen ' /proc/mounts; then fact xenfs mounted; else fact xenfs none; fi
+  [ -r /proc/xen/capabilities ] && fact xenfs.capabilities "$(cat /proc/xen/capabilities)"
+  domid=$(xs read domid 2>&1) || { fail xenbus "xs read domid: $domid"; return; }
+  name=$(xs read name 2>&1) || { fail xenbus "xs read name: $name"; return; }
+  target=$(xs read memory/target 2>&1) || { fail xenbus "xs read memory/target: $target"; return; }
+  fact xs.domid "$domid"
+  fact xs.name "$name"
+  fact xs.memory.target "$target"
+  written="tsxen-test from domain $domid"
+  err=$(xs write data/tsxen-test "$written" 2>&1) || { fail xenbus "xs write data/tsxen-test: $err"; return; }
+  back=$(xs read data/tsxen-test 2>&1) || { fail xenbus "xs read data/tsxen-test: $back"; return; }
+  fact xs.data.tsxen-test "$back"
+  fact xs.ls.data "$(xs ls data 2>&1 | tr '\n' ' ')"
+  # A missing node is an XS_ERROR: xs prints its name and exits 1.
+  missing=$(xs read data/no-such-node 2>&1)
+  fact xs.read.missing "rc=$? $missing"
+  echo XS-WATCH-READY
+  # Each event is printed the moment it arrives (tee); xs's status and error come
+  # through the same pipe (a pipeline's status would be the last command's).
+  { xs -t 600 watch data/from-dom0 t 2 2>&1; echo "XS-WATCH-RC $?"; } | while read -r line; do
+    case "$line" in
+      XS-WATCH-RC\ *) echo "$line" ;;
+      xs:\ *) echo "XS-WATCH-ERROR $line" ;;
+      *) echo "XS-WATCH-EVENT $line" ;;
+    esac
+  done | tee /tmp/xs-watch
+  events=$(grep -c '^XS-WATCH-EVENT .* t$' /tmp/xs-watch)
+  last=$(grep '^XS-WATCH-EVENT ' /tmp/xs-watch | tail -n 1)
+  rc=$(sed -n 's/^XS-WATCH-RC //p' /tmp/xs-watch)
+  fact xs.watch.events "$events"
+  fact xs.watch.rc "$rc"
+  from=$(xs read data/from-dom0 2>&1)
+  fact xs.data.from-dom0 "$from"
+  dmesg | grep -iE 'xen|xenbus|platform|evtchn|grant' | while read -r line; do fact xen.dmesg "$line"; done
+  case "$domid" in '' | *[!0-9]*) fail xenbus "domid '$domid' is not a number"; return ;; esac
+  case "$target" in '' | *[!0-9]*) fail xenbus "memory/target '$target' is not a number"; return ;; esac
+  if [ -z "$name" ]; then fail xenbus "empty name"
+  elif [ "$back" != "$written" ]; then fail xenbus "data/tsxen-test read back '$back', wrote '$written'"
+  elif [ "$rc" != 0 ] || [ "$events" != 2 ]; then fail xenbus "watch: rc $rc, $events events"
+  else
+    case "$last" in
+      *data/from-dom0\ t) pass xenbus ;;
+      *) fail xenbus "last watch event '$last'" ;;
+    esac
+  fi
+}
+
+# hvc: the Xen PV console (hvc_xen, built in): its tty, its driver, the consoles.
+test_hvc() {
+  if [ -e /sys/class/tty/hvc0 ]; then fact hvc0.sysfs "$(cat /sys/class/tty/hvc0/dev)"; else fact hvc0.sysfs none; fi
+  drivers=$(grep '^hvc' /proc/tty/drivers | tr -s ' ' | tr '\n' ';')
+  fact tty.drivers.hvc "${drivers:-none}"
+  fact consoles "$(tr -s ' ' < /proc/consoles | tr '\n' ';')"
+  fact console.active "$(cat /sys/class/tty/console/active)"
+  dmesg | grep -iE 'hvc|xen.*console' | while read -r line; do fact hvc.dmesg "$line"; done
+  if [ ! -e /sys/class/tty/hvc0 ]; then fail hvc "no /sys/class/tty/hvc0"
+  elif [ -z "$drivers" ]; then fail hvc "no hvc driver in /proc/tty/drivers"
+  else pass hvc; fi
+}
+
 test_dmesg() {
   echo DMESG-BEGIN
   dmesg
@@ -197,7 +285,7 @@ for word in $(cat /proc/cmdline); do
     guest.test=*)
       for name in $(echo "${word#guest.test=}" | tr ',' ' '); do
         case "$name" in
-          cpu | fs | time | dmesg | cdrom | disk | platform | pwrbtn) "test_$name" ;;
+          cpu | fs | time | dmesg | cdrom | disk | platform | pwrbtn | xenbus | hvc) "test_$name" ;;
           *) fail "$name" "unknown test" ;;
         esac
       done
