@@ -3,7 +3,7 @@
 // handler, put the result in EAX. Families register here one line each as they
 // arrive (event_channel_op, grant_table_op, hvm_op, ...).
 
-import { HYPERVISOR_console_io, HYPERVISOR_event_channel_op, HYPERVISOR_grant_table_op, HYPERVISOR_hvm_op, HYPERVISOR_memory_op, HYPERVISOR_physdev_op, HYPERVISOR_sched_op, HYPERVISOR_vcpu_op, HYPERVISOR_xen_version } from '../../abi/hypercall-numbers.js';
+import { HYPERVISOR_console_io, HYPERVISOR_multicall, HYPERVISOR_event_channel_op, HYPERVISOR_grant_table_op, HYPERVISOR_hvm_op, HYPERVISOR_memory_op, HYPERVISOR_physdev_op, HYPERVISOR_sched_op, HYPERVISOR_vcpu_op, HYPERVISOR_xen_version } from '../../abi/hypercall-numbers.js';
 import { XEN_ENOSYS, XEN_EPERM } from '../../abi/xen-errno.js';
 import { GuestHandleAccess } from './guest-handle.js';
 import { doSchedOp } from './sched-op.js';
@@ -16,6 +16,7 @@ import { doMemoryOp } from './memory-op.js';
 import { doHvmOp } from './hvm-op.js';
 import { doVcpuOp } from './vcpu-op.js';
 import { doPhysdevOp } from './physdev-op.js';
+import { doMulticall } from './multicall.js';
 
 /** Hypercall number -> handler. Numbers absent here are -ENOSYS, as Xen's table gives HVM guests for PV-only ops. */
 export const HYPERCALL_TABLE: ReadonlyMap<number, HypercallHandler> = new Map<number, HypercallHandler>([
@@ -28,6 +29,7 @@ export const HYPERCALL_TABLE: ReadonlyMap<number, HypercallHandler> = new Map<nu
   [HYPERVISOR_hvm_op, doHvmOp],
   [HYPERVISOR_vcpu_op, doVcpuOp],
   [HYPERVISOR_physdev_op, doPhysdevOp],
+  [HYPERVISOR_multicall, doMulticall],
 ]);
 
 const UNPRIVILEGED_GUEST: XenDomainIdentity = { privileged: false, handle: new Uint8Array(16) };
@@ -56,6 +58,7 @@ export function dispatchHypercall(ctx: HypercallContext, table: ReadonlyMap<numb
         guest: new GuestHandleAccess(ctx.memory, ctx.translate),
         domain: ctx.domain ?? UNPRIVILEGED_GUEST,
         ctx,
+        table,
       };
       try {
         result = handler(call);

@@ -60,6 +60,10 @@ export interface HypercallCall {
   guest: GuestHandleAccess;
   domain: XenDomainIdentity;
   ctx: HypercallContext;
+  /** The table this call was dispatched through (multicall runs its entries through it). */
+  table?: ReadonlyMap<number, HypercallHandler>;
+  /** Made from inside a multicall (Xen's _MCSF_in_multicall: a nested multicall is -EINVAL). */
+  inMulticall?: boolean;
 }
 
 /** A hypercall family: returns the (signed) result for EAX. Must never throw for bad guest input. */
