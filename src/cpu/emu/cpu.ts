@@ -14,6 +14,7 @@ import type {
   CpuidEntry, SegmentRegister, VcpuBackend, VcpuRegisters, VcpuSpecialRegisters,
 } from '../../hypervisor/vcpu/backend.js';
 import type { VmExit } from '../../hypervisor/vcpu/vm-exit.js';
+import type { VcpuState } from '../../hypervisor/vcpu/vcpu-state.js';
 import {
   ATTR_AVL, ATTR_DB, ATTR_DPL_SHIFT, ATTR_G, ATTR_L, ATTR_P, ATTR_S, ATTR_UNUSABLE, CpuException, CpuState, CR0_PE, CS, DS, EAX, EDX, ES, ESP,
   EXC_DB, EXC_GP, FLAG_IF, FLAG_TF, FLAG_VM, FS, GS, LDTR, SS, TR, UnimplementedInstruction,
@@ -27,6 +28,7 @@ import { compileBlock, COMPILE_THRESHOLD } from './block-compiler.js';
 import { deliverEvent, raiseException, EVENT_EXCEPTION, EVENT_EXTERNAL } from './interrupts.js';
 import { cpuidLookup, reloadPagingState } from './system.js';
 import { formatDiagnostic, recordEvent, EV_EXCEPTION, EV_INTERRUPT } from './diagnostics.js';
+import { exportEmuState, importEmuState } from './vcpu-state.js';
 
 /** Default run slice in instructions before an `interrupted` exit. */
 export const DEFAULT_SLICE = 50_000;
@@ -345,6 +347,18 @@ export class EmuVcpu implements VcpuBackend {
     cpu.modeChanged();
     // Like KVM_SET_SREGS: PAE paging reloads the PDPTEs from CR3; the TLB starts empty.
     reloadPagingState(cpu);
+  }
+
+  /** The complete state (vcpu-state.ts); an RDMSR/WRMSR exit not yet completed re-executes after a restore. */
+  getState(): VcpuState {
+    return exportEmuState(this);
+  }
+
+  setState(state: VcpuState): string[] {
+    const notes = importEmuState(this, state);
+    this.pendingMsr = null;
+    this.exitRequested = false;
+    return notes;
   }
 
   /** Power-on state (SDM vol. 3A "Processor Management and Initialization"; fact sheet §2). */

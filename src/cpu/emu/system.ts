@@ -155,7 +155,7 @@ export function writeDr(cpu: CpuState, n: number, value: number): void {
 }
 
 /** Memory types valid in a PAT entry: UC WC WT WP WB UC- (SDM §11.12.2). */
-function validPat(value: bigint): boolean {
+export function validPat(value: bigint): boolean {
   for (let i = 0n; i < 8n; i++) {
     const t = Number((value >> (8n * i)) & 0xffn);
     if (t !== 0 && t !== 1 && t !== 4 && t !== 5 && t !== 6 && t !== 7) return false;
@@ -268,6 +268,11 @@ function findLeaf(cpu: CpuState, leaf: number, subleaf: number) {
     if (e.leaf >>> 0 === leaf && (!e.indexed || e.subleaf >>> 0 === subleaf)) return e;
   }
   return undefined;
+}
+
+/** Make the TSC read `value` now, counting on from there (a restored vCPU state continues from its saved TSC). */
+export function setTsc(cpu: CpuState, value: bigint): void {
+  cpu.tscOffset = BigInt.asUintN(64, value) - tscWithoutOffset(cpu);
 }
 
 /** The current TSC value. */

@@ -41,6 +41,15 @@ export const KVM_SET_MSRS = iow(0x89, 8);
 export const KVM_GET_FPU = ior(0x8c, 416);
 export const KVM_SET_FPU = iow(0x8d, 416);
 export const KVM_SET_CPUID2 = iow(0x90, 8);
+// vCPU state for save/restore (api.rst §4.31-4.40; arch/x86/include/uapi/asm/kvm.h).
+export const KVM_GET_MP_STATE = ior(0x98, 4);
+export const KVM_SET_MP_STATE = iow(0x99, 4);
+export const KVM_GET_VCPU_EVENTS = ior(0x9f, 64);
+export const KVM_SET_VCPU_EVENTS = iow(0xa0, 64);
+export const KVM_GET_DEBUGREGS = ior(0xa1, 128);
+export const KVM_SET_DEBUGREGS = iow(0xa2, 128);
+/** System ioctl: struct kvm_msr_list { u32 nmsrs; u32 indices[]; }. */
+export const KVM_GET_MSR_INDEX_LIST = iowr(0x02, 4);
 
 // Capabilities (KVM_CHECK_EXTENSION).
 export const KVM_CAP_IRQCHIP = 0;
@@ -150,7 +159,36 @@ export const REG_INDEX = { eax: 0, ebx: 1, ecx: 2, edx: 3, esi: 4, edi: 5, esp: 
 
 /** struct kvm_fpu: fpr[8][16], fcw, fsw, ftwx, pad, last_opcode, last_ip, last_dp, xmm[16][16], mxcsr, pad. */
 export const FPU_BYTES = 416;
-export const FPU = { fcw: 128, fsw: 130, ftwx: 132, mxcsr: 408 } as const;
+export const FPU = { fpr: 0, fcw: 128, fsw: 130, ftwx: 132, lastOpcode: 134, lastIp: 136, lastDp: 144, xmm: 152, mxcsr: 408 } as const;
+
+/**
+ * struct kvm_vcpu_events (64 bytes): exception {injected, nr, has_error_code, pending, u32 error_code},
+ * interrupt {injected, nr, soft, shadow}, nmi {injected, pending, masked, pad}, u32 sipi_vector, u32 flags,
+ * smi {smm, pending, smm_inside_nmi, latched_init}, triple_fault.pending, reserved, exception_has_payload, u64 payload.
+ */
+export const VCPU_EVENTS_BYTES = 64;
+export const EVENTS = {
+  exceptionInjected: 0, exceptionNr: 1, exceptionHasErrorCode: 2, exceptionPending: 3, exceptionErrorCode: 4,
+  interruptInjected: 8, interruptNr: 9, interruptSoft: 10, interruptShadow: 11,
+  nmiInjected: 12, nmiPending: 13, nmiMasked: 14, sipiVector: 16, flags: 20,
+} as const;
+export const KVM_VCPUEVENT_VALID_NMI_PENDING = 0x1;
+export const KVM_VCPUEVENT_VALID_SIPI_VECTOR = 0x2;
+export const KVM_VCPUEVENT_VALID_SHADOW = 0x4;
+/** kvm_vcpu_events.interrupt.shadow bits. */
+export const KVM_X86_SHADOW_INT_MOV_SS = 0x1;
+export const KVM_X86_SHADOW_INT_STI = 0x2;
+
+/** struct kvm_debugregs: u64 db[4], dr6, dr7, flags, reserved[9] (128 bytes). */
+export const DEBUGREGS_BYTES = 128;
+export const DEBUGREGS = { db: 0, dr6: 32, dr7: 40, flags: 48 } as const;
+
+/** kvm_mp_state.mp_state values. */
+export const KVM_MP_STATE_RUNNABLE = 0;
+export const KVM_MP_STATE_UNINITIALIZED = 1;
+export const KVM_MP_STATE_INIT_RECEIVED = 2;
+export const KVM_MP_STATE_HALTED = 3;
+export const KVM_MP_STATE_SIPI_RECEIVED = 4;
 
 /** kvm_cpuid_entry2: function index flags eax ebx ecx edx padding[3], 40 bytes. */
 export const CPUID_ENTRY_BYTES = 40;

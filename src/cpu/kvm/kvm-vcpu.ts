@@ -27,6 +27,8 @@ import * as abi from './kvm-abi.js';
 import type { KvmVm } from './kvm-system.js';
 import { EINTR, EAGAIN, SIGURG, ThreadKickTimer, closeFd, ioctlBuf, ioctlRaw, mapShared, unmap, type Mapping } from './libc.js';
 import { HYPERCALL_PORT, kvmHypercallPageBytes } from './hypercall-stubs.js';
+import type { VcpuState } from '../../hypervisor/vcpu/vcpu-state.js';
+import { readKvmState, writeKvmState } from './kvm-vcpu-state.js';
 
 const XEN_MSR_HYPERCALL_PAGE = 0x40000000;
 /** Port/MMIO exits served inline before run() hands control back so the domain's timers advance. */
@@ -51,6 +53,10 @@ export class KvmVcpu implements VcpuBackend {
   private exitRequested = false;
   private pendingMsr: { write: boolean; index: number; value: bigint } | null = null;
   private hypercallPage: number | null = null;
+  /** In HLT since the last `hlt` exit or setState (KVM keeps no halted state without an in-kernel irqchip). */
+  private halted = false;
+  /** What the last getState/setState could not carry through KVM (kvm-vcpu-state.ts), for tests and logs. */
+  stateNotes: string[] = [];
   private powerOn: { regs: Uint8Array; sregs: Uint8Array } | null = null;
   private readonly recentExits: string[] = [];
   /** kvm_regs / kvm_sregs as last read or written since the guest last ran (one ioctl per exit, not per access). */
@@ -82,6 +88,10 @@ export class KvmVcpu implements VcpuBackend {
   // ---- running ---------------------------------------------------------------
 
   run(): VmExit {
+    if (this.halted) {
+      const stay = this.stayHalted();
+      if (stay) return stay;
+    }
     const v = this.runView;
     const now = performance.now();
     if (now >= this.sliceEnd) {
@@ -130,6 +140,7 @@ export class KvmVcpu implements VcpuBackend {
           // An interrupt already pending wakes the HLT at once (SDM vol. 2A HLT: an external interrupt resumes execution).
           if (ifFlag && this.irqLine) continue;
           this.note('hlt');
+          this.halted = true;
           return { kind: 'hlt', interruptsEnabled: ifFlag };
         }
         case abi.KVM_EXIT_X86_RDMSR:
@@ -349,6 +360,33 @@ export class KvmVcpu implements VcpuBackend {
     ioctlBuf(this.fd, abi.KVM_SET_CPUID2, b, 'KVM_SET_CPUID2');
   }
 
+  // ---- state record (vcpu-state.ts) ----------------------------------------------
+
+  getState(): VcpuState {
+    const { state, notes } = readKvmState(this, this.halted, this.irqLine);
+    this.stateNotes = notes;
+    return state;
+  }
+
+  setState(state: VcpuState): string[] {
+    const { state: s, notes } = writeKvmState(this, state);
+    this.halted = s.halted;
+    this.irqLine = s.intrLine;
+    this.pendingMsr = null;
+    this.stateNotes = notes;
+    return notes;
+  }
+
+  /** A halted vCPU stays in HLT until the INTR line is up with IF = 1 (as the emu's run loop): the `hlt` exit again, or null to run. */
+  private stayHalted(): VmExit | null {
+    const ifFlag = (this.getRegisters().eflags & 0x200) !== 0;
+    if (ifFlag && this.irqLine) {
+      this.halted = false;
+      return null;
+    }
+    return { kind: 'hlt', interruptsEnabled: ifFlag };
+  }
+
   /** kvm_fpu as raw bytes (x87 + SSE state; 416 bytes, arch/x86/include/uapi/asm/kvm.h), for save/restore. */
   getFpu(): Uint8Array {
     return this.rawGet(abi.KVM_GET_FPU, abi.FPU_BYTES);
@@ -432,6 +470,7 @@ export class KvmVcpu implements VcpuBackend {
     ioctlBuf(this.fd, abi.KVM_SET_REGS, this.powerOn.regs.slice(), 'KVM_SET_REGS');
     ioctlBuf(this.fd, abi.KVM_SET_SREGS, this.powerOn.sregs.slice(), 'KVM_SET_SREGS');
     this.irqLine = false;
+    this.halted = false;
     this.pendingMsr = null;
     this.hypercallPage = null;
   }

@@ -3,6 +3,7 @@
 // kvm_regs / kvm_sregs / kvm_segment so state moves between backends unchanged.
 
 import type { VmExit } from './vm-exit.js';
+import type { VcpuState } from './vcpu-state.js';
 
 /** General registers and EIP/EFLAGS (32-bit view; x86-64 extends this later). */
 export interface VcpuRegisters {
@@ -94,4 +95,15 @@ export interface VcpuBackend {
   requestExit(): void;
   /** Reset the vCPU to the architectural power-on state (SDM vol. 3A "Processor Management and Initialization"). */
   reset(): void;
+  /**
+   * The complete vCPU state (vcpu-state.ts), taken between run() calls after the
+   * last exit was completed (completeMsr). The same record loads into either backend.
+   */
+  getState(): VcpuState;
+  /**
+   * Load a state from getState() of this or the other backend, or from a save file.
+   * The record is checked first (VcpuStateError, nothing changed). Returns what this
+   * backend could not take (an MSR it does not model, NMI masking...), [] when all of it applied.
+   */
+  setState(state: VcpuState): string[];
 }
