@@ -16,6 +16,16 @@ export function guestsMissing(): string | null {
   return null;
 }
 
+/** A file of the guest cache (e.g. `vmlinux-686-pae`, the PVH kernel). */
+export function guestFile(file: string): string {
+  return join(guestDir, file);
+}
+
+/** Why `file` is not in the guest cache (an older cache, built before it was added), or null. */
+export function guestFileMissing(file: string): string | null {
+  return existsSync(guestFile(file)) ? null : `test guest ${guestFile(file)} is missing: run bash guests/build.sh`;
+}
+
 /** Booting Linux on the software CPU takes a while; generous limits keep slow CI green. */
 export const BOOT_TIMEOUT_MS = 15 * 60_000;
 

@@ -1,0 +1,80 @@
+// xenbus between Debian's unmodified 686-pae guest and dom0's xenstored (issue 5
+// acceptance): the guest's /init (guests/init.sh, guest.test=xenbus) uses /bin/xs
+// (guests/xs/xs.c) on Linux's /dev/xen/xenbus to read its own nodes, write one and
+// watch another, while this test does the dom0 side through GuestSession.xenstore:
+// the guest's reads match dom0's nodes, dom0 reads the guest's write, a dom0 watch
+// fires on that write, and dom0's write fires the guest's watch.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { XsWatchEvent } from '../../src/pv/xenstore/store.js';
+import { guestsMissing, startGuest, BOOT_TIMEOUT_MS, fact } from './guest-cache.js';
+
+const missing = guestsMissing();
+
+test('686-pae guest and dom0 read, write and watch each other through xenstore', { skip: missing ?? false, timeout: BOOT_TIMEOUT_MS + 10 * 60_000 }, async () => {
+  const g = await startGuest('default-pae.cfg', 'test-686-pae-xenbus', 'console=ttyS0 nokaslr cryptomgr.notests guest.test=xenbus,dmesg guest.poweroff', [
+    'xen_interface = 1',
+    'on_poweroff="destroy"',
+    'on_crash="destroy"',
+  ]);
+  try {
+    const xs = g.xenstore;
+    const home = `/local/domain/${g.domid}`;
+    const written = `${home}/data/tsxen-test`;
+    // dom0 watches the node the guest will write before the guest exists on the store.
+    const events: XsWatchEvent[] = [];
+    xs.onWatch((ev) => events.push(ev));
+    xs.watch(written, 'dom0-sees-guest');
+    const firedBeforeBoot = events.filter((e) => e.token === 'dom0-sees-guest').length;
+    assert.equal(firedBeforeBoot, 1, 'a new watch fires once at once');
+
+    await g.waitForSerial('GUEST-INIT-OK', { timeoutMs: BOOT_TIMEOUT_MS });
+    await g.waitForSerial('XS-WATCH-READY', { timeoutMs: 300_000 });
+    const out = g.output.replace(/\r/g, '');
+    assert.equal(fact(out, 'xenbus.dev'), '/dev/xen/xenbus', "Linux's xenbus device is there");
+    // The guest's own nodes, read relative to its home, are dom0's values.
+    assert.equal(fact(out, 'xs.domid'), String(g.domid));
+    assert.equal(fact(out, 'xs.domid'), xs.read(`${home}/domid`));
+    assert.equal(fact(out, 'xs.name'), xs.read(`${home}/name`));
+    assert.equal(fact(out, 'xs.name'), 'test-686-pae-xenbus');
+    assert.equal(fact(out, 'xs.memory.target'), xs.read(`${home}/memory/target`));
+    assert.equal(fact(out, 'xs.memory.target'), String(256 * 1024));
+    // The guest's write: read back by the guest, seen by dom0, fired dom0's watch.
+    const value = `tsxen-test from domain ${g.domid}`;
+    assert.equal(fact(out, 'xs.data.tsxen-test'), value);
+    assert.equal(xs.read(written), value);
+    assert.deepEqual(
+      events.filter((e) => e.token === 'dom0-sees-guest').map((e) => e.path),
+      [written, written],
+      "dom0's watch: the initial fire, then the guest's write",
+    );
+    assert.match(fact(out, 'xs.ls.data'), /\btsxen-test\b/);
+    assert.equal(fact(out, 'xs.read.missing'), 'rc=1 xs: read data/no-such-node: ENOENT', 'an XS_ERROR reaches the guest');
+
+    // The guest's watch is in place once its initial fire is printed; then dom0 writes.
+    await g.waitForSerial(/XS-WATCH-EVENT \S*data\/from-dom0 t\n/, { timeoutMs: 120_000 });
+    xs.write(`${home}/data/from-dom0`, 'hello from dom0');
+    await g.waitForSerial('XS-WATCH-RC 0', { timeoutMs: 120_000 });
+    await g.waitForSerial('GUEST-END', { timeoutMs: 300_000 });
+    const end = g.output.replace(/\r/g, '');
+    const guestEvents = end.match(/^XS-WATCH-EVENT .*$/gm) ?? [];
+    assert.equal(guestEvents.length, 2, guestEvents.join('\n'));
+    for (const line of guestEvents) assert.match(line, /^XS-WATCH-EVENT (\/local\/domain\/\d+\/)?data\/from-dom0 t$/);
+    assert.equal(fact(end, 'xs.watch.events'), '2');
+    assert.equal(fact(end, 'xs.data.from-dom0'), 'hello from dom0');
+    assert.match(end, /^TEST xenbus PASS$/m);
+    // dmesg: Linux on Xen HVM with the platform PCI device and xenbus up.
+    assert.match(end, /Booting paravirtualized kernel on Xen HVM/);
+    assert.match(end, /xen:events: Using 2-level ABI/);
+    assert.match(end, /Xen Platform PCI|xen[-_]platform[-_]pci/i);
+    assert.match(end, /xen:grant_table: Grant tables using version 1 layout/);
+    assert.match(end, /^TEST dmesg PASS$/m);
+    const exit = await g.waitForExit({ timeoutMs: 120_000 });
+    assert.equal(exit.reason, 'poweroff', `${exit.reason}: ${exit.detail}`);
+  } finally {
+    await g.destroy();
+  }
+});
+
+if (missing) console.error(`\n*** SKIPPED real-guest tests: ${missing} ***\n`);
