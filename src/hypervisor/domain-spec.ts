@@ -43,6 +43,19 @@ export interface MultibootSpec {
   modules: { bytes: Uint8Array; cmdline: string }[];
 }
 
+/**
+ * PVH direct boot (Xen docs/misc/pvh.pandoc): an ELF kernel entered at its
+ * XEN_ELFNOTE_PHYS32_ENTRY with an hvm_start_info; no firmware. Needs the Xen
+ * interface (DomainSpec.xen): the guest finds its memory map, console and xenstore there.
+ */
+export interface PvhSpec {
+  /** The ELF file's bytes (an uncompressed vmlinux, not a bzImage). */
+  kernel: Uint8Array;
+  /** The initrd, passed as start_info module 0. */
+  ramdisk?: Uint8Array;
+  cmdline: string;
+}
+
 export interface DomainSpec {
   name: string;
   /** Guest RAM in bytes (multiple of 1 MiB). */
@@ -59,6 +72,8 @@ export interface DomainSpec {
   firmware?: FirmwareSpec;
   /** Multiboot v1 kernel instead of a bzImage. */
   multiboot?: MultibootSpec;
+  /** PVH ELF kernel instead of a bzImage (set xen: true with it). */
+  pvh?: PvhSpec;
   /** IDE drives; empty for none. */
   disks?: DiskSpec[];
   /** Emulated graphics card (firmware boot). Default 'none' for direct boot, 'stdvga' for firmware. */

@@ -4,7 +4,8 @@
 
 import { hex } from '../../hypervisor/types.js';
 import type { MultibootHeader } from './header.js';
-import { isElf, parseElf32 } from './elf32-image.js';
+import { isElf, parseElf32, type Elf32Image } from '../elf/elf32-image.js';
+import { ElfError } from '../elf/elf-error.js';
 import { MultibootError } from './multiboot-error.js';
 
 export interface KernelLoadSegment {
@@ -31,7 +32,7 @@ export function planKernelLoad(image: Uint8Array, header: MultibootHeader, name 
   if (!isElf(image)) {
     throw new MultibootError(`${name}: not an ELF file and the Multiboot header has no address fields (flags bit 16 clear), so there is no way to load it`);
   }
-  const elf = parseElf32(image, name);
+  const elf = readElf(image, name);
   // GRUB's rule: an entry inside a segment's virtual range is moved by that segment's paddr - vaddr.
   let entry = elf.entry;
   for (const s of elf.segments) {
@@ -46,6 +47,16 @@ export function planKernelLoad(image: Uint8Array, header: MultibootHeader, name 
     entry,
     name,
   );
+}
+
+/** The shared ELF reader, its errors reported as this loader's. */
+function readElf(image: Uint8Array, name: string): Elf32Image {
+  try {
+    return parseElf32(image, name, 'a 64-bit kernel needs the a.out kludge or a 32-bit build');
+  } catch (e) {
+    if (e instanceof ElfError) throw new MultibootError(e.message);
+    throw e;
+  }
 }
 
 function aoutKludgeSegments(image: Uint8Array, header: MultibootHeader, name: string): { segments: KernelLoadSegment[]; entry: number } {
