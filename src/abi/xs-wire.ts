@@ -71,6 +71,19 @@ export const XENSTORE_SERVER_FEATURE_DOMID_ANY = 8;
 export const XENSTORE_CONNECTED = 0;
 export const XENSTORE_RECONNECT = 1;
 
+/**
+ * A fresh xenstore_domain_interface as the domain builder leaves it (libxl zeroes the
+ * special page): indices 0, the features this xenstored offers, connected, the port.
+ */
+export function initXenStoreInterface(page: Uint8Array, evtchn: number): void {
+  if (page.length < XS_RING_INTERFACE_SIZE) throw new RangeError('xenstore page too small');
+  page.fill(0, 0, XS_RING_INTERFACE_SIZE);
+  const dv = new DataView(page.buffer, page.byteOffset, XS_RING_INTERFACE_SIZE);
+  dv.setUint32(XS_RING_SERVER_FEATURES, XENSTORE_SERVER_FEATURE_ERROR, true);
+  dv.setUint32(XS_RING_CONNECTION, XENSTORE_CONNECTED, true);
+  dv.setUint32(XS_RING_EVTCHN_PORT, evtchn, true);
+}
+
 export const XENSTORE_ERROR_NONE = 0;
 export const XENSTORE_ERROR_COMM = 1;
 export const XENSTORE_ERROR_RINGIDX = 2;

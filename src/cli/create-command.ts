@@ -7,6 +7,7 @@ import { DomainHandle, type StopReason } from '../toolstack/domain-handle.js';
 import { connectOutputs } from '../toolstack/domain-outputs.js';
 import { domainLogPath } from '../toolstack/log-paths.js';
 import { ControlServer, DomainRunningError } from '../toolstack/control-server.js';
+import { XenStoreSocketServer, xenstoreSocketPath } from '../pv/xenstore/socket-server.js';
 import { controlSocketPath } from '../toolstack/run-paths.js';
 import { attachSerialConsole, type SerialConsole } from '../console/serial-console.js';
 
@@ -94,6 +95,13 @@ async function runForeground(config: DomainConfig, attach: boolean, control: Con
     return EXIT_ERROR;
   }
   const outputs = connectOutputs(handle, config, { terminalAttached: attach, stdout: process.stdout, logFile });
+  // dom0's xenstored, reachable by `tsxen xenstore-ls/-read/-write -d NAME`.
+  let xenstoreSocket: XenStoreSocketServer | undefined;
+  try {
+    xenstoreSocket = await XenStoreSocketServer.listen(handle.xenstore, xenstoreSocketPath(name));
+  } catch (e) {
+    notice(`xenstore socket ${xenstoreSocketPath(name)} not available: ${(e as Error).message}`);
+  }
   notice(`domain ${name} started; log: ${logFile}`);
   if (outputs.consoleFile) notice(`serial console output: ${outputs.consoleFile}`);
   outputs.serialFiles.forEach((f, i) => {
@@ -157,6 +165,7 @@ async function runForeground(config: DomainConfig, attach: boolean, control: Con
   terminal?.detach();
   if (stdinForGuest) process.stdin.off('data', stdinForGuest);
   process.stdin.pause();
+  await xenstoreSocket?.close();
   await outputs.close();
   return status;
 }

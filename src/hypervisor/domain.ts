@@ -6,7 +6,7 @@
 // QEMU-style debug consoles. The platform timers are driven by the domain clock and
 // polled between run slices, so guest time and device time never disagree.
 
-import { GuestMemory } from './memory/guest-memory.js';
+import { GuestMemory, PAGE_SIZE } from './memory/guest-memory.js';
 import { InstructionClock, type Clock } from './clock.js';
 import type { VcpuBackend, VcpuSpecialRegisters, SegmentRegister } from './vcpu/backend.js';
 import type { VmOps } from './vcpu/vm-ops.js';
@@ -34,12 +34,16 @@ import { runHvmloader, XEN_TABLE_AREA, TABLE_AREA_BYTES } from '../firmware/hvml
 import { writeCmosMemorySizes } from '../firmware/hvmloader/cmos.js';
 import { NO_IRQ, type IrqLine } from '../devices/bus/irq.js';
 import { loadMultiboot } from '../firmware/multiboot/load-multiboot.js';
+import { loadPvh } from '../firmware/pvh/load-pvh.js';
 import { DebugExit } from '../devices/debug-exit/device.js';
 import { createXenDomain, type CallbackVia, type XenDomain } from './xen-domain.js';
 import { e820FromMemory, type E820Entry } from '../firmware/linux-boot/e820.js';
 import { withXenLeaves } from './hypercall/xen-cpuid-leaves.js';
 import { handleXenMsr } from './hypercall/hypercall-page.js';
 import { dispatchHypercall } from './hypercall/dispatch.js';
+import { Dom0Link } from './dom0-link.js';
+import { initXenStoreInterface } from '../abi/xs-wire.js';
+import { HVM_PARAM_CONSOLE_EVTCHN, HVM_PARAM_CONSOLE_PFN, HVM_PARAM_STORE_EVTCHN, HVM_PARAM_STORE_PFN } from '../abi/hvm-params.js';
 import type { HypercallCallerMode } from './hypercall/hypercall-context.js';
 
 /** ISA COM ports and their IRQs (PC/AT convention). */
@@ -66,9 +70,13 @@ export function domainBackingBytes(spec: DomainSpec): number {
   return vram + biosRom + ROM_AND_TABLE_BYTES + xen;
 }
 
-/** Xen's pages outside RAM: shared_info and grant frames (Xen's default max_grant_frames 64) with room to spare. */
+/** Xen's pages outside RAM: shared_info, grant frames (Xen's default max_grant_frames 64), the store and console rings, with room to spare. */
 const XEN_BACKING_BYTES = 1 << 20;
 const MAX_GRANT_FRAMES = 64;
+
+/** Xen's toolstack places its special pages at 0xFEFF8 + k: k = 4 xenstore, 7 console (xen-abi.md §8). */
+const XENSTORE_GFN = 0xfeffc;
+const CONSOLE_GFN = 0xfefff;
 
 /** Option ROMs (VGA BIOS 64 KiB) and the ACPI table area at 0xFC000000. */
 const ROM_AND_TABLE_BYTES = 2 << 20;
@@ -112,6 +120,29 @@ export interface DomainOptions {
   openDisk?: (d: DiskSpec) => BlockBackend;
   /** CPU backend factory; the software CPU by default. */
   createVcpu?: (memory: GuestMemory, ops: VmOps, clock: Clock) => VcpuBackend;
+  /** The domain's id (xenstore paths, event channels); dom0 allocates it. Default 1. */
+  domid?: number;
+  /**
+   * dom0's backends (xenstored, the PV console) in another thread, reached through this
+   * link (dom0-link.ts). With it a Xen domain gets its xenstore and console rings; without
+   * it (a domain run alone) the store/console params stay 0 and Linux runs without them.
+   */
+  dom0Link?: SharedArrayBuffer;
+}
+
+/** Where dom0 finds a Xen domain's store and console rings (special pages Xen's toolstack places). */
+export interface PvRings {
+  domid: number;
+  storeGfn: number;
+  /** Offset of the page in the backing store (the shared RAM buffer dom0 also sees). */
+  storeOffset: number;
+  /** The guest's store port and dom0's end of it. */
+  storeGuestPort: number;
+  storeDom0Port: number;
+  consoleGfn: number;
+  consoleOffset: number;
+  consoleGuestPort: number;
+  consoleDom0Port: number;
 }
 
 export class Domain {
@@ -154,6 +185,11 @@ export class Domain {
   /** Where event-channel upcalls go (HVM_PARAM_CALLBACK_IRQ). */
   private callbackVia: CallbackVia = { type: 'none' };
   private callbackLine: IrqLine | null = null;
+  readonly domid: number;
+  /** dom0's backends in the main thread (dom0-link.ts), when there is a dom0. */
+  private readonly dom0Link: Dom0Link | null;
+  /** The store and console rings dom0 services, once a Xen domain with a dom0 booted. */
+  pvRings: PvRings | null = null;
 
   constructor(
     readonly spec: DomainSpec,
@@ -165,6 +201,8 @@ export class Domain {
     this.guestClock = opts.createVcpu ? null : new InstructionClock(opts.clock);
     this.clock = this.guestClock ?? opts.clock;
     this.memory = new GuestMemory({ ramBytes: spec.memoryBytes, romBytes: domainBackingBytes(spec) }, opts.ram);
+    this.domid = opts.domid ?? 1;
+    this.dom0Link = opts.dom0Link ? new Dom0Link(opts.dom0Link) : null;
 
     // Xen's apic=1 (the default for HVM): a LAPIC and a 48-pin IOAPIC, only with the
     // firmware that describes them (MADT); direct boot stays a PIC-only PC.
@@ -281,6 +319,7 @@ export class Domain {
       this.rtc.update();
       this.interrupts.update();
       this.hvm?.update();
+      if (this.dom0Link?.guestSendsPending) this.deliverDom0Sends();
       if (this.shutdownRequest) {
         result = this.finish(this.shutdownRequest.reason, this.shutdownRequest.detail, this.shutdownRequest.exitStatus);
         break;
@@ -410,13 +449,15 @@ export class Domain {
    * device's INTx — as Xen's hvm_assert_evtchn_irq does.
    */
   private startXen(e820: readonly E820Entry[]): void {
+    const link = this.dom0Link;
     const xen = createXenDomain({
       memory: this.memory,
-      domid: 1,
+      domid: this.domid,
       e820,
       maxGrantFrames: MAX_GRANT_FRAMES,
       kick: () => this.upcall(),
       now: () => this.clock.nowNs(),
+      ...(link ? { notifyDom0: (port: number) => link.notifyDom0(port) } : {}),
     });
     xen.hvm.onCallbackVia((via) => {
       this.callbackLine?.set(false);
@@ -428,6 +469,47 @@ export class Domain {
       this.upcall();
     });
     this.xenState = xen;
+    if (link) this.pvRings = this.placePvRings(xen);
+  }
+
+  /**
+   * What Xen's toolstack does for an HVM guest's xenstore and primary console: a zeroed
+   * special page each, an unbound port in the guest's table for dom0 bound
+   * interdomain from dom0's side, and the HVM params Linux reads (xen-abi.md §8, §11, §16).
+   */
+  private placePvRings(xen: XenDomain): PvRings {
+    const page = (gfn: number): number => {
+      const offset = this.memory.allocateBacking(PAGE_SIZE);
+      this.memory.mapBacking(gfn * PAGE_SIZE, offset, PAGE_SIZE, false);
+      return offset;
+    };
+    const channel = (): [guest: number, dom0: number] => {
+      const guest = xen.dom0.allocUnbound(this.domid, 0);
+      const dom0 = xen.dom0.bindInterdomain(this.domid, guest);
+      if (guest < 0 || dom0 < 0) throw new Error(`cannot bind the store/console event channels (${guest}, ${dom0})`);
+      return [guest, dom0];
+    };
+    const storeOffset = page(XENSTORE_GFN);
+    const consoleOffset = page(CONSOLE_GFN);
+    const [storeGuestPort, storeDom0Port] = channel();
+    const [consoleGuestPort, consoleDom0Port] = channel();
+    // bindInterdomain raised dom0's end once (Xen does the same); nothing is queued yet.
+    this.dom0Link?.takeDom0Ports();
+    initXenStoreInterface(this.memory.bytes.subarray(storeOffset, storeOffset + PAGE_SIZE), storeGuestPort);
+    xen.hvm.setByToolstack(HVM_PARAM_STORE_PFN, XENSTORE_GFN);
+    xen.hvm.setByToolstack(HVM_PARAM_STORE_EVTCHN, storeGuestPort);
+    xen.hvm.setByToolstack(HVM_PARAM_CONSOLE_PFN, CONSOLE_GFN);
+    xen.hvm.setByToolstack(HVM_PARAM_CONSOLE_EVTCHN, consoleGuestPort);
+    this.log('info', 'xen', `xenstore ring at gfn ${XENSTORE_GFN.toString(16)} port ${storeGuestPort}, console ring at gfn ${CONSOLE_GFN.toString(16)} port ${consoleGuestPort}`);
+    return { domid: this.domid, storeGfn: XENSTORE_GFN, storeOffset, storeGuestPort, storeDom0Port, consoleGfn: CONSOLE_GFN, consoleOffset, consoleGuestPort, consoleDom0Port };
+  }
+
+  /** dom0's backends notified the guest: dom0's EVTCHNOP_send on each port (raises the guest's end). */
+  private deliverDom0Sends(): void {
+    const link = this.dom0Link;
+    const dom0 = this.xenState?.dom0;
+    if (!link) return;
+    for (const port of link.takeGuestSends()) dom0?.send(port);
   }
 
   /** Deliver (or hold) the event-channel upcall of vCPU 0 per the callback via. */
@@ -529,7 +611,7 @@ export class Domain {
   }
 
   private boot(): void {
-    const { linux, rawImage, firmware, multiboot } = this.spec;
+    const { linux, rawImage, firmware, multiboot, pvh } = this.spec;
     // The memory map Xen's XENMEM_memory_map reports: hvmloader's, else the RAM as it is.
     let e820: E820Entry[] | null = null;
     if (firmware?.override) {
@@ -543,6 +625,14 @@ export class Domain {
       e820 = this.runFirmwareLoader(firmware);
     } else if (multiboot) {
       const entry = loadMultiboot(this.memory, multiboot);
+      this.vcpu.setSpecialRegisters(entry.sregs);
+      this.vcpu.setRegisters(entry.regs);
+    } else if (pvh) {
+      // PVH (Xen docs/misc/pvh.pandoc): no firmware; the start_info's memory map is
+      // the one XENMEM_memory_map reports, and the kernel needs Xen's hypercalls.
+      if (!this.xen) throw new RangeError('pvh: a PVH kernel needs the Xen interface (DomainSpec.xen)');
+      e820 = e820FromMemory(this.memory);
+      const entry = loadPvh(this.memory, pvh, { e820 });
       this.vcpu.setSpecialRegisters(entry.sregs);
       this.vcpu.setRegisters(entry.regs);
     } else if (linux) {

@@ -17,7 +17,11 @@ import { HYPERVISOR_DOMAIN_MODULE, RAW_IMAGE_MODULE } from './domain-module.js';
 import { domainBackingBytes } from '../hypervisor/domain.js';
 import { chooseCpuBackend, kvmAvailability } from '../cpu/kvm/availability.js';
 import { kvmDevicePath } from './run-paths.js';
-import type { DomainRequest, LogEntry, ScreenImage, ScreenText, WorkerMessage, WorkerReply, WorkerStart } from './worker-protocol.js';
+import type { DomainRequest, LogEntry, PvRingsInfo, ScreenImage, ScreenText, WorkerMessage, WorkerReply, WorkerStart } from './worker-protocol.js';
+import { Dom0Link } from '../hypervisor/dom0-link.js';
+import { Dom0Backends } from './dom0-backends.js';
+import { allocateDomid, dom0XenStore } from './dom0-xenstore.js';
+import type { XenStore } from '../pv/xenstore/store.js';
 
 export type StopReason = ShutdownReason | 'destroyed';
 
@@ -68,6 +72,8 @@ export interface DomainHandleOptions {
   inputRingBytes?: number;
   /** Module URL of the disk image opener; default the Node raw-image backend. */
   diskModule?: string;
+  /** dom0's xenstored; default the process's one (dom0-xenstore.ts). */
+  xenstore?: XenStore;
 }
 
 const WORKER_URL = new URL('./domain-worker.js', import.meta.url);
@@ -100,6 +106,12 @@ export class DomainHandle extends EventEmitter<DomainHandleEvents> {
   private readonly pending = new Map<number, { worker: Worker; resolve: (r: WorkerReply) => void; reject: (e: Error) => void }>();
   private readonly createdAt = Date.now();
   private lastReason: ShutdownReason | undefined;
+  /** The domain's id in this process (xenstore paths, event channels); kept across restarts. */
+  readonly domid = allocateDomid();
+  /** dom0's xenstored and console backends for the current worker (Xen domains only). */
+  private backends: Dom0Backends | undefined;
+  /** The xenstored this domain's store ring talks to. */
+  readonly xenstore: XenStore;
 
   constructor(
     readonly config: DomainConfig,
@@ -108,6 +120,7 @@ export class DomainHandle extends EventEmitter<DomainHandleEvents> {
     super();
     this.stopped = new Promise((r) => (this.resolveStopped = r));
     this.spec = opts.spec ?? buildDomainSpec(config);
+    this.xenstore = opts.xenstore ?? dom0XenStore();
     if (opts.logFile) startLogFile(opts.logFile);
     this.log({ level: 'info', source: 'toolstack', message: `domain ${config.name} created: ${config.memoryMiB} MiB, ${config.vcpus} vCPU` });
     // ARCHITECTURE.md: "auto" says why it chose what it chose.
@@ -128,9 +141,16 @@ export class DomainHandle extends EventEmitter<DomainHandleEvents> {
     return this.restarts;
   }
 
-  /** Host → COM1. Bytes beyond the ring's room wait in a capped backlog; excess is dropped. */
+  /**
+   * Host → the domain's console: hvc0 once the guest writes to it (its PV console),
+   * else COM1. Bytes beyond the ring's room wait in a capped backlog; excess is dropped.
+   */
   serialInput(bytes: Uint8Array): void {
     if (this.state !== 'running' || bytes.length === 0) return;
+    if (this.backends?.consoleInUse) {
+      this.backends.consoleInput(bytes.slice());
+      return;
+    }
     if (this.backlogBytes + bytes.length > MAX_INPUT_BACKLOG) {
       this.log({ level: 'warn', source: 'console', message: `console input backlog full: dropped ${bytes.length} bytes` });
       return;
@@ -254,10 +274,13 @@ export class DomainHandle extends EventEmitter<DomainHandleEvents> {
     this.backlog = [];
     this.backlogBytes = 0;
     const channel = new MessageChannel();
+    const link = new Dom0Link();
     const start: WorkerStart = {
       spec: this.spec,
       // RAM plus the backing store for VRAM, ROMs and ACPI tables (Domain decides how much).
       ram: new SharedArrayBuffer(this.spec.memoryBytes + domainBackingBytes(this.spec)),
+      domid: this.domid,
+      dom0Link: link.buffer,
       control: this.control.buffer,
       consoleInput: this.ring.buffer,
       requests: channel.port2,
@@ -284,6 +307,7 @@ export class DomainHandle extends EventEmitter<DomainHandleEvents> {
     worker.on('message', (m: WorkerMessage) => {
       if (m.type === 'started') {
         started = true;
+        if (m.pvRings && this.worker === worker) this.startBackends(m.pvRings, start.ram, link, m.ramAddress);
       } else if (m.type === 'output') {
         for (const s of m.serial) this.emit('serial', s.port, s.bytes);
         for (const d of m.debugcon) this.emit('debugcon', d.ioport, d.bytes);
@@ -305,6 +329,34 @@ export class DomainHandle extends EventEmitter<DomainHandleEvents> {
     };
     worker.on('error', (e) => died(e.message, e.stack));
     worker.on('exit', (code) => died(`domain worker exited with code ${code}`));
+  }
+
+  /** dom0's xenstored and console backends for a Xen domain's rings (dom0-backends.ts). */
+  private startBackends(rings: PvRingsInfo, ram: SharedArrayBuffer, link: Dom0Link, ramAddress: bigint | undefined): void {
+    this.backends?.close();
+    this.backends = undefined;
+    if (ramAddress !== undefined) {
+      // With kvm the guest RAM is the worker's mmap, not the buffer dom0 allocated.
+      this.log({ level: 'warn', source: 'toolstack', message: 'xenstore and the PV console are not yet served for kvm domains' });
+      return;
+    }
+    try {
+      this.backends = new Dom0Backends({
+        store: this.xenstore,
+        name: this.config.name,
+        memoryBytes: this.spec.memoryBytes,
+        backingBytes: domainBackingBytes(this.spec),
+        vcpus: this.spec.vcpus,
+        rings,
+        ram,
+        link,
+        wakeWorker: () => this.control.ring(),
+        consoleOutput: (bytes) => this.emit('serial', 0, bytes),
+        log: (entry) => this.log(entry),
+      });
+    } catch (e) {
+      this.log({ level: 'error', source: 'toolstack', message: `dom0 backends for domain ${rings.domid}: ${(e as Error).message}` });
+    }
   }
 
   private async onShutdown(worker: Worker, reason: ShutdownReason, detail: string, diagnostic: string | undefined, startFailed: boolean, exitStatus?: number): Promise<void> {
@@ -347,6 +399,8 @@ export class DomainHandle extends EventEmitter<DomainHandleEvents> {
 
   /** Asks the worker to exit; terminates it if it does not within the grace period. */
   private endWorker(): Promise<void> {
+    this.backends?.close();
+    this.backends = undefined;
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
     const worker = this.worker;

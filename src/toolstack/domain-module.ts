@@ -5,7 +5,7 @@
 import type { Clock } from '../hypervisor/clock.js';
 import type { DiskSpec, DomainSpec, RunResult } from '../hypervisor/domain-spec.js';
 import type { DomainEventMap } from '../devices/events.js';
-import type { ScreenImage, ScreenText } from './worker-protocol.js';
+import type { PvRingsInfo, ScreenImage, ScreenText } from './worker-protocol.js';
 
 export interface RunnableDomain {
   readonly events: { on<K extends keyof DomainEventMap>(name: K, listener: (payload: DomainEventMap[K]) => void): unknown };
@@ -20,12 +20,17 @@ export interface RunnableDomain {
   screenText?(): ScreenText | null;
   /** ACPI power button (PM1 status PWRBTN_STS + SCI): the guest decides what to do. */
   pressPowerButton?(): void;
+  /** A Xen domain's store and console rings for dom0 (null without them). */
+  readonly pvRings?: PvRingsInfo | null;
 }
 
 /** What the worker passes besides the spec (a subset of hypervisor DomainOptions). */
 export interface DomainHost {
   clock: Clock;
   ram: SharedArrayBuffer;
+  domid?: number;
+  /** Event channels to dom0's backends (src/hypervisor/dom0-link.ts). */
+  dom0Link?: SharedArrayBuffer;
   /**
    * Opens a drive's image; the domain calls it for each disk with a path. Its result
    * is the device layer's BlockBackend; typed loosely so this structural contract

@@ -15,6 +15,7 @@ import type { DomainConfig } from './domain-config.js';
 import { DomainHandle, type DomainHandleOptions, type DomainStop } from './domain-handle.js';
 import { domainLogPath } from './log-paths.js';
 import { writePng } from '../console/screenshot.js';
+import { XsClient } from '../pv/xenstore/client.js';
 
 export type { CfgObject } from './config-file.js';
 export type { DomainConfig } from './domain-config.js';
@@ -58,6 +59,8 @@ export class GuestSession {
   /** COM2-COM4 text (COM1's is `text`), each with its own UTF-8 decoder state. */
   private readonly otherPorts = new Map<number, { decoder: InstanceType<typeof TextDecoder>; text: string }>();
 
+  private xs: XsClient | undefined;
+
   private constructor(readonly handle: DomainHandle) {
     handle.on('serial', (port, bytes) => {
       if (port !== 0) {
@@ -99,6 +102,20 @@ export class GuestSession {
   /** All console (COM1) text so far. */
   get output(): string {
     return this.text;
+  }
+
+  /** The domain's id (its xenstore home is /local/domain/<domid>). */
+  get domid(): number {
+    return this.handle.domid;
+  }
+
+  /**
+   * dom0's xenstore client (full access): read/write the guest's nodes, watch them.
+   * Watches fire through `xenstore.onWatch`.
+   */
+  get xenstore(): XsClient {
+    this.xs ??= new XsClient(this.handle.xenstore);
+    return this.xs;
   }
 
   get config(): DomainConfig {

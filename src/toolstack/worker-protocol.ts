@@ -26,6 +26,23 @@ export interface WorkerStart {
   cpuBackend?: 'kvm' | 'emu';
   /** Milliseconds of guest work per Domain.run() slice. */
   sliceMs: number;
+  /** The domain's id, allocated by dom0. */
+  domid: number;
+  /** Event channels to dom0's backends in the main thread (src/hypervisor/dom0-link.ts). */
+  dom0Link: SharedArrayBuffer;
+}
+
+/** Where a Xen domain's store and console rings are (hypervisor Domain.pvRings). */
+export interface PvRingsInfo {
+  domid: number;
+  storeGfn: number;
+  storeOffset: number;
+  storeGuestPort: number;
+  storeDom0Port: number;
+  consoleGfn: number;
+  consoleOffset: number;
+  consoleGuestPort: number;
+  consoleDom0Port: number;
 }
 
 export type LogEntry = DomainEventMap['log'];
@@ -62,7 +79,11 @@ export type WorkerMessage =
       debugcon: Array<{ ioport: number; bytes: Uint8Array }>;
       logs: LogEntry[];
     }
-  | { type: 'started' }
+  /**
+   * `pvRings`: the domain's xenstore and console rings, for dom0's backends. `ramAddress`:
+   * with kvm, where the guest RAM mapping lives in this process (dom0 views the same pages).
+   */
+  | { type: 'started'; pvRings?: PvRingsInfo; ramAddress?: bigint }
   /** `exitStatus`: the guest ended through isa-debug-exit; tsxen exits with it. */
   | { type: 'shutdown'; reason: ShutdownReason; detail: string; diagnostic?: string; exitStatus?: number }
   | WorkerReply

@@ -40,11 +40,7 @@ export class XenStoreRingConnection {
 
   /** Prepares a fresh page for the guest (the domain builder does this before boot). */
   static initPage(page: Uint8Array, evtchn = 0): void {
-    page.fill(0, 0, W.XS_RING_INTERFACE_SIZE);
-    const dv = new DataView(page.buffer, page.byteOffset, W.XS_RING_INTERFACE_SIZE);
-    dv.setUint32(W.XS_RING_SERVER_FEATURES, W.XENSTORE_SERVER_FEATURE_ERROR, true);
-    dv.setUint32(W.XS_RING_CONNECTION, W.XENSTORE_CONNECTED, true);
-    dv.setUint32(W.XS_RING_EVTCHN_PORT, evtchn, true);
+    W.initXenStoreInterface(page, evtchn);
   }
 
   get isBad(): boolean {

@@ -1,0 +1,129 @@
+// dom0's backends for one Xen domain, in the main thread: xenstored's end of the
+// guest's store ring and xenconsoled's end of its console ring (hvc0). The rings are
+// pages of the guest's memory, which dom0 sees directly (the shared RAM buffer);
+// events cross threads through the domain's Dom0Link, never by postMessage.
+//
+// The toolstack part is here too: the guest's xenstore nodes (libxl's) are written
+// and the domain introduced before the guest can read them, and released again when
+// the domain goes.
+
+import type { DomainEventMap } from '../devices/events.js';
+import { Dom0Link } from '../hypervisor/dom0-link.js';
+import { GuestMemory, PAGE_SIZE } from '../hypervisor/memory/guest-memory.js';
+import { PvConsoleBackend } from '../pv/console/backend.js';
+import { XsClient } from '../pv/xenstore/client.js';
+import { writeGuestPaths } from '../pv/xenstore/guest-paths.js';
+import { domainPath } from '../pv/xenstore/path.js';
+import { XenStoreRingConnection } from '../pv/xenstore/ring-connection.js';
+import type { XenStore } from '../pv/xenstore/store.js';
+import type { PvRingsInfo } from './worker-protocol.js';
+
+/** A lost notification costs at most this long: both rings are also serviced on this period. */
+const FALLBACK_POLL_MS = 100;
+
+export interface Dom0BackendsOptions {
+  store: XenStore;
+  name: string;
+  memoryBytes: number;
+  /** Bytes of backing store after RAM (domainBackingBytes): the shared buffer is RAM + this. */
+  backingBytes: number;
+  vcpus: number;
+  rings: PvRingsInfo;
+  /** The guest's RAM + backing store, as the worker's GuestMemory sees it. */
+  ram: SharedArrayBuffer;
+  link: Dom0Link;
+  /** Wake the domain's worker (an idle guest sleeps until then). */
+  wakeWorker: () => void;
+  /** hvc0 output. */
+  consoleOutput: (bytes: Uint8Array) => void;
+  log: (entry: DomainEventMap['log']) => void;
+}
+
+export class Dom0Backends {
+  private readonly store: XenStoreRingConnection;
+  private readonly console: PvConsoleBackend;
+  private readonly xs: XsClient;
+  private closed = false;
+  private readonly domid: number;
+
+  constructor(private readonly o: Dom0BackendsOptions) {
+    const r = o.rings;
+    this.domid = r.domid;
+    // Check both pages before anything is written to the store.
+    const storePage = pageOf(o.ram, r.storeOffset, 'store');
+    pageOf(o.ram, r.consoleOffset, 'console');
+    this.xs = new XsClient(o.store);
+    // A domid reused in this process (a restart) starts from a clean home.
+    if (this.xs.isDomainIntroduced(r.domid)) this.xs.release(r.domid);
+    if (this.xs.tryRead(domainPath(r.domid)) !== null) this.xs.rm(domainPath(r.domid));
+    writeGuestPaths(this.xs, r.domid, {
+      name: o.name,
+      memoryKiB: o.memoryBytes / 1024,
+      vcpus: o.vcpus,
+      storeGfn: r.storeGfn,
+      storeEvtchn: r.storeGuestPort,
+      consoleGfn: r.consoleGfn,
+      consoleEvtchn: r.consoleGuestPort,
+    });
+    this.xs.introduce(r.domid, r.storeGfn, r.storeGuestPort);
+
+    this.store = new XenStoreRingConnection(o.store, r.domid, storePage, () => this.notify(r.storeDom0Port));
+    // The console backend reads its frame through a GuestMemory: dom0's own view of the
+    // domain's memory, with only the console page mapped beside RAM.
+    const memory = new GuestMemory({ ramBytes: o.memoryBytes, romBytes: o.backingBytes }, o.ram);
+    memory.mapBacking(r.consoleGfn * PAGE_SIZE, r.consoleOffset, PAGE_SIZE, false);
+    this.console = new PvConsoleBackend(memory, r.consoleGfn, () => this.notify(r.consoleDom0Port), o.consoleOutput, {
+      log: (message) => o.log({ level: 'warn', source: 'pvconsole', message }),
+    });
+    void this.serve();
+  }
+
+  /** The guest has written to hvc0: keystrokes go there rather than to COM1. */
+  get consoleInUse(): boolean {
+    return this.console.outputBytes > 0;
+  }
+
+  /** Host keystrokes for hvc0. */
+  consoleInput(bytes: Uint8Array): void {
+    if (!this.closed) this.console.input(bytes);
+  }
+
+  /** The domain is gone: stop serving and release it from xenstored (fires @releaseDomain). */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.o.link.wakeDom0();
+    try {
+      if (this.xs.isDomainIntroduced(this.domid)) this.xs.release(this.domid);
+      if (this.xs.tryRead(domainPath(this.domid)) !== null) this.xs.rm(domainPath(this.domid));
+    } catch (e) {
+      this.o.log({ level: 'warn', source: 'xenstore', message: `releasing domain ${this.domid}: ${(e as Error).message}` });
+    }
+  }
+
+  /** Waits on the link's dom0 bell (Atomics.waitAsync: the main thread never blocks). */
+  private async serve(): Promise<void> {
+    const { link, rings } = this.o;
+    while (!this.closed) {
+      const seen = link.dom0Bell;
+      const ports = link.takeDom0Ports();
+      const all = ports.length === 0; // a timeout: service both, in case a notification was lost
+      if (all || ports.includes(rings.storeDom0Port)) this.store.process();
+      if (all || ports.includes(rings.consoleDom0Port)) this.console.process();
+      await link.waitForDom0(seen, FALLBACK_POLL_MS);
+    }
+  }
+
+  private notify(dom0Port: number): void {
+    if (this.closed) return;
+    this.o.link.sendFromDom0(dom0Port);
+    this.o.wakeWorker();
+  }
+}
+
+function pageOf(ram: SharedArrayBuffer, offset: number, what: string): Uint8Array {
+  if (!Number.isInteger(offset) || offset < 0 || offset % PAGE_SIZE !== 0 || offset + PAGE_SIZE > ram.byteLength) {
+    throw new RangeError(`the ${what} ring at backing offset ${offset} is outside the domain's memory (${ram.byteLength} bytes)`);
+  }
+  return new Uint8Array(ram, offset, PAGE_SIZE);
+}
