@@ -105,6 +105,27 @@ test('trigger power presses the power button; trigger reset follows on_reboot', 
   }
 });
 
+test('shutdown/reboot without PV control are refused unless -F, which falls back to ACPI / reset', async () => {
+  const g = makeGuestDir();
+  try {
+    const d = await startDomain(g);
+    const refused = tsxen(g, ['shutdown', 'spell']);
+    assert.equal(refused.status, 1);
+    assert.match(refused.stderr, /^tsxen shutdown: domain spell has no PV control node \(its kernel did not write control\/feature-poweroff\); use -F to press the ACPI power button\n$/);
+    const forced = tsxen(g, ['shutdown', '-F', 'spell']);
+    assert.equal(forced.status, 0);
+    assert.equal(forced.stderr, 'tsxen shutdown: spell: pressed the ACPI power button\n');
+    assert.equal(await d.exited, 0);
+
+    const r = await startDomain(g, ['on_reboot=destroy']);
+    assert.match(tsxen(g, ['reboot', 'spell']).stderr, /use -F to reset it/);
+    assert.equal(tsxen(g, ['reboot', '-F', 'spell']).status, 0);
+    assert.equal(await r.exited, 3);
+  } finally {
+    g.remove();
+  }
+});
+
 test('a stale socket (its process killed) is removed by list and by create', async () => {
   const g = makeGuestDir();
   try {

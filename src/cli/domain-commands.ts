@@ -136,3 +136,30 @@ export const triggerCommand: CommandSpec = {
     return (await ask('trigger', name, { op: 'trigger', what: what as (typeof TRIGGERS)[number] })) ? EXIT_OK : EXIT_ERROR;
   },
 };
+
+/** xl shutdown and xl reboot: the same request, two verbs. */
+function shutdownVerb(name: 'shutdown' | 'reboot', kind: 'poweroff' | 'reboot'): CommandSpec {
+  return {
+    name,
+    summary: kind === 'poweroff' ? 'ask a domain to shut down (PV control, or -F: ACPI power button)' : 'ask a domain to reboot (PV control, or -F: reset)',
+    usage: 'NAME',
+    options: { help: HELP_OPTION, fallback: { type: 'boolean', short: 'F', help: kind === 'poweroff' ? 'without PV drivers, press the ACPI power button' : 'without PV drivers, reset the domain' } },
+    minPositionals: 1,
+    maxPositionals: 1,
+    details: [
+      `As xl ${name}: writes "${kind}" to the guest's control/shutdown xenstore node, which a`,
+      'Linux guest with Xen support watches (it then shuts down cleanly). A guest without PV',
+      `control is refused unless -F is given. The domain then follows on_${kind}.`,
+    ].join('\n'),
+    async run({ positionals: [domain], values }) {
+      const r = await ask(name, domain, { op: 'shutdown', kind, fallback: values.fallback === true });
+      if (!r) return EXIT_ERROR;
+      const via = 'via' in r ? r.via : 'pv';
+      say(`tsxen ${name}: ${domain}: ${via === 'pv' ? `asked the guest (control/shutdown = ${kind})` : via === 'acpi' ? 'pressed the ACPI power button' : 'reset'}`);
+      return EXIT_OK;
+    },
+  };
+}
+
+export const shutdownCommand = shutdownVerb('shutdown', 'poweroff');
+export const rebootCommand = shutdownVerb('reboot', 'reboot');

@@ -9,7 +9,16 @@ export type ControlRequest =
   | { op: 'destroy' }
   | { op: 'screen' }
   | { op: 'screen-text' }
-  | { op: 'trigger'; what: 'power' | 'reset' };
+  | { op: 'trigger'; what: 'power' | 'reset' }
+  /** xl shutdown / reboot; `fallback` = -F. */
+  | { op: 'shutdown'; kind: 'poweroff' | 'reboot'; fallback: boolean }
+  /**
+   * xl save: write the domain's image to `file` (an absolute path), then destroy it;
+   * `checkpoint` (-c) leaves it running, `paused` (-p) leaves it paused.
+   */
+  | { op: 'save'; file: string; checkpoint: boolean; paused: boolean }
+  | { op: 'pause' }
+  | { op: 'unpause' };
 
 export interface ControlInfo {
   name: string;
@@ -25,6 +34,8 @@ export type ControlResponse =
   | { ok: true; info: ControlInfo }
   | { ok: true; screen: { width: number; height: number; rgba: string } | null }
   | { ok: true; text: ScreenText | null }
+  | { ok: true; saved: { file: string; bytes: number } }
+  | { ok: true; via: 'pv' | 'acpi' | 'reset' }
   | { ok: true }
   | { ok: false; error: string };
 

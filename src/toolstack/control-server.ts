@@ -137,6 +137,9 @@ export class ControlServer {
           }
           if (req.what === 'reset') return t.handle.reset() ? { ok: true } : { ok: false, error: `domain ${this.name} is not running` };
           return { ok: false, error: `unknown trigger "${String((req as { what?: unknown }).what)}"` };
+        case 'shutdown':
+          if (req.kind !== 'poweroff' && req.kind !== 'reboot') return { ok: false, error: `unknown shutdown kind "${String(req.kind)}"` };
+          return { ok: true, via: await t.handle.shutdown(req.kind, req.fallback === true) };
         default:
           return { ok: false, error: `unknown request "${String((req as { op?: unknown })?.op)}"` };
       }

@@ -22,6 +22,7 @@ import { Dom0Link } from '../hypervisor/dom0-link.js';
 import { Dom0Backends } from './dom0-backends.js';
 import { allocateDomid, dom0XenStore } from './dom0-xenstore.js';
 import type { XenStore } from '../pv/xenstore/store.js';
+import { XsClient } from '../pv/xenstore/client.js';
 
 export type StopReason = ShutdownReason | 'destroyed';
 
@@ -191,6 +192,35 @@ export class DomainHandle extends EventEmitter<DomainHandleEvents> {
   async pressPowerButton(): Promise<boolean> {
     const r = await this.request({ kind: 'power-button' });
     return r.kind === 'power-button' && r.pressed;
+  }
+
+  /**
+   * xl shutdown / xl reboot: asks the guest through its PV control node
+   * (control/shutdown, which Linux's xenbus watches once it has written
+   * control/feature-poweroff / feature-reboot). `fallback` (xl's -F): a guest without
+   * PV control gets the ACPI power button (shutdown) or a hard reset (reboot).
+   * Resolves with how the request went out; throws when neither is possible.
+   */
+  async shutdown(kind: 'poweroff' | 'reboot', fallback: boolean): Promise<'pv' | 'acpi' | 'reset'> {
+    if (this.state !== 'running' || !this.worker) throw new Error(`domain ${this.config.name} is not running`);
+    const home = `/local/domain/${this.domid}/control`;
+    const xs = new XsClient(this.xenstore);
+    try {
+      if (this.backends && xs.tryRead(`${home}/feature-${kind}`) === '1') {
+        xs.write(`${home}/shutdown`, kind);
+        return 'pv';
+      }
+    } finally {
+      xs.close();
+    }
+    const why = `domain ${this.config.name} has no PV control node (its kernel did not write control/feature-${kind})`;
+    if (!fallback) throw new Error(`${why}; use -F to ${kind === 'poweroff' ? 'press the ACPI power button' : 'reset it'}`);
+    if (kind === 'reboot') {
+      if (!this.reset()) throw new Error(`domain ${this.config.name} is not running`);
+      return 'reset';
+    }
+    if (!(await this.pressPowerButton())) throw new Error(`${why} and no ACPI power button`);
+    return 'acpi';
   }
 
   /**
