@@ -8,6 +8,8 @@ import { CfgSyntaxError } from './xl-cfg-lexer.js';
 import { OVERRIDE_FILE, type CfgSetting, type CfgSettings, type CfgValue } from './xl-cfg-parser.js';
 import { parseBzImage } from '../firmware/linux-boot/bzimage.js';
 import { LinuxBootError } from '../firmware/linux-boot/linux-boot-error.js';
+import { parsePvhKernel } from '../firmware/pvh/pvh-kernel.js';
+import { PvhError } from '../firmware/pvh/pvh-error.js';
 import { parseDiskList, type DiskConfig } from './disk-config.js';
 import { kernelKind } from './kernel-kind.js';
 import {
@@ -48,13 +50,14 @@ export interface DebugExitConfig {
 }
 
 export interface DomainConfig {
-  type: 'hvm';
+  /** hvm: a PC (firmware, bzImage or Multiboot kernel); pvh: an ELF kernel entered through Xen's PVH ABI. */
+  type: 'hvm' | 'pvh';
   name: string;
   memoryMiB: number;
   maxmemMiB: number;
   vcpus: number;
-  /** How the guest starts: kernel= a bzImage, kernel= a Multiboot kernel, or no kernel (SeaBIOS). */
-  boot: 'linux' | 'multiboot' | 'firmware';
+  /** How the guest starts: kernel= a bzImage, kernel= a Multiboot kernel, no kernel (SeaBIOS), or type="pvh" with an ELF kernel. */
+  boot: 'linux' | 'multiboot' | 'firmware' | 'pvh';
   /** Absolute paths (relative ones in the file are relative to the file's directory). Absent for firmware boot. */
   kernel?: string;
   ramdisk?: string;
@@ -175,9 +178,8 @@ export function validateDomainConfig(settings: CfgSettings, opts: ValidateOption
   const typeSetting = get('type');
   if (typeSetting) {
     type = str(typeSetting);
-    if (type === 'pvh') err(typeSetting, '"pvh" is not yet supported (use "hvm")');
     if (type === 'pv') err(typeSetting, '"pv" is not supported: tsxen runs HVM guests only');
-    if (type !== 'hvm') err(typeSetting, `expected "hvm", got "${type}"`);
+    if (type !== 'hvm' && type !== 'pvh') err(typeSetting, `expected "hvm" or "pvh", got "${type}"`);
   }
 
   const nameSetting = get('name') ?? missing('name', 'a domain name must be specified (name = "...")');
@@ -217,11 +219,22 @@ export function validateDomainConfig(settings: CfgSettings, opts: ValidateOption
   const kernelSetting = get('kernel');
   let kernel: string | undefined;
   let boot: DomainConfig['boot'] = 'firmware';
+  if (type === 'pvh' && !kernelSetting) {
+    err(typeSetting!, 'a PVH guest boots an ELF kernel: kernel = "vmlinux" is missing (PVH has no firmware)');
+  }
   if (kernelSetting) {
     kernel = path(kernelSetting);
     const kernelBytes = readGuestFile(kernelSetting, kernel, err);
-    boot = kernelKind(kernelBytes);
-    if (boot === 'linux') {
+    boot = type === 'pvh' ? 'pvh' : kernelKind(kernelBytes);
+    if (boot === 'pvh') {
+      // Xen's PVH ABI (docs/misc/pvh.pandoc): an ELF with the PHYS32_ENTRY note; a bzImage is named as such.
+      try {
+        parsePvhKernel(kernelBytes, kernel);
+      } catch (e) {
+        if (!(e instanceof PvhError)) throw e;
+        err(kernelSetting, e.message);
+      }
+    } else if (boot === 'linux') {
       try {
         parseBzImage(kernelBytes, kernel);
       } catch (e) {
@@ -233,7 +246,7 @@ export function validateDomainConfig(settings: CfgSettings, opts: ValidateOption
   const ramdiskSetting = get('ramdisk');
   let ramdisk: string | undefined;
   if (ramdiskSetting) {
-    if (boot !== 'linux') err(ramdiskSetting, boot === 'multiboot' ? 'a Multiboot kernel takes modules = [ ... ], not a ramdisk' : 'a ramdisk needs a kernel (kernel = "vmlinuz")');
+    if (boot !== 'linux' && boot !== 'pvh') err(ramdiskSetting, boot === 'multiboot' ? 'a Multiboot kernel takes modules = [ ... ], not a ramdisk' : 'a ramdisk needs a kernel (kernel = "vmlinuz")');
     ramdisk = path(ramdiskSetting);
     checkReadable(ramdiskSetting, ramdisk, err);
   }
@@ -296,6 +309,7 @@ export function validateDomainConfig(settings: CfgSettings, opts: ValidateOption
 
   // Drives, graphics and firmware (xl.cfg(5), xl-disk-configuration(5)).
   const diskSetting = get('disk');
+  if (type === 'pvh' && diskSetting) err(diskSetting, 'a PVH guest has no emulated IDE controller (PV block devices come later; use type = "hvm")');
   const disks = diskSetting
     ? parseDiskList(diskSetting.value.kind === 'list' ? diskSetting.value.items : [diskSetting.value], (p) => resolvePath(diskSetting, p, opts.baseDir), (d) => err(diskSetting, d))
     : [];
@@ -311,7 +325,12 @@ export function validateDomainConfig(settings: CfgSettings, opts: ValidateOption
     return n === 1;
   };
   const acpi = flag('acpi');
-  const xenPlatformPci = flag('xen_platform_pci');
+  // PVH (like Xen's): no firmware and no emulated PCI devices, so no platform PCI device;
+  // the UARTs stay, as tsxen's debugging aid (console=ttyS0), and PV devices come through xenstore.
+  const platformSetting = get('xen_platform_pci');
+  if (type === 'pvh' && platformSetting && num(platformSetting) !== 0) err(platformSetting, 'a PVH guest has no PCI bus (remove it or set 0)');
+  const xenPlatformPci = type === 'pvh' ? false : flag('xen_platform_pci');
+  if (type === 'pvh' && vga === 'stdvga') err(vgaSetting!, 'a PVH guest has no emulated graphics card (use "none")');
   // tsxen extension: present the Xen interface (CPUID leaves, hypercalls) to a direct-boot
   // guest too; firmware boot always has it (SeaBIOS's Xen path), as every Xen HVM guest.
   const xenSetting = get('xen_interface');
@@ -320,7 +339,10 @@ export function validateDomainConfig(settings: CfgSettings, opts: ValidateOption
     const n = num(xenSetting);
     if (n !== 0 && n !== 1) err(xenSetting, `expected 0 or 1, got ${n}`);
     xenInterface = n === 1;
+    if (type === 'pvh' && !xenInterface) err(xenSetting, 'a PVH guest needs the Xen interface (its memory map, hypercalls and event channels come from it)');
   }
+  // PVH implies the Xen interface (pvh.pandoc: hypercall page and params as for HVM guests).
+  if (type === 'pvh') xenInterface = true;
   const apic = flag('apic');
   const bootSetting = get('boot');
   const bootOrder = bootSetting ? parseBootOrder(str(bootSetting), (d) => err(bootSetting, d)) : 'cd';
@@ -347,7 +369,7 @@ export function validateDomainConfig(settings: CfgSettings, opts: ValidateOption
   const debugExit = exitSetting ? parseDebugExit(str(exitSetting), serials.length, debugcon, (d) => err(exitSetting, d)) : undefined;
 
   return {
-    type: 'hvm', name, memoryMiB, maxmemMiB, vcpus, boot, ...(kernel !== undefined ? { kernel } : {}), ...(ramdisk !== undefined ? { ramdisk } : {}), cmdline, modules,
+    type: type as DomainConfig['type'], name, memoryMiB, maxmemMiB, vcpus, boot, ...(kernel !== undefined ? { kernel } : {}), ...(ramdisk !== undefined ? { ramdisk } : {}), cmdline, modules,
     ...(firmware ? { firmware } : {}), disks, vga, videoramMiB, ...(debugExit ? { debugExit } : {}),
     serials, onPoweroff, onReboot, onCrash, debugcon, cpuBackend, xenPlatformPci, ...(xenInterface !== undefined ? { xenInterface } : {}),
   };

@@ -18,7 +18,7 @@ export const BAD_CONFIGS: Array<[name: string, cfg: string, message: string]> = 
   ['no name', 'kernel="vmlinuz"\n', 'guest.cfg: name: a domain name must be specified (name = "...")'],
   ['bad name', 'name="a b"\nkernel="vmlinuz"\n', 'guest.cfg:1: name: "a b" is not a valid domain name (letters, digits, "_", "." and "-", at most 64)'],
   ['type pv', 'type = "pv"\nname="b"\nkernel="vmlinuz"\n', 'guest.cfg:1: type: "pv" is not supported: tsxen runs HVM guests only'],
-  ['type pvh', 'type = "pvh"\nname="b"\nkernel="vmlinuz"\n', 'guest.cfg:1: type: "pvh" is not yet supported (use "hvm")'],
+  ['type pvh with a bzImage', 'type = "pvh"\nname="b"\nkernel="vmlinuz"\n', 'guest.cfg:3: kernel: <dir>/vmlinuz is a bzImage, which has no PVH entry point: PVH boots the uncompressed ELF vmlinux (extract it from the bzImage\'s payload, e.g. with Linux\'s scripts/extract-vmlinux, and give that as kernel=)'],
   ['type number', 'type = 1\nname="b"\nkernel="vmlinuz"\n', 'guest.cfg:1: type: expected a string, got 1'],
   ['builder', 'builder = "linux"\nname="b"\nkernel="vmlinuz"\n', 'guest.cfg:1: builder: "linux" is not supported (only the legacy "hvm"; use type = "hvm")'],
   ['serial', 'name="b"\nkernel="vmlinuz"\nserial = "tcp:1234"\n', 'guest.cfg:3: serial: expected "pty", "file:PATH", "stdio" or "none", got "tcp:1234"'],
