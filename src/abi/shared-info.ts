@@ -40,3 +40,7 @@ export const SHARED_INFO_32 = {
 
 /** Bits per evtchn_pending word / selector bit for a 32-bit guest. */
 export const EVTCHN_WORD_BITS_32 = 32;
+
+/** vcpu_time_info.flags (xen.h XEN_PVCLOCK_*): the TSC is stable across vCPUs; the guest was stopped. */
+export const XEN_PVCLOCK_TSC_STABLE_BIT = 1;
+export const XEN_PVCLOCK_GUEST_STOPPED = 2;

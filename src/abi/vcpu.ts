@@ -22,3 +22,16 @@ export const VCPU_SET_SINGLESHOT_TIMER_32 = { size: 12, timeoutAbsNs: 0, flags: 
 export const VCPU_SSHOTTMR_future = 1;
 /** Periodic timer bounds: at least 1 ms (common/domain.c), at most STIME_DELTA_MAX. */
 export const PERIODIC_TIMER_MIN_NS = 1_000_000;
+export const VCPUOP_register_vcpu_time_memory_area = 13;
+
+/** struct vcpu_register_runstate_memory_area: a u64 union whose low 4 bytes are a 32-bit guest's pointer. */
+export const VCPU_REGISTER_RUNSTATE_AREA = { size: 8, addr: 0 } as const;
+/** struct vcpu_runstate_info, 32-bit layout: state i32 @0, state_entry_time u64 @4, time[4] u64 @12. */
+export const VCPU_RUNSTATE_INFO_32 = { size: 44, state: 0, stateEntryTime: 4, time: 12 } as const;
+/** Runstates (vcpu.h RUNSTATE_*). */
+export const RUNSTATE_running = 0;
+export const RUNSTATE_runnable = 1;
+export const RUNSTATE_blocked = 2;
+export const RUNSTATE_offline = 3;
+/** Longest period set_periodic_timer takes (Xen's STIME_DELTA_MAX, 2^63 - 1 ns). */
+export const PERIODIC_TIMER_MAX_NS = (1n << 63n) - 1n;

@@ -15,7 +15,7 @@
 // evaluate the via above. dom0 (host backends) is `xen.dom0`, `xen.hostGrants`.
 
 import type { E820Entry } from '../firmware/linux-boot/e820.js';
-import { DOMID_SELF } from '../abi/event-channel.js';
+import { DOMID_SELF, VIRQ_TIMER } from '../abi/event-channel.js';
 import {
   HVM_NR_PARAMS,
   HVM_PARAM_CALLBACK_IRQ,
@@ -31,6 +31,11 @@ import { HostDelivery, TwoLevelDelivery } from './event-channel/delivery.js';
 import { GrantTable } from './grant-table/grant-table.js';
 import { GrantAccess } from './grant-table/grant-access.js';
 import type { XenDomainState } from './hypercall/hypercall-context.js';
+import { XENFEAT_hvm_callback_vector, XENFEAT_hvm_safe_pvclock } from '../abi/xen-version.js';
+import { HVM_FEATURE_SUBMAP0 } from './hypercall/xen-version.js';
+import { PvClock } from './hypercall/pvclock.js';
+import { XenVcpuTimers } from './hypercall/vcpu-timers.js';
+import { RunstateAreas } from './hypercall/runstate-area.js';
 
 /** Frames below 4 GiB: GuestMemory's physmap limit. */
 const MAX_GFN = 0x100000;
@@ -278,6 +283,10 @@ export interface XenVcpus {
   isUp?: (vcpu: number) => boolean;
   timers?: VcpuTimers;
   now: () => number;
+  /** Republish a vCPU's time info (after register_vcpu_info). */
+  timeUpdate?: (vcpu: number) => void;
+  /** VCPUOP_register_runstate_memory_area (offered with the PV clock). */
+  runstate?: RunstateAreas;
 }
 
 export interface XenDomainOptions {
@@ -298,7 +307,29 @@ export interface XenDomainOptions {
   timers?: VcpuTimers;
   /** dom0 backends' notification for a port dom0 owns. */
   notifyDom0?: (port: number) => void;
+  /**
+   * The Domain injects HVM_PARAM_CALLBACK_IRQ's vector type directly (Xen's
+   * semantics: while evtchn_upcall_pending and IF=1, no LAPIC, no EOI):
+   * advertise XENFEAT_hvm_callback_vector. Default false.
+   */
+  callbackVector?: boolean;
+  /**
+   * Xen's PV time: XENFEAT_hvm_safe_pvclock, the vCPU timers (VIRQ_TIMER) and
+   * runstate areas; the Domain must call runTimers()/nextTimerDeadlineNs().
+   * Linux uses it only together with callbackVector. Default false.
+   */
+  pvTime?: boolean;
+  /** Guest TSC frequency (Hz) and reader for the time info; default: the domain clock at 1 GHz (cpu/emu's RDTSC). */
+  tscHz?: number;
+  readTsc?: () => bigint;
+  /** Host UTC in ms (wallclock); default Date.now. */
+  utcMs?: () => number;
+  /** The vCPU making the current hypercall; default 0. */
+  currentVcpu?: () => number;
 }
+
+/** Time info and wallclock are republished at least this often (system time), so a real TSC cannot drift far. */
+export const PVCLOCK_REFRESH_NS = 1_000_000_000;
 
 export interface XenDomain {
   state: XenDomainState;
@@ -314,6 +345,15 @@ export interface XenDomain {
   /** Event channels and grant tables by domid (dom0 and this domain). */
   domains: Map<number, EventChannels>;
   tables: Map<number, GrantTable>;
+  /** vcpu_time_info and wallclock publisher. */
+  clock: PvClock;
+  /** VCPUOP timers (VIRQ_TIMER), offered to the guest with pvTime. */
+  timers: XenVcpuTimers;
+  runstate: RunstateAreas;
+  /** System time (ns) of the next Xen timer event; Infinity when none. */
+  nextTimerDeadlineNs(): number;
+  /** Fire due vCPU timers and refresh time info when due; call between run slices with the domain clock. */
+  runTimers(nowNs: number): void;
 }
 
 /** Build the domain's Xen objects (needs 4 KiB of backing store for shared_info + 4 KiB per grant frame). */
@@ -343,7 +383,36 @@ export function createXenDomain(opts: XenDomainOptions): XenDomain {
   const hostGrants = new GrantAccess(0, (d) => tables.get(d));
   const hvm = new HvmState(domid, vcpuCount, opts.perVcpuUpcallVector ?? false, now, exists);
   const physmap = new XenPhysmap(memory, domid, sharedInfo, grants, opts.e820, exists, opts.maxPages);
-  const vcpus: XenVcpus = { count: vcpuCount, sharedInfo, kick, timers: opts.timers, now };
-  const state: XenDomainState = { events, grants, grantAccess, physmap, hvm, vcpus };
-  return { state, events, grants, grantAccess, sharedInfo, hvm, physmap, dom0, hostGrants, domains, tables };
+  const clock = new PvClock({ page: sharedInfo, vcpuCount, now, tscHz: opts.tscHz, readTsc: opts.readTsc, utcMs: opts.utcMs });
+  clock.updateAll(); // Linux reads vcpu_info[0].time as soon as it maps shared_info
+  const timers = new XenVcpuTimers(
+    vcpuCount,
+    now,
+    (vcpu) => {
+      clock.update(vcpu);
+      events.raiseVirq(VIRQ_TIMER, vcpu);
+    },
+    opts.currentVcpu,
+  );
+  const runstate = new RunstateAreas(memory, now);
+  const pvTime = opts.pvTime ?? false;
+  const vcpus: XenVcpus = {
+    count: vcpuCount,
+    sharedInfo,
+    kick,
+    timers: opts.timers ?? (pvTime ? timers : undefined),
+    now,
+    timeUpdate: (vcpu) => clock.update(vcpu),
+    ...(pvTime ? { runstate } : {}),
+  };
+  let features = HVM_FEATURE_SUBMAP0;
+  if (opts.callbackVector) features |= 1 << XENFEAT_hvm_callback_vector;
+  if (pvTime) features |= 1 << XENFEAT_hvm_safe_pvclock;
+  const state: XenDomainState = { events, grants, grantAccess, physmap, hvm, vcpus, features: features >>> 0 };
+  const nextTimerDeadlineNs = () => timers.nextDeadlineNs();
+  const runTimers = (nowNs: number) => {
+    timers.run(nowNs);
+    if (nowNs - clock.lastRefreshNs >= PVCLOCK_REFRESH_NS) clock.updateAll();
+  };
+  return { state, events, grants, grantAccess, sharedInfo, hvm, physmap, dom0, hostGrants, domains, tables, clock, timers, runstate, nextTimerDeadlineNs, runTimers };
 }

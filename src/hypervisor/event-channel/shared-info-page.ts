@@ -52,6 +52,34 @@ export class SharedInfoPage {
   }
 
   /**
+   * Every vcpu_info of vCPU `vcpu` Xen keeps time in: its shared_info slot (vCPUs
+   * below 32) and the area it registered (while that is RAM). Byte offsets in
+   * memory.bytes. Xen updates both, so a guest reading either sees current time.
+   */
+  timeInfoOffsets(vcpu: number): number[] {
+    const out: number[] = [];
+    if (Number.isInteger(vcpu) && vcpu >= 0 && vcpu < XEN_LEGACY_MAX_VCPUS) out.push(this.backingOffset + SHARED_INFO_32.vcpuInfo + vcpu * VCPU_INFO_SIZE);
+    if (this.registered.has(vcpu)) {
+      const at = this.vcpuInfoOffset(vcpu);
+      if (at !== undefined) out.push(at);
+    }
+    return out;
+  }
+
+  /** The registered vcpu_info areas, [vCPU, guest-physical address] (save records). */
+  registeredAreas(): Array<[number, number]> {
+    return [...this.registered.entries()];
+  }
+
+  /** Restore the registrations of a saved domain (the page and RAM contents come with its memory). */
+  restoreRegisteredAreas(areas: ReadonlyArray<readonly [number, number]>): void {
+    this.registered.clear();
+    for (const [vcpu, gpa] of areas) {
+      if (Number.isInteger(vcpu) && vcpu >= 0 && Number.isInteger(gpa) && gpa >= 0 && gpa % 4 === 0) this.registered.set(vcpu, gpa);
+    }
+  }
+
+  /**
    * VCPUOP_register_vcpu_info (xen-abi.md §4.3), 32-bit rules: 4-aligned, inside
    * one page, RAM, once per vCPU. Copies the current contents, then marks every
    * selector bit and the upcall pending so nothing raised meanwhile is lost.

@@ -35,6 +35,15 @@ export class GuestHandleAccess {
     return out;
   }
 
+  /**
+   * Where [linear, linear+len) lies in guest-physical RAM now, as [gpa, length]
+   * pieces (one per page crossed), or undefined when any byte is not writable RAM.
+   * For areas Xen keeps updating after the call (the runstate area).
+   */
+  physicalRam(linear: number, len: number): Array<[number, number]> | undefined {
+    return this.pieces(linear, len, true);
+  }
+
   /** Backed frames (RAM or ROM) can be read. */
   private readable(phys: number, len: number): boolean {
     if (phys + len > 0x100000000) return false;

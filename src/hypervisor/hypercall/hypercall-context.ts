@@ -22,6 +22,8 @@ export interface XenDomainState {
   hvm?: HvmState;
   /** vcpu_op's vCPUs, vcpu_info registration and optional timers (absent: -ENOSYS). */
   vcpus?: XenVcpus;
+  /** XENVER_get_features submap 0 for this domain (absent: HVM_FEATURE_SUBMAP0). */
+  features?: number;
 }
 
 /** The caller's execution mode (Xen's hvm_guest_x86_mode): vm86 is refused, real mode allowed. */

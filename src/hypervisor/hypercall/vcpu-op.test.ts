@@ -33,7 +33,7 @@ test('register_vcpu_info: copies the current vcpu_info, raises a spurious upcall
   new DataView(g.memory.buffer).setUint32(si + SHARED_INFO_32.vcpuInfo + VCPU_INFO_SIZE + VCPU_INFO_32.time + VCPU_TIME_INFO.version, 42, true);
   assert.equal(register(g, 1, 0x20, 0x40), 0);
   const gpa = 0x20040;
-  assert.equal(g.memory.readU32(gpa + VCPU_INFO_32.time + VCPU_TIME_INFO.version), 42, 'contents copied');
+  assert.equal(g.memory.readU32(gpa + VCPU_INFO_32.time + VCPU_TIME_INFO.version), 44, 'contents copied (version 42), then the time refreshed: 43 while writing, 44 after');
   assert.equal(g.memory.readU32(gpa + VCPU_INFO_32.pendingSel), 0xffffffff, 'every selector bit');
   assert.equal(g.memory.readU8(gpa + VCPU_INFO_32.upcallPending), 1);
   assert.deepEqual(g.kicks, [1], 'the 0->1 edge kicks that vCPU');

@@ -1,17 +1,23 @@
 // vcpu_op (hypercall 24: cmd, vcpuid, arg; xen/include/public/vcpu.h; xen-abi.md §4.3).
-// register_vcpu_info with Xen's rules (through SharedInfoPage.registerVcpuInfo),
-// is_up, and the timer ops only when the domain offers them (VcpuTimers); the rest
-// — initialise/up/down (HVM APs start by INIT/SIPI), runstate areas — are -ENOSYS.
+// register_vcpu_info with Xen's rules (through SharedInfoPage.registerVcpuInfo,
+// then the time info refreshed as Xen's force_update_vcpu_system_time does),
+// is_up, and the timer ops and runstate area only when the domain offers them
+// (XENFEAT_hvm_safe_pvclock); the rest — initialise/up/down (HVM APs start by
+// INIT/SIPI), vcpu_time/runstate phys areas — are -ENOSYS.
 
 import {
   PERIODIC_TIMER_MIN_NS,
   VCPUOP_is_up,
+  VCPUOP_register_runstate_memory_area,
   VCPUOP_register_vcpu_info,
   VCPUOP_set_periodic_timer,
   VCPUOP_set_singleshot_timer,
   VCPUOP_stop_periodic_timer,
   VCPUOP_stop_singleshot_timer,
+  PERIODIC_TIMER_MAX_NS,
+  VCPU_REGISTER_RUNSTATE_AREA,
   VCPU_REGISTER_VCPU_INFO,
+  VCPU_RUNSTATE_INFO_32,
   VCPU_SET_PERIODIC_TIMER,
   VCPU_SET_SINGLESHOT_TIMER_32,
   VCPU_SSHOTTMR_future,
@@ -30,7 +36,8 @@ export function doVcpuOp(call: HypercallCall): number {
   if (!vcpus) return -XEN_ENOSYS;
   const timers = vcpus.timers;
   // Xen's hvm_vcpu_op filters the command before looking the vCPU up.
-  if (cmd !== VCPUOP_register_vcpu_info && cmd !== VCPUOP_is_up && !(timers && TIMER_OPS.has(cmd))) return -XEN_ENOSYS;
+  const offered = cmd === VCPUOP_register_vcpu_info || cmd === VCPUOP_is_up || (timers && TIMER_OPS.has(cmd)) || (vcpus.runstate && cmd === VCPUOP_register_runstate_memory_area);
+  if (!offered) return -XEN_ENOSYS;
   if (vcpu >= vcpus.count) return -XEN_ENOENT;
 
   switch (cmd) {
@@ -46,8 +53,18 @@ export function doVcpuOp(call: HypercallCall): number {
       if (offset >= PAGE_SIZE || gfnHi !== 0 || gfnLo >= 0x100000) return -XEN_EINVAL;
       if (offset > PAGE_SIZE - VCPU_INFO_SIZE) return -XEN_ENXIO;
       const { rc, raised } = vcpus.sharedInfo.registerVcpuInfo(vcpu, gfnLo * PAGE_SIZE + offset);
+      if (rc === 0) vcpus.timeUpdate?.(vcpu);
       if (rc === 0 && raised) vcpus.kick(vcpu);
       return rc;
+    }
+    case VCPUOP_register_runstate_memory_area: {
+      // Xen copies the handle in (-EFAULT), then writes the area if it can and answers 0 either way.
+      const a = call.guest.copyFrom(arg, VCPU_REGISTER_RUNSTATE_AREA.size);
+      if (!a || !vcpus.runstate) return -XEN_EFAULT;
+      const linear = u32(a, VCPU_REGISTER_RUNSTATE_AREA.addr);
+      // A NULL handle switches updates off.
+      vcpus.runstate.register(vcpu, linear === 0 ? undefined : call.guest.physicalRam(linear, VCPU_RUNSTATE_INFO_32.size));
+      return 0;
     }
     case VCPUOP_is_up:
       return (vcpus.isUp?.(vcpu) ?? true) ? 1 : 0;
@@ -68,9 +85,9 @@ export function doVcpuOp(call: HypercallCall): number {
     case VCPUOP_set_periodic_timer: {
       const a = call.guest.copyFrom(arg, VCPU_SET_PERIODIC_TIMER.size);
       if (!a || !timers) return -XEN_EFAULT;
-      const period = Number(new DataView(a.buffer, a.byteOffset).getBigUint64(VCPU_SET_PERIODIC_TIMER.periodNs, true));
-      if (period < PERIODIC_TIMER_MIN_NS) return -XEN_EINVAL;
-      timers.setPeriodic(vcpu, period);
+      const period = new DataView(a.buffer, a.byteOffset).getBigUint64(VCPU_SET_PERIODIC_TIMER.periodNs, true);
+      if (period < BigInt(PERIODIC_TIMER_MIN_NS) || period > PERIODIC_TIMER_MAX_NS) return -XEN_EINVAL;
+      timers.setPeriodic(vcpu, Number(period));
       return 0;
     }
     case VCPUOP_stop_periodic_timer:

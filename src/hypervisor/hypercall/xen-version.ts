@@ -49,10 +49,11 @@ export const XEN_VERSION_INFO = {
 const DENIED = '<denied>';
 
 /**
- * XENVER_get_features submap 0. Only bits that describe what an HVM domain already
- * is (translated paging, not direct-mapped) — none that promise an interface
- * tsxen lacks: no hvm_callback_vector (8) until event-channel upcalls exist, no
- * hvm_safe_pvclock (9), no runstate/vcpu_time areas (18, 19), no vnode memory_op (13).
+ * XENVER_get_features submap 0 by default. Only bits that describe what an HVM
+ * domain already is (translated paging, not direct-mapped) — none that promise an
+ * interface the domain may lack: hvm_callback_vector (8) and hvm_safe_pvclock (9)
+ * are added per domain (createXenDomain's callbackVector/pvTime, XenDomainState.features);
+ * never runstate/vcpu_time phys areas (18, 19) or vnode memory_op (13).
  */
 export const HVM_FEATURE_SUBMAP0 = ((1 << XENFEAT_writable_page_tables) | (1 << XENFEAT_auto_translated_physmap) | (1 << XENFEAT_not_direct_mapped)) >>> 0;
 
@@ -98,7 +99,7 @@ export function doXenVersion(call: HypercallCall): number {
       const idx = (fi[0] | (fi[1] << 8) | (fi[2] << 16) | (fi[3] << 24)) >>> 0;
       if (idx !== 0) return -XEN_EINVAL;
       const out = fi.slice();
-      const submap = HVM_FEATURE_SUBMAP0;
+      const submap = call.ctx.xen?.features ?? HVM_FEATURE_SUBMAP0;
       out[4] = submap & 0xff;
       out[5] = (submap >>> 8) & 0xff;
       out[6] = (submap >>> 16) & 0xff;
