@@ -21,3 +21,8 @@ export const SHUTDOWN_MAX = 5;
 /** console_io commands (xen/include/public/xen.h). */
 export const CONSOLEIO_write = 0;
 export const CONSOLEIO_read = 1;
+
+/** struct sched_poll, 32-bit layout: ports handle @0, nr_ports u32 @4, timeout u64 @8 (absolute system time, 0 = none). */
+export const SCHED_POLL_32 = { size: 16, ports: 0, nrPorts: 4, timeout: 8 } as const;
+/** Xen's do_poll limit on nr_ports. */
+export const SCHED_POLL_MAX_PORTS = 128;

@@ -50,9 +50,22 @@ export interface HypercallContext {
   xen?: XenDomainState;
   /** SCHEDOP_shutdown: the domain asks to stop with a Xen SHUTDOWN_* reason (absent: -ENOSYS). */
   shutdown?: (reason: number) => void;
+  /**
+   * SCHEDOP_block/poll found nothing pending: the Domain may idle `vcpu` until an
+   * upcall is pending, one of `ports` is pending or system time reaches
+   * `deadlineNs` (absent: the call returns at once, a spurious wakeup).
+   */
+  block?: (request: BlockRequest) => void;
   /** CONSOLEIO_write: bytes for the hypervisor console, i.e. the domain's log (absent: dropped). */
   console?: (text: string) => void;
   log?: (level: 'info' | 'warn', message: string) => void;
+}
+
+/** What a blocked vCPU waits for (SCHEDOP_block: any event; SCHEDOP_poll: these ports or the timeout). */
+export interface BlockRequest {
+  vcpu: number;
+  ports: number[];
+  deadlineNs?: number;
 }
 
 /** One call, decoded: number and the 32-bit convention's arguments (EBX, ECX, EDX, ESI, EDI). */
