@@ -99,7 +99,8 @@ export function importEmuState(vcpu: EmuVcpu, input: VcpuState): string[] {
       if (validPat(v)) cpu.pat = v;
       else notes.push(`IA32_PAT ${m.value} has a reserved memory type, kept 0x${cpu.pat.toString(16)}`);
     } else if (MSR_MTRRS.includes(m.index)) cpu.mtrrs.set(m.index, v);
-    else notes.push(`${msrName(m.index)} = ${m.value} is not modelled by the emu (a guest RDMSR of it is #GP here), dropped`);
+    // A zero in an MSR the emu lacks (STAR... on a 32-bit guest) is no state to lose.
+    else if (v !== 0n) notes.push(`${msrName(m.index)} = ${m.value} is not modelled by the emu (a guest RDMSR of it is #GP here), dropped`);
   }
 
   const d = s.debug;

@@ -48,6 +48,8 @@ export const KVM_GET_VCPU_EVENTS = ior(0x9f, 64);
 export const KVM_SET_VCPU_EVENTS = iow(0xa0, 64);
 export const KVM_GET_DEBUGREGS = ior(0xa1, 128);
 export const KVM_SET_DEBUGREGS = iow(0xa2, 128);
+export const KVM_GET_XSAVE = ior(0xa4, 4096);
+export const KVM_SET_XSAVE = iow(0xa5, 4096);
 /** System ioctl: struct kvm_msr_list { u32 nmsrs; u32 indices[]; }. */
 export const KVM_GET_MSR_INDEX_LIST = iowr(0x02, 4);
 
@@ -60,6 +62,7 @@ export const KVM_CAP_EXT_CPUID = 7;
 export const KVM_CAP_PIT2 = 33;
 export const KVM_CAP_SET_IDENTITY_MAP_ADDR = 37;
 export const KVM_CAP_XEN_HVM = 38;
+export const KVM_CAP_XSAVE = 55;
 export const KVM_CAP_READONLY_MEM = 81;
 export const KVM_CAP_IMMEDIATE_EXIT = 136;
 export const KVM_CAP_X86_USER_SPACE_MSR = 188;
@@ -178,6 +181,17 @@ export const KVM_VCPUEVENT_VALID_SHADOW = 0x4;
 /** kvm_vcpu_events.interrupt.shadow bits. */
 export const KVM_X86_SHADOW_INT_MOV_SS = 0x1;
 export const KVM_X86_SHADOW_INT_STI = 0x2;
+
+/**
+ * struct kvm_xsave: the XSAVE standard-format image, 4096 bytes: the FXSAVE legacy region
+ * (0-511, 64-bit layout: FIP/FDP are 64-bit, their upper halves where the 32-bit layout
+ * keeps FCS/FDS), then the XSAVE header whose first u64 is XSTATE_BV (SDM vol. 1 §13.4).
+ */
+export const XSAVE_BYTES = 4096;
+export const XSAVE = { fcw: 0, fsw: 2, ftw: 4, fop: 6, fip: 8, fcs: 12, fdp: 16, fds: 20, mxcsr: 24, st: 32, xmm: 160, xstateBv: 512 } as const;
+/** XSTATE_BV bits: a clear bit means the component is in its initial state and XRSTOR loads that, not the image. */
+export const XFEATURE_X87 = 1n;
+export const XFEATURE_SSE = 2n;
 
 /** struct kvm_debugregs: u64 db[4], dr6, dr7, flags, reserved[9] (128 bytes). */
 export const DEBUGREGS_BYTES = 128;

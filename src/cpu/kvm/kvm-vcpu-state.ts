@@ -1,5 +1,5 @@
 // KvmVcpu's side of VcpuState (hypervisor/vcpu/vcpu-state.ts): KVM_GET/SET_REGS,
-// SREGS, FPU, MSRS, VCPU_EVENTS and DEBUGREGS (api.rst §4; layouts in kvm-abi.ts).
+// SREGS, XSAVE (or FPU), MSRS, VCPU_EVENTS and DEBUGREGS (api.rst §4; layouts in kvm-abi.ts).
 //
 // Without an in-kernel irqchip (tsxen keeps its own PIC/APIC, README.md) KVM has
 // no halted state of its own: KVM_EXIT_HLT leaves RIP after the HLT and
@@ -18,9 +18,10 @@ import type { VcpuRegisters, VcpuSpecialRegisters } from '../../hypervisor/vcpu/
 import * as abi from './kvm-abi.js';
 import { ioctlBuf } from './libc.js';
 
-/** What kvm-vcpu-state needs from a KvmVcpu (its public register accessors and fd). */
+/** What kvm-vcpu-state needs from a KvmVcpu (its public register accessors, fd and VM). */
 export interface KvmStateTarget {
   readonly fd: number;
+  readonly vm: { readonly system: { checkExtension(cap: number): number } };
   getRegisters(): VcpuRegisters;
   setRegisters(regs: VcpuRegisters): void;
   getSpecialRegisters(): VcpuSpecialRegisters;
@@ -84,6 +85,90 @@ export function fpuToKvm(f: VcpuFpuState): Uint8Array {
   for (let i = 0; i < 8; i++) hexToBytesLe(f.xmm[i], b, abi.FPU.xmm + 16 * i);
   v.setUint32(abi.FPU.mxcsr, f.mxcsr, true);
   return b;
+}
+
+/**
+ * The same state through KVM_GET/SET_XSAVE, preferred where KVM_CAP_XSAVE is
+ * there: on XSAVE hosts the guest's FPU lives in an XSAVE image, and a component
+ * whose XSTATE_BV bit is clear is loaded in its initial state whatever the legacy
+ * region holds. KVM_SET_FPU writes that region without setting the bits (measured
+ * on kvm-pvm: MXCSR written by KVM_SET_FPU never reaches the XSAVE image).
+ */
+export function fpuFromXsave(x: Uint8Array): VcpuFpuState {
+  const v = new DataView(x.buffer, x.byteOffset, x.byteLength);
+  const X = abi.XSAVE;
+  const bv = v.getBigUint64(X.xstateBv, true);
+  const f = initialFpuState();
+  if (bv & abi.XFEATURE_X87) {
+    f.fcw = v.getUint16(X.fcw, true);
+    f.fsw = v.getUint16(X.fsw, true);
+    f.ftw = v.getUint8(X.ftw);
+    f.fop = v.getUint16(X.fop, true) & 0x7ff;
+    f.fip = v.getUint32(X.fip, true);
+    f.fcs = v.getUint16(X.fcs, true);
+    f.fdp = v.getUint32(X.fdp, true);
+    f.fds = v.getUint16(X.fds, true);
+    for (let i = 0; i < 8; i++) {
+      const at = X.st + 16 * i;
+      f.st[i] = float80Hex(v.getUint16(at + 8, true), v.getUint32(at + 4, true), v.getUint32(at, true));
+    }
+  }
+  if (bv & abi.XFEATURE_SSE) for (let i = 0; i < 8; i++) f.xmm[i] = bytesToHexLe(x.subarray(X.xmm + 16 * i, X.xmm + 16 * i + 16));
+  // MXCSR belongs to both SSE and AVX (SDM vol. 1 §13.5.2); KVM reports it either way.
+  f.mxcsr = v.getUint32(X.mxcsr, true);
+  return f;
+}
+
+/** Write the x87/SSE state into an XSAVE image from KVM_GET_XSAVE (other components kept) and mark both in use. */
+export function fpuIntoXsave(f: VcpuFpuState, x: Uint8Array): void {
+  const v = new DataView(x.buffer, x.byteOffset, x.byteLength);
+  const X = abi.XSAVE;
+  v.setUint16(X.fcw, f.fcw, true);
+  v.setUint16(X.fsw, f.fsw, true);
+  v.setUint8(X.ftw, f.ftw);
+  v.setUint8(X.ftw + 1, 0);
+  v.setUint16(X.fop, f.fop, true);
+  v.setUint32(X.fip, f.fip, true);
+  v.setUint32(X.fcs, f.fcs, true);
+  v.setUint32(X.fdp, f.fdp, true);
+  v.setUint32(X.fds, f.fds, true);
+  v.setUint32(X.mxcsr, f.mxcsr, true);
+  for (let i = 0; i < 8; i++) {
+    const [se, hi, lo] = float80Parts(f.st[i]);
+    const at = X.st + 16 * i;
+    v.setUint32(at, lo, true);
+    v.setUint32(at + 4, hi, true);
+    v.setUint32(at + 8, se, true);
+    v.setUint32(at + 12, 0, true);
+  }
+  for (let i = 0; i < 8; i++) hexToBytesLe(f.xmm[i], x, X.xmm + 16 * i);
+  v.setBigUint64(X.xstateBv, v.getBigUint64(X.xstateBv, true) | abi.XFEATURE_X87 | abi.XFEATURE_SSE, true);
+}
+
+function hasXsave(t: KvmStateTarget): boolean {
+  try {
+    return t.vm.system.checkExtension(abi.KVM_CAP_XSAVE) > 0;
+  } catch {
+    return false;
+  }
+}
+
+function readFpu(t: KvmStateTarget): VcpuFpuState {
+  if (!hasXsave(t)) return fpuFromKvm(t.getFpu());
+  const x = new Uint8Array(abi.XSAVE_BYTES);
+  ioctlBuf(t.fd, abi.KVM_GET_XSAVE, x, 'KVM_GET_XSAVE');
+  return fpuFromXsave(x);
+}
+
+function writeFpu(t: KvmStateTarget, f: VcpuFpuState): void {
+  if (!hasXsave(t)) {
+    t.setFpu(fpuToKvm(f));
+    return;
+  }
+  const x = new Uint8Array(abi.XSAVE_BYTES);
+  ioctlBuf(t.fd, abi.KVM_GET_XSAVE, x, 'KVM_GET_XSAVE');
+  fpuIntoXsave(f, x);
+  ioctlBuf(t.fd, abi.KVM_SET_XSAVE, x, 'KVM_SET_XSAVE');
 }
 
 // ---- MSRs -------------------------------------------------------------------------
@@ -163,9 +248,9 @@ export function readKvmState(t: KvmStateTarget, halted: boolean, intrLine: boole
   const sregs = t.getSpecialRegisters();
   let fpu: VcpuFpuState | undefined;
   try {
-    fpu = fpuFromKvm(t.getFpu());
+    fpu = readFpu(t);
   } catch (e) {
-    notes.push(`KVM_GET_FPU failed (${message(e)}): FPU state not saved`);
+    notes.push(`KVM_GET_XSAVE/KVM_GET_FPU failed (${message(e)}): FPU state not saved`);
   }
   const refused: number[] = [];
   let msrs: VcpuMsr[] = [];
@@ -211,9 +296,9 @@ export function writeKvmState(t: KvmStateTarget, input: VcpuState): { state: Vcp
   t.setRegisters(s.regs);
   t.setSpecialRegisters(s.sregs);
   try {
-    t.setFpu(fpuToKvm(s.fpu));
+    writeFpu(t, s.fpu);
   } catch (e) {
-    notes.push(`KVM_SET_FPU failed (${message(e)}): FPU state not restored`);
+    notes.push(`KVM_SET_XSAVE/KVM_SET_FPU failed (${message(e)}): FPU state not restored`);
   }
   const refused: number[] = [];
   try {
