@@ -14,13 +14,15 @@ import { emuCpuidPolicy } from '../../hypervisor/cpuid-policy.js';
 import type { VcpuBackend } from '../../hypervisor/vcpu/backend.js';
 import type { VmOps } from '../../hypervisor/vcpu/vm-ops.js';
 import { describeExit } from '../../hypervisor/vcpu/vm-exit.js';
-import { msrValue, type VcpuState } from '../../hypervisor/vcpu/vcpu-state.js';
+import { msrName, msrValue, STATE_MSRS, type VcpuState } from '../../hypervisor/vcpu/vcpu-state.js';
 import { EmuVcpu } from '../emu/cpu.js';
 import { CpuTestRig, HANDLERS_ADDR, SEL_CODE0, SEL_DATA0 } from '../emu/test-rig.js';
 import { createKvmDomainBackend } from './kvm-backend.js';
 import type { KvmVcpu } from './kvm-vcpu.js';
 import { assemble, kvmSkipReason, skipLoudly } from './kvm-test-support.js';
 import { kvmAvailability } from './availability.js';
+import * as abi from './kvm-abi.js';
+import { ioctlBuf } from './libc.js';
 
 const RAM = 4 << 20;
 /** Below the VGA hole, so one read copies everything the guest uses. */
@@ -419,6 +421,56 @@ test('KVM: a halted state stays halted until the INTR line rises with IF = 1, th
     assert.equal(m.acked, 1);
     assert.equal(m.vcpu.getRegisters().eip, HANDLERS_ADDR + IRQ_VECTOR + 1);
     assert.equal(m.vcpu.getState().halted, true, 'halted again in the handler HLT');
+  } finally {
+    m.close();
+  }
+});
+
+test('KVM: which vCPU-state ioctls this host has (printed), and the ones getState/setState rely on work', (t) => {
+  if (skip) return skipLoudly(t, skip);
+  const m = kvmMachine();
+  try {
+    const kvm = m.vcpu as KvmVcpu;
+    const system = kvm.vm.system;
+    const table: string[] = [];
+    const probe = (name: string, req: number, bytes: number, fill?: (b: Uint8Array) => void): boolean => {
+      const b = new Uint8Array(bytes);
+      fill?.(b);
+      try {
+        ioctlBuf(kvm.fd, req, b, name);
+        table.push(`${name}: ok`);
+        return true;
+      } catch (e) {
+        table.push(`${name}: ${(e as Error).message}`);
+        return false;
+      }
+    };
+    const xsave = system.checkExtension(abi.KVM_CAP_XSAVE) > 0;
+    table.push(`KVM_CAP_XSAVE ${xsave ? 'present: the FPU goes through KVM_GET/SET_XSAVE' : 'absent: the FPU goes through KVM_GET/SET_FPU'}`);
+    table.push(`KVM_CAP_INTR_SHADOW = ${system.checkExtension(49)}, KVM_CAP_VCPU_EVENTS = ${system.checkExtension(41)}, KVM_CAP_DEBUGREGS = ${system.checkExtension(50)}`);
+    const needed = [
+      probe('KVM_GET_REGS', abi.KVM_GET_REGS, abi.REGS_BYTES),
+      probe('KVM_GET_SREGS', abi.KVM_GET_SREGS, abi.SREGS.bytes),
+      xsave ? probe('KVM_GET_XSAVE', abi.KVM_GET_XSAVE, abi.XSAVE_BYTES) : probe('KVM_GET_FPU', abi.KVM_GET_FPU, abi.FPU_BYTES),
+      probe('KVM_GET_VCPU_EVENTS', abi.KVM_GET_VCPU_EVENTS, abi.VCPU_EVENTS_BYTES),
+      probe('KVM_GET_DEBUGREGS', abi.KVM_GET_DEBUGREGS, abi.DEBUGREGS_BYTES),
+    ];
+    probe('KVM_GET_MP_STATE', abi.KVM_GET_MP_STATE, 4);
+    const halted = probe('KVM_SET_MP_STATE(HALTED)', abi.KVM_SET_MP_STATE, 4, (b) => (b[0] = abi.KVM_MP_STATE_HALTED));
+    table.push(`=> halted is kept by KvmVcpu itself${halted ? '' : ' (no in-kernel LAPIC: KVM refuses HALTED)'}`);
+    const list = new Uint8Array(4 + 4 * 1024);
+    new DataView(list.buffer).setUint32(0, 1024, true);
+    ioctlBuf(system.fd, abi.KVM_GET_MSR_INDEX_LIST, list, 'KVM_GET_MSR_INDEX_LIST');
+    const listed = new Set(Array.from({ length: new DataView(list.buffer).getUint32(0, true) }, (_, i) => new DataView(list.buffer).getUint32(4 + 4 * i, true)));
+    const state = kvm.getState();
+    const carried = new Set(state.msrs.map((x) => x.index));
+    const missing = STATE_MSRS.filter((i) => !carried.has(i));
+    table.push(`MSRs carried: ${state.msrs.length} of ${STATE_MSRS.length}${missing.length ? `; KVM refused ${missing.map(msrName).join(', ')}` : ''}`);
+    const unlisted = state.msrs.filter((x) => !listed.has(x.index)).map((x) => msrName(x.index));
+    if (unlisted.length) table.push(`carried although not in KVM_GET_MSR_INDEX_LIST (KVM_GET/SET_MSRS take them): ${unlisted.length}, ${unlisted.slice(0, 6).join(', ')}${unlisted.length > 6 ? '...' : ''}`);
+    process.stderr.write(`\n*** KVM vCPU-state ioctls on this host${pvm ? ' (kvm-pvm, no VT)' : ''}: ***\n${table.map((l) => `***   ${l}`).join('\n')}\n\n`);
+    assert.ok(needed.every(Boolean), table.join('\n'));
+    for (const i of [0x10, 0x174, 0x175, 0x176, 0x277]) assert.ok(carried.has(i), `${msrName(i)} is carried`);
   } finally {
     m.close();
   }
