@@ -21,6 +21,7 @@ import { planKernelLoad, type KernelLoadPlan } from './kernel-image.js';
 import { buildBootInfo, type BootInfoBlock } from './boot-info.js';
 import { bootGdtBytes, multibootEntryRegisters, multibootEntrySpecialRegisters } from './entry-state.js';
 import { MultibootError } from './multiboot-error.js';
+import { encodeBootCmdline } from '../boot-cmdline.js';
 
 /** Conventional memory reported in mem_lower is at most 640 KiB (§3.3). */
 const MEM_LOWER_MAX_KIB = 640;
@@ -55,7 +56,7 @@ export function loadMultiboot(memory: GuestMemory, spec: MultibootSpec, name = '
   });
   if (!memory.isRam(kernel.entry, 1)) throw new MultibootError(`${name}: entry point ${hex(kernel.entry)} is outside guest RAM (${ramMiB})`);
 
-  const cmdline = encodeCmdline(spec.cmdline, `${name} command line`);
+  const cmdline = encodeBootCmdline(spec.cmdline, MULTIBOOT_CMDLINE_MAX, `${name} command line`, MultibootError);
   let next = alignUp(Math.max(kernel.end, HIGH_MEMORY_START), PAGE_SIZE);
   const modules = spec.modules.map((m, i) => {
     const start = next;
@@ -64,7 +65,7 @@ export function loadMultiboot(memory: GuestMemory, spec: MultibootSpec, name = '
       throw new MultibootError(`${name}: module ${i} (${m.bytes.length} bytes) does not fit in guest RAM at ${hex(start)} (${ramMiB})`);
     }
     next = alignUp(Math.max(end, start + 1), PAGE_SIZE);
-    return { start, end, cmdline: encodeCmdline(m.cmdline, `${name} module ${i} command line`) };
+    return { start, end, cmdline: encodeBootCmdline(m.cmdline, MULTIBOOT_CMDLINE_MAX, `${name} module ${i} command line`, MultibootError) };
   });
 
   const e820 = e820FromMemory(memory);
@@ -102,16 +103,4 @@ function ramRunFrom(e820: readonly E820Entry[], addr: number): number {
 
 function moduleCmdlineAddr(memory: GuestMemory, info: BootInfoBlock, i: number): number {
   return memory.readU32(info.modsAddr + i * 16 + 8);
-}
-
-/** NUL-terminated printable ASCII (the structure holds C strings; no encoding is defined). */
-function encodeCmdline(text: string, what: string): Uint8Array {
-  if (text.length > MULTIBOOT_CMDLINE_MAX) throw new MultibootError(`${what} is ${text.length} characters, at most ${MULTIBOOT_CMDLINE_MAX}`);
-  const out = new Uint8Array(text.length + 1);
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x20 || c > 0x7e) throw new MultibootError(`${what}: character ${i} (U+${c.toString(16).padStart(4, '0')}) is not printable ASCII`);
-    out[i] = c;
-  }
-  return out;
 }

@@ -25,6 +25,7 @@ import { parsePvhKernel, type PvhKernel } from './pvh-kernel.js';
 import { buildStartInfo, startInfoSize } from './start-info.js';
 import { placeHighest, placeLowest, type TakenRange } from './placement.js';
 import { PvhError } from './pvh-error.js';
+import { encodeBootCmdline } from '../boot-cmdline.js';
 
 /** Longest command line accepted; Linux keeps COMMAND_LINE_SIZE (2048) of it, this caps a config mistake. */
 export const PVH_CMDLINE_MAX = 4096;
@@ -73,7 +74,7 @@ export function loadPvh(memory: GuestMemory, spec: PvhSpec, opts: PvhLoadOptions
   const e820 = opts.e820 ?? e820FromMemory(memory);
   if (e820.length > E820_MAX_ENTRIES) throw new PvhError(`${name}: the memory map has ${e820.length} entries (Linux reads at most ${E820_MAX_ENTRIES})`);
   const rsdp = opts.rsdp ?? 0;
-  const cmdline = encodeCmdline(spec.cmdline, `${name} command line`);
+  const cmdline = encodeBootCmdline(spec.cmdline, PVH_CMDLINE_MAX, `${name} command line`, PvhError);
 
   const taken: TakenRange[] = kernel.segments.map((s) => ({ start: s.paddr, end: s.paddr + s.memSize }));
   const ramdisk = spec.ramdisk && spec.ramdisk.length > 0 ? spec.ramdisk : undefined;
@@ -125,16 +126,4 @@ export function loadPvh(memory: GuestMemory, spec: PvhSpec, opts: PvhLoadOptions
 export function pvhEntryRegisters(entry: number, startInfo: number): VcpuRegisters {
   // Only EBX is defined; the rest are zero so that every boot starts the same way.
   return { eax: 0, ebx: startInfo >>> 0, ecx: 0, edx: 0, esi: 0, edi: 0, esp: 0, ebp: 0, eip: entry >>> 0, eflags: EFLAGS_RESERVED };
-}
-
-/** NUL-terminated printable ASCII (start_info.h: "a zero-terminated ASCII string"). */
-function encodeCmdline(text: string, what: string): Uint8Array {
-  if (text.length > PVH_CMDLINE_MAX) throw new PvhError(`${what} is ${text.length} characters, at most ${PVH_CMDLINE_MAX}`);
-  const out = new Uint8Array(text.length + 1);
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x20 || c > 0x7e) throw new PvhError(`${what}: character ${i} (U+${c.toString(16).padStart(4, '0')}) is not printable ASCII`);
-    out[i] = c;
-  }
-  return out;
 }

@@ -6,7 +6,7 @@
 import { hex } from '../../hypervisor/types.js';
 import { XEN_ELFNOTE_NAME, XEN_ELFNOTE_PHYS32_ENTRY } from '../../abi/hvm-start-info.js';
 import { HDRS_MAGIC, HDR_HEADER } from '../linux-boot/bzimage.js';
-import { elf32SectionNotes, isElf, parseElf32, type ElfLoadSegment, type ElfNote } from '../elf/elf32-image.js';
+import { elf32SectionNotes, isElf, parseElf32, type Elf32Image, type ElfLoadSegment, type ElfNote } from '../elf/elf32-image.js';
 import { ElfError } from '../elf/elf-error.js';
 import { PvhError } from './pvh-error.js';
 
@@ -36,7 +36,7 @@ export function parsePvhKernel(image: Uint8Array, name = 'kernel'): PvhKernel {
     );
   }
   if (!isElf(image)) throw new PvhError(`${name}: not an ELF file (PVH boots an ELF vmlinux with the Xen PHYS32_ENTRY note)`);
-  let elf;
+  let elf: Elf32Image;
   let sectionNotes: ElfNote[] = [];
   try {
     elf = parseElf32(image, name, 'tsxen boots 32-bit PVH kernels (an i386 vmlinux)');
