@@ -167,6 +167,7 @@ _start:
         call fuzz
         call print_summary
         call run_checks
+        call check_cpuid_domid
         call check_integrity
 
         cmp dword [fail_count], 0
@@ -467,7 +468,10 @@ fuzz:
         inc dword [op_calls + ecx * 4]
         inc dword [total_calls]
         test eax, eax
-        jns .loop
+        js .negative
+        inc dword [op_ok + ecx * 4]
+        jmp .loop
+.negative:
         neg eax
         cmp eax, 128
         jae .violation
@@ -1181,6 +1185,10 @@ print_summary:
         call puts
         mov eax, [op_calls + ebx * 4]
         call put_dec
+        mov esi, msg_oks
+        call puts
+        mov eax, [op_ok + ebx * 4]
+        call put_dec
         mov esi, msg_viols
         call puts
         mov eax, [op_viols + ebx * 4]
@@ -1303,6 +1311,66 @@ run_checks:
         add ebp, CK_SIZE
         jmp .next
 .done:
+        ret
+
+; CPUID base+4 reports the domain id (ECX, with EAX bit 4 XEN_HVM_CPUID_DOMID_PRESENT,
+; xen-abi.md §1); it must be the id Xen resolves DOMID_SELF to, which EVTCHNOP_status
+; shows as the remote domain of a port from alloc_unbound(SELF, remote SELF).
+check_cpuid_domid:
+        mov eax, [xen_base]
+        add eax, 4
+        xor ecx, ecx
+        cpuid
+        test eax, 0x10
+        jnz .present
+        mov ecx, -1
+.present:
+        mov [chk_rc], ecx
+        mov edi, chkarg
+        xor eax, eax
+        mov ecx, 32
+        rep stosd
+        mov dword [chkarg], DOMID_SELF | (DOMID_SELF << 16)
+        mov eax, HC_event_channel_op
+        mov ebx, 6                      ; EVTCHNOP_alloc_unbound {dom @0, remote_dom @2, OUT port @4}
+        mov ecx, chkarg
+        call hypercall
+        mov edx, -1
+        test eax, eax
+        js .have
+        mov eax, [chkarg + 4]
+        mov dword [chkarg], DOMID_SELF  ; EVTCHNOP_status {dom @0, port @4, OUT status @8, vcpu @12, dom @16}
+        mov [chkarg + 4], eax
+        mov eax, HC_event_channel_op
+        mov ebx, 5
+        mov ecx, chkarg
+        call hypercall
+        mov edx, -1
+        test eax, eax
+        js .have
+        movzx edx, word [chkarg + 16]
+.have:
+        mov [chk_want], edx
+        mov esi, msg_check
+        call puts
+        mov esi, msg_cpuid_domid
+        call puts
+        mov esi, msg_rc
+        call puts
+        mov eax, [chk_rc]
+        call put_dec
+        mov esi, msg_want
+        call puts
+        mov eax, [chk_want]
+        call put_dec
+        mov esi, msg_ok
+        mov eax, [chk_rc]
+        cmp eax, [chk_want]
+        je .v
+        inc dword [fail_count]
+        mov esi, msg_bad
+.v:
+        call puts
         ret
 
 check_integrity:
@@ -1618,10 +1686,12 @@ msg_ok:         db " ok", 10, 0
 msg_bad:        db " FAIL", 10, 0
 msg_op:         db "op ", 0
 msg_calls:      db " calls=", 0
+msg_oks:        db " ok=", 0
 msg_viols:      db " violations=", 0
 msg_total:      db "fuzz calls=", 0
 msg_check:      db "check ", 0
 msg_integrity:  db "integrity code=", 0
+msg_cpuid_domid: db "cpuid_domid", 0
 msg_guard:      db " guard=", 0
 msg_ok_word:    db "ok", 0
 msg_changed:    db "CHANGED", 0
@@ -1859,6 +1929,7 @@ idt:            resb 32 * 8
 builder_tab:    resd 64
 op_calls:       resd 64
 op_viols:       resd 64
+op_ok:          resd 64
 hc_args:        resd 5
 errno_ok:       resb 128
 rng:            resd 1
@@ -1876,6 +1947,7 @@ text_hash:      resd 1
 guard_hash:     resd 1
 by_hash:        resd 1
 chk_rc:         resd 1
+chk_want:       resd 1
 chk_ok:         resb 1
 ptr_scratch:    resb 1
 entry_sel:      resb 1
