@@ -26,16 +26,16 @@ import {
 import { XEN_EINVAL, XEN_ENOENT, XEN_EPERM, XEN_ESRCH } from '../abi/xen-errno.js';
 import { PAGE_SHIFT, PAGE_SIZE, type GuestMemory } from './memory/guest-memory.js';
 import { SharedInfoPage } from './event-channel/shared-info-page.js';
-import { EventChannels } from './event-channel/event-channels.js';
+import { EventChannels, type EventChannelsRecord } from './event-channel/event-channels.js';
 import { HostDelivery, TwoLevelDelivery } from './event-channel/delivery.js';
-import { GrantTable } from './grant-table/grant-table.js';
+import { GrantTable, type GrantTableRecord } from './grant-table/grant-table.js';
 import { GrantAccess } from './grant-table/grant-access.js';
 import type { XenDomainState } from './hypercall/hypercall-context.js';
 import { XENFEAT_hvm_callback_vector, XENFEAT_hvm_safe_pvclock } from '../abi/xen-version.js';
 import { HVM_FEATURE_SUBMAP0 } from './hypercall/xen-version.js';
 import { PvClock } from './hypercall/pvclock.js';
-import { XenVcpuTimers } from './hypercall/vcpu-timers.js';
-import { RunstateAreas } from './hypercall/runstate-area.js';
+import { XenVcpuTimers, type VcpuTimersRecord } from './hypercall/vcpu-timers.js';
+import { RunstateAreas, type RunstateAreasRecord } from './hypercall/runstate-area.js';
 
 /** Frames below 4 GiB: GuestMemory's physmap limit. */
 const MAX_GFN = 0x100000;
@@ -73,6 +73,12 @@ export function decodeCallbackVia(value: bigint): CallbackVia {
   }
   if (type === HVM_PARAM_CALLBACK_TYPE_VECTOR) return { type: 'vector', vector: low & 0xff };
   return { type: 'none' };
+}
+
+export interface HvmStateRecord {
+  version: 1;
+  params: Array<[number, string]>;
+  upcallVectors: Array<[number, number]>;
 }
 
 /** The HVM params store and the upcall routing hvm_op sets. */
@@ -114,6 +120,39 @@ export class HvmState {
     this.set(index, BigInt(value));
   }
 
+  /** Params (non-zero ones, as hex strings: they are 64-bit) and per-vCPU upcall vectors. */
+  save(): HvmStateRecord {
+    const params: Array<[number, string]> = [];
+    this.params.forEach((v, i) => {
+      if (v !== 0n) params.push([i, v.toString(16)]);
+    });
+    return { version: 1, params, upcallVectors: [...this.upcallVectors.entries()] };
+  }
+
+  /**
+   * Load saved params, then tell the listeners as a guest write would, so the
+   * Domain re-routes the callback via and moves what params place.
+   */
+  restore(r: HvmStateRecord): void {
+    if (!r || r.version !== 1 || !Array.isArray(r.params)) throw new RangeError(`HVM params of domain ${this.domid}: not a version 1 record`);
+    const values = new Array<bigint>(HVM_NR_PARAMS).fill(0n);
+    for (const [i, hex] of r.params) {
+      if (!Number.isInteger(i) || i < 0 || i >= HVM_NR_PARAMS || typeof hex !== 'string' || !/^[0-9a-f]{1,16}$/i.test(hex)) {
+        throw new RangeError(`HVM params of domain ${this.domid}: bad saved param ${JSON.stringify([i, hex])}`);
+      }
+      values[i] = BigInt('0x' + hex);
+    }
+    this.upcallVectors.clear();
+    for (const [vcpu, vector] of r.upcallVectors ?? []) {
+      if (Number.isInteger(vcpu) && vcpu >= 0 && vcpu < this.vcpuCount && Number.isInteger(vector) && vector >= 0x10 && vector <= 0xff) this.upcallVectors.set(vcpu, vector);
+    }
+    values.forEach((v, i) => {
+      this.params[i] = v;
+      if (v !== 0n && i !== HVM_PARAM_CALLBACK_IRQ) for (const l of this.paramListeners) l(i, v);
+    });
+    this.set(HVM_PARAM_CALLBACK_IRQ, values[HVM_PARAM_CALLBACK_IRQ]);
+  }
+
   /** Told of every param write (e.g. ACPI_IOPORTS_LOCATION: the lead moves the PM1a/PM timer ports). */
   onParamSet(listener: (index: number, value: bigint) => void): void {
     this.paramListeners.push(listener);
@@ -126,6 +165,17 @@ export class HvmState {
   onCallbackVia(listener: (via: CallbackVia) => void): void {
     this.viaListeners.push(listener);
   }
+}
+
+export interface XenPhysmapRecord {
+  version: 1;
+  totPages: number;
+  maxPages: number;
+  maxGpfn: number;
+  sharedInfoGfn: number | null;
+  populated: number[];
+  freePages: number[];
+  e820: E820Entry[];
 }
 
 /**
@@ -165,6 +215,39 @@ export class XenPhysmap {
     this.totPages = pages;
     this.maxPages = maxPages ?? pages;
     this.maxGpfn = top;
+  }
+
+  /** Page accounting and placements (the frame table itself is saved with GuestMemory's mappings). */
+  save(): XenPhysmapRecord {
+    return {
+      version: 1,
+      totPages: this.totPages,
+      maxPages: this.maxPages,
+      maxGpfn: this.maxGpfn,
+      sharedInfoGfn: this.sharedInfoGfn ?? null,
+      populated: [...this.populated],
+      freePages: this.freePages.slice(),
+      e820: this.e820.map((e) => ({ addr: e.addr, size: e.size, type: e.type })),
+    };
+  }
+
+  restore(r: XenPhysmapRecord): void {
+    const count = (v: unknown) => Number.isInteger(v) && (v as number) >= 0;
+    const page = (v: unknown) => count(v) && (v as number) % PAGE_SIZE === 0 && (v as number) + PAGE_SIZE <= this.memory.bytes.length;
+    if (!r || r.version !== 1 || !count(r.totPages) || !count(r.maxPages) || !count(r.maxGpfn) || !Array.isArray(r.populated) || !Array.isArray(r.freePages) || !Array.isArray(r.e820)) {
+      throw new RangeError(`physmap of domain ${this.domid}: not a version 1 record`);
+    }
+    if (![...r.populated, ...r.freePages].every(page)) throw new RangeError(`physmap of domain ${this.domid}: a saved page is not in the backing store`);
+    if (r.sharedInfoGfn !== null && !(count(r.sharedInfoGfn) && r.sharedInfoGfn < MAX_GFN)) throw new RangeError(`physmap of domain ${this.domid}: bad shared_info gfn ${r.sharedInfoGfn}`);
+    this.totPages = r.totPages;
+    this.maxPages = r.maxPages;
+    this.maxGpfn = r.maxGpfn;
+    this.sharedInfoGfn = r.sharedInfoGfn ?? undefined;
+    this.populated.clear();
+    for (const off of r.populated) this.populated.add(off);
+    this.freePages.length = 0;
+    this.freePages.push(...r.freePages);
+    this.e820 = r.e820.filter((e) => e && count(e.addr) && count(e.size) && count(e.type)).map((e) => ({ addr: e.addr, size: e.size, type: e.type }));
   }
 
   /** The gfn holds a page of the domain's own memory (RAM, or a populated page). */
@@ -350,30 +433,67 @@ export interface XenDomain {
   /** VCPUOP timers (VIRQ_TIMER), offered to the guest with pvTime. */
   timers: XenVcpuTimers;
   runstate: RunstateAreas;
-  /** System time (ns) of the next Xen timer event; Infinity when none. */
+  /** Domain-clock time (ns) of the next Xen timer event; Infinity when none. */
   nextTimerDeadlineNs(): number;
   /** Fire due vCPU timers and refresh time info when due; call between run slices with the domain clock. */
   runTimers(nowNs: number): void;
+  /** The Xen state as a plain JSON-able record (see XenSaveRecord). */
+  save(): XenSaveRecord;
+  /**
+   * Load a record saved from a domain built the same way (same config: same
+   * domid, vCPUs and backing-store layout), after its memory has been restored.
+   * Throws a RangeError naming what does not fit. Re-announces the callback via.
+   */
+  restore(record: XenSaveRecord): void;
+}
+
+export const XEN_SAVE_RECORD_VERSION = 1;
+
+/**
+ * The Xen state of a domain for a save image. Guest-visible bytes (shared_info
+ * pending/mask bits and time, grant entries, vcpu_info and runstate areas) live
+ * in RAM and backing store and travel with the domain's memory; this holds what
+ * Xen keeps privately. System time continues from `systemTimeNs` after restore.
+ */
+export interface XenSaveRecord {
+  version: typeof XEN_SAVE_RECORD_VERSION;
+  domid: number;
+  vcpuCount: number;
+  systemTimeNs: number;
+  hvm: HvmStateRecord;
+  sharedInfo: { backingOffset: number; registered: Array<[number, number]> };
+  events: EventChannelsRecord;
+  dom0Events: EventChannelsRecord;
+  dom0Pending: number[];
+  grants: GrantTableRecord;
+  physmap: XenPhysmapRecord;
+  timers: VcpuTimersRecord;
+  runstate: RunstateAreasRecord;
 }
 
 /** Build the domain's Xen objects (needs 4 KiB of backing store for shared_info + 4 KiB per grant frame). */
 export function createXenDomain(opts: XenDomainOptions): XenDomain {
   const { memory, domid, kick } = opts;
   const vcpuCount = opts.vcpuCount ?? 1;
-  const now = opts.now ?? (() => 0);
+  const domainNow = opts.now ?? (() => 0);
+  // Xen system time = the domain clock + an offset that is 0 until a restore, which
+  // sets it so system time continues from the saved value (timers, pvclock, get_time).
+  let timeOffsetNs = 0;
+  const now = () => domainNow() + timeOffsetNs;
   const domains = new Map<number, EventChannels>();
   const tables = new Map<number, GrantTable>();
   const lookupDomain = (d: number) => domains.get(d);
   const exists = (d: number) => domains.has(d);
   const sharedInfo = SharedInfoPage.allocate(memory);
   const events = new EventChannels({ domId: domid, vcpuCount, lookupDomain, delivery: new TwoLevelDelivery(sharedInfo, kick) });
+  const dom0Delivery = new HostDelivery((port) => opts.notifyDom0?.(port));
   const dom0 = new EventChannels({
     domId: 0,
     vcpuCount: 1,
     privileged: true,
     globalVirqHandler: true,
     lookupDomain,
-    delivery: new HostDelivery((port) => opts.notifyDom0?.(port)),
+    delivery: dom0Delivery,
   });
   domains.set(0, dom0).set(domid, events);
   const grants = new GrantTable({ domId: domid, memory, maxFrames: opts.maxGrantFrames });
@@ -409,10 +529,47 @@ export function createXenDomain(opts: XenDomainOptions): XenDomain {
   if (opts.callbackVector) features |= 1 << XENFEAT_hvm_callback_vector;
   if (pvTime) features |= 1 << XENFEAT_hvm_safe_pvclock;
   const state: XenDomainState = { events, grants, grantAccess, physmap, hvm, vcpus, features: features >>> 0 };
-  const nextTimerDeadlineNs = () => timers.nextDeadlineNs();
-  const runTimers = (nowNs: number) => {
-    timers.run(nowNs);
-    if (nowNs - clock.lastRefreshNs >= PVCLOCK_REFRESH_NS) clock.updateAll();
+  const nextTimerDeadlineNs = () => timers.nextDeadlineNs() - timeOffsetNs;
+  const runTimers = (domainNowNs: number) => {
+    const system = domainNowNs + timeOffsetNs;
+    timers.run(system);
+    if (system - clock.lastRefreshNs >= PVCLOCK_REFRESH_NS) clock.updateAll();
   };
-  return { state, events, grants, grantAccess, sharedInfo, hvm, physmap, dom0, hostGrants, domains, tables, clock, timers, runstate, nextTimerDeadlineNs, runTimers };
+  const save = (): XenSaveRecord => ({
+    version: XEN_SAVE_RECORD_VERSION,
+    domid,
+    vcpuCount,
+    systemTimeNs: now(),
+    hvm: hvm.save(),
+    sharedInfo: { backingOffset: sharedInfo.backingOffset, registered: sharedInfo.registeredAreas() },
+    events: events.save(),
+    dom0Events: dom0.save(),
+    dom0Pending: dom0Delivery.pendingPorts(),
+    grants: grants.save(),
+    physmap: physmap.save(),
+    timers: timers.save(),
+    runstate: runstate.save(),
+  });
+  const restore = (r: XenSaveRecord): void => {
+    if (!r || typeof r !== 'object') throw new RangeError('Xen state: the record is not an object');
+    if (r.version !== XEN_SAVE_RECORD_VERSION) throw new RangeError(`Xen state: record version ${String(r.version)}, this tsxen reads ${XEN_SAVE_RECORD_VERSION}`);
+    if (r.domid !== domid || r.vcpuCount !== vcpuCount) throw new RangeError(`Xen state: saved for domain ${r.domid} with ${r.vcpuCount} vCPUs, restoring into domain ${domid} with ${vcpuCount}`);
+    if (r.sharedInfo?.backingOffset !== sharedInfo.backingOffset) {
+      throw new RangeError(`Xen state: shared_info was at backing offset ${r.sharedInfo?.backingOffset}, this domain has it at ${sharedInfo.backingOffset} (different domain layout)`);
+    }
+    if (!Number.isFinite(r.systemTimeNs) || r.systemTimeNs < 0) throw new RangeError(`Xen state: bad system time ${r.systemTimeNs}`);
+    // A part that does not fit throws part-way: the caller discards the half-restored domain.
+    events.restore(r.events);
+    dom0.restore(r.dom0Events);
+    dom0Delivery.restorePending(Array.isArray(r.dom0Pending) ? r.dom0Pending : []);
+    grants.restore(r.grants);
+    physmap.restore(r.physmap);
+    sharedInfo.restoreRegisteredAreas(Array.isArray(r.sharedInfo.registered) ? r.sharedInfo.registered : []);
+    timeOffsetNs = r.systemTimeNs - domainNow();
+    timers.restore(r.timers);
+    runstate.restore(r.runstate);
+    hvm.restore(r.hvm);
+    clock.updateAll();
+  };
+  return { state, events, grants, grantAccess, sharedInfo, hvm, physmap, dom0, hostGrants, domains, tables, clock, timers, runstate, nextTimerDeadlineNs, runTimers, save, restore };
 }

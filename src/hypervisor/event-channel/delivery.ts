@@ -88,6 +88,17 @@ export class HostDelivery implements EventDelivery {
     return this.pending.has(port);
   }
 
+  /** Ports notified and not yet taken (save records). */
+  pendingPorts(): number[] {
+    return [...this.pending];
+  }
+
+  /** Restore saved pending flags (no notification: the backends re-read them when they reconnect). */
+  restorePending(ports: readonly number[]): void {
+    this.pending.clear();
+    for (const p of ports) if (Number.isInteger(p) && p >= 0) this.pending.add(p);
+  }
+
   /** Read and clear a port's pending flag (a backend's "did the guest kick me?"). */
   takePending(port: number): boolean {
     return this.pending.delete(port);

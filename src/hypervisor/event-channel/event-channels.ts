@@ -62,6 +62,14 @@ export function virqType(virq: number): VirqType {
   return 'global';
 }
 
+/** A domain's ports as a save record: every port not free, as [port, state, notifyVcpu, remoteDom, remotePort, virq]. */
+export interface EventChannelsRecord {
+  version: 1;
+  /** Ports Xen had buckets for (port_is_valid). */
+  validPorts: number;
+  ports: Array<[number, ChannelState, number, number, number, number]>;
+}
+
 export class EventChannels {
   readonly domId: number;
   readonly vcpuCount: number;
@@ -322,6 +330,40 @@ export class EventChannels {
     if (!this.isValid(port)) return -XEN_EINVAL;
     this.delivery.unmask(port, this.channels[port].notifyVcpu);
     return 0;
+  }
+
+  /** The port table (pending and mask bits live in shared_info, which is saved with the domain's memory). */
+  save(): EventChannelsRecord {
+    const ports: EventChannelsRecord['ports'] = [];
+    this.channels.forEach((c, port) => {
+      if (port !== 0 && c.state !== ChannelState.Free) ports.push([port, c.state, c.notifyVcpu, c.remoteDom, c.remotePort, c.virq]);
+    });
+    return { version: 1, validPorts: this.channels.length, ports };
+  }
+
+  /** Replace the port table with a saved one; throws a RangeError naming the bad entry. */
+  restore(r: EventChannelsRecord): void {
+    if (!r || r.version !== 1 || !Array.isArray(r.ports)) throw new RangeError(`event channels of domain ${this.domId}: not a version 1 record`);
+    const valid = Math.min(Math.max(1, r.validPorts | 0), this.maxPorts);
+    const channels: Channel[] = [];
+    while (channels.length < valid) channels.push(freeChannel());
+    channels[0].state = ChannelState.Reserved;
+    for (const row of r.ports) {
+      const [port, state, vcpu, remoteDom, remotePort, virq] = (Array.isArray(row) ? row : []) as number[];
+      const ok =
+        Number.isInteger(port) && port > 0 && port < valid &&
+        [ChannelState.Unbound, ChannelState.Interdomain, ChannelState.Pirq, ChannelState.Virq, ChannelState.Ipi].includes(state) &&
+        this.validVcpu(vcpu) && Number.isInteger(remoteDom) && Number.isInteger(remotePort) && remotePort >= 0 &&
+        Number.isInteger(virq) && virq >= 0 && virq < NR_VIRQS;
+      if (!ok) throw new RangeError(`event channels of domain ${this.domId}: bad saved port ${JSON.stringify(row)}`);
+      channels[port] = { state, notifyVcpu: vcpu, remoteDom, remotePort, virq };
+    }
+    this.channels.length = 0;
+    this.channels.push(...channels);
+    for (const row of this.virqToPort) row.fill(0);
+    this.channels.forEach((c, port) => {
+      if (c.state === ChannelState.Virq) this.virqToPort[virqType(c.virq) === 'vcpu' ? c.notifyVcpu : 0][c.virq] = port;
+    });
   }
 
   /** EVTCHNOP_reset: close every port of domain `dom`. */

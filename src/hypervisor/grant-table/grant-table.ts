@@ -25,6 +25,19 @@ export interface GrantEntryV1 {
   frame: number;
 }
 
+/**
+ * The table as a save record: where its frames are in the backing store (their
+ * entries are saved with the domain's memory) and where the guest mapped them.
+ * Active pins are not saved: they belong to dom0's backend mappings, which
+ * reconnect after a restore as Xen's frontends and backends do after resume.
+ */
+export interface GrantTableRecord {
+  version: 1;
+  gntVersion: number;
+  frames: number[];
+  frameGfns: Array<number | null>;
+}
+
 export interface GrantTableOptions {
   domId: number;
   memory: GuestMemory;
@@ -131,6 +144,30 @@ export class GrantTable {
   clearFlags(ref: number, bits: number): void {
     const at = this.entryOffset(ref);
     if (at !== undefined) Atomics.and(this.words, at >>> 2, ~(bits & 0xffff));
+  }
+
+  save(): GrantTableRecord {
+    return { version: 1, gntVersion: this.version, frames: this.frames.slice(), frameGfns: this.frameGfns.map((g) => g ?? null) };
+  }
+
+  /** Replace frames and their placement with saved ones; throws a RangeError for a record that cannot be this domain's. */
+  restore(r: GrantTableRecord): void {
+    if (!r || r.version !== 1 || !Array.isArray(r.frames) || !Array.isArray(r.frameGfns)) throw new RangeError(`grant table of domain ${this.domId}: not a version 1 record`);
+    if (r.frames.length > this.maxFrames) throw new RangeError(`grant table of domain ${this.domId}: ${r.frames.length} frames, max_grant_frames is ${this.maxFrames}`);
+    for (const off of r.frames) {
+      if (!Number.isInteger(off) || off < 0 || off % PAGE_SIZE !== 0 || off + PAGE_SIZE > this.memory.bytes.length) {
+        throw new RangeError(`grant table of domain ${this.domId}: saved frame offset ${off} is not a page of the backing store`);
+      }
+    }
+    this.frames.length = 0;
+    this.frames.push(...r.frames);
+    this.frameGfns.length = 0;
+    r.frames.forEach((_, i) => {
+      const g = r.frameGfns[i];
+      this.frameGfns.push(Number.isInteger(g) && (g as number) >= 0 ? (g as number) : undefined);
+    });
+    this.version = r.gntVersion === 1 ? 1 : this.version;
+    this.active.clear();
   }
 
   activeEntry(ref: number): ActiveGrant | undefined {
