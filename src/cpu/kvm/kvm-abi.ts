@@ -48,6 +48,8 @@ export const KVM_GET_VCPU_EVENTS = ior(0x9f, 64);
 export const KVM_SET_VCPU_EVENTS = iow(0xa0, 64);
 export const KVM_GET_DEBUGREGS = ior(0xa1, 128);
 export const KVM_SET_DEBUGREGS = iow(0xa2, 128);
+/** IA32_TSC (SDM vol. 4 Table 2-2): KVM_SET_MSRS of it moves the guest TSC. */
+export const MSR_INDEX_TSC = 0x10;
 export const KVM_GET_XSAVE = ior(0xa4, 4096);
 export const KVM_SET_XSAVE = iow(0xa5, 4096);
 /** System ioctl: struct kvm_msr_list { u32 nmsrs; u32 indices[]; }. */

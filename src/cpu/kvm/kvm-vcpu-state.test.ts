@@ -246,7 +246,7 @@ interface Run {
 /** Run the guest's three parts on legs[0..2] from `start`; between different machines the state moves as JSON with the memory. */
 function runLegs(start: VcpuState, legs: [Machine, Machine, Machine]): Run {
   loadGuest(legs[0], assemble(GUEST));
-  assert.deepEqual(legs[0].vcpu.setState(start), []);
+  assert.deepEqual(expected(legs[0].vcpu.setState(start)), []);
   const notes: string[] = [];
   const moved: VcpuState[] = [];
   for (let part = 0; part < 3; part++) {
@@ -256,7 +256,7 @@ function runLegs(start: VcpuState, legs: [Machine, Machine, Machine]): Run {
       const record = JSON.parse(JSON.stringify(from.vcpu.getState())) as VcpuState;
       moved.push(record);
       m.memory.write(0, from.memory.read(0, LOW));
-      notes.push(...m.vcpu.setState(record));
+      notes.push(...expected(m.vcpu.setState(record)));
     }
     runUntil(m, part < 2 ? 'checkpoint' : 'hlt');
   }
@@ -273,8 +273,18 @@ function compareOutcomes(label: string, got: Outcome, ref: Outcome, tscExact: bo
   }
 }
 
+/** setState's notes without the TSC one, where this host does not take TSC writes (printed once by the TSC check). */
+function expected(notes: string[]): string[] {
+  return notes.filter((n) => !/did not take IA32_TSC/.test(n) || kvmTakesTsc());
+}
+
+let tscTaken: boolean | undefined;
 /** Does this KVM take a written TSC? (kvm-pvm: no, the guest sees the host's.) */
 function kvmTakesTsc(): boolean {
+  return (tscTaken ??= probeTscWrite());
+}
+
+function probeTscWrite(): boolean {
   const m = kvmMachine();
   try {
     const s = initialState(false);
@@ -412,7 +422,7 @@ test('KVM: a halted state stays halted until the INTR line rises with IF = 1, th
   try {
     loadGuest(m, assemble(STI_GUEST));
     const s = initialState(true);
-    assert.deepEqual(m.vcpu.setState({ ...s, halted: true }), []);
+    assert.deepEqual(expected(m.vcpu.setState({ ...s, halted: true })), []);
     assert.deepEqual(m.vcpu.run(), { kind: 'hlt', interruptsEnabled: true });
     assert.equal(m.vcpu.getRegisters().esi, 0, 'nothing ran');
     assert.equal(m.vcpu.getState().halted, true);

@@ -238,6 +238,9 @@ function eventsToKvm(ev: VcpuEvents): Uint8Array {
   return b;
 }
 
+/** How far past the written value a read-back TSC may be and still count as taken (~10 s at 1.7 GHz). */
+const TSC_SLACK = 1n << 34n;
+
 // ---- whole state ----------------------------------------------------------------------
 
 const NO_EVENTS: VcpuEvents = { interruptShadow: 'none', exception: null, interrupt: null, nmiPending: false, nmiMasked: false };
@@ -307,6 +310,17 @@ export function writeKvmState(t: KvmStateTarget, input: VcpuState): { state: Vcp
     notes.push(`KVM_SET_MSRS failed (${message(e)}): MSRs not restored`);
   }
   for (const index of refused) notes.push(`KVM refused ${msrName(index)} = ${s.msrs.find((m) => m.index === index)?.value}, dropped`);
+  const tsc = s.msrs.find((m) => m.index === abi.MSR_INDEX_TSC);
+  if (tsc && !refused.includes(abi.MSR_INDEX_TSC)) {
+    // kvm-pvm accepts the write and keeps the host's TSC: say so, the guest's clock jumps.
+    try {
+      const now = msrBatches(t.fd, abi.KVM_GET_MSRS, [[abi.MSR_INDEX_TSC, 0n]], 'KVM_GET_MSRS', [])[0]?.[1];
+      const want = BigInt(tsc.value);
+      if (now !== undefined && (now < want || now - want > TSC_SLACK)) notes.push(`KVM did not take IA32_TSC = ${tsc.value} (reads 0x${now.toString(16)}): the guest TSC jumps`);
+    } catch {
+      // Reading it back is only a check.
+    }
+  }
   try {
     const b = new Uint8Array(abi.DEBUGREGS_BYTES);
     const v = new DataView(b.buffer);
