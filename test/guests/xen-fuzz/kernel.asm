@@ -1804,7 +1804,8 @@ t_decres:       dd chkarg + 32, 2, 0, 0
                 dd 0, 0, 0
                 dd 0x80000, 0x80001
 ; vcpu_op, hvm_op, sched_op, xen_version
-t_rvi_badgfn:   dd 0x200000, 0, 0, 0
+t_rvi_badgfn:   dd -1, -1, 0, 0         ; gfn ~0: its address does not map back to it
+t_rvi_offpage:  dd 0x1FF2, 0, 4096, 0   ; gfn + offset names the next frame
 t_rvi_ok:       dd 0x1FF2, 0, 0, 0
 t_param_1000:   dw DOMID_SELF, 0
                 dd 1000, 0, 0
@@ -1875,7 +1876,9 @@ check_table:
         CHECK "memory_current_reservation_no_domain", 12, 3, chkarg, 0, -3, t_nodom, 4, NO_STATUS, 0
         CHECK "memory_decrease_beyond_ram", 12, 1, chkarg, 0, 0, t_decres, 40, NO_STATUS, 0
         CHECK "memory_unknown_cmd",         12, 63, chkarg, 0, -38, t_self, 4, NO_STATUS, 0
+        ; (Xen's do_vcpu_op refuses these before its "already registered" -EBUSY)
         CHECK "vcpu_register_info_bad_frame", 24, 10, 0, chkarg, -22, t_rvi_badgfn, 16, NO_STATUS, 0
+        CHECK "vcpu_register_info_offset_4096", 24, 10, 0, chkarg, -22, t_rvi_offpage, 16, NO_STATUS, 0
         CHECK "vcpu_register_info_no_vcpu", 24, 10, 9, chkarg, -2, t_rvi_ok, 16, NO_STATUS, 0
         CHECK "vcpu_unknown_cmd",           24, 99, 0, chkarg, -38, t_rvi_ok, 16, NO_STATUS, 0
         ; hvm_op (arch/x86/hvm/hvm.c)
@@ -1894,7 +1897,8 @@ check_table:
         CHECK "xen_version_mmio_arg",       17, 1, WINDOW + 0x4000, 0, -14, 0, 0, NO_STATUS, 0
         CHECK "xen_version_unknown_cmd",    17, 99, 0, 0, -38, 0, 0, NO_STATUS, 0
         CHECK "console_io_read",            18, 1, 16, chkarg, -1, 0, 0, NO_STATUS, 0
-        CHECK "console_io_unknown_cmd",     18, 99, 0, 0, -38, 0, 0, NO_STATUS, 0
+        ; do_console_io asks XSM before looking at cmd: a domU's unknown cmd is -EPERM
+        CHECK "console_io_unknown_cmd",     18, 99, 0, 0, -1, 0, 0, NO_STATUS, 0
         CHECK "physdev_unknown_cmd",        33, 99, chkarg, 0, -38, 0, 0, NO_STATUS, 0
 check_table_end:
 

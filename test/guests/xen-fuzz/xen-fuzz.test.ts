@@ -108,6 +108,7 @@ const EXPECTED: Array<[name: string, rc: number | 'nonneg' | 'same', status?: nu
   ['memory_decrease_beyond_ram', 0],
   ['memory_unknown_cmd', -XEN_ENOSYS],
   ['vcpu_register_info_bad_frame', -XEN_EINVAL],
+  ['vcpu_register_info_offset_4096', -XEN_EINVAL],
   ['vcpu_register_info_no_vcpu', -XEN_ENOENT],
   ['vcpu_unknown_cmd', -XEN_ENOSYS],
   ['hvm_get_param_1000', -XEN_EINVAL],
@@ -124,7 +125,8 @@ const EXPECTED: Array<[name: string, rc: number | 'nonneg' | 'same', status?: nu
   ['xen_version_mmio_arg', -XEN_EFAULT],
   ['xen_version_unknown_cmd', -XEN_ENOSYS],
   ['console_io_read', -XEN_EPERM],
-  ['console_io_unknown_cmd', -XEN_ENOSYS],
+  // do_console_io asks XSM (XSM_PRIV for a domU) before it looks at cmd.
+  ['console_io_unknown_cmd', -XEN_EPERM],
   ['physdev_unknown_cmd', -XEN_ENOSYS],
   // CPUID base+4's domain id (rc) equals the id DOMID_SELF resolves to (want).
   ['cpuid_domid', 'same'],

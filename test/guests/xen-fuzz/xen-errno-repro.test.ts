@@ -1,14 +1,16 @@
-// Minimal reproductions of the grant_table_op answers the fuzz guest (kernel.asm's
-// fixed list) found to differ from Xen, one hypercall each on a scripted domain.
+// Minimal reproductions of the answers the fuzz guest (kernel.asm's fixed list) found
+// to differ from Xen, one hypercall each on a scripted domain.
 // Xen's order (common/grant_table.c): look the domain up first (none: GNTST_bad_domain
 // or -ESRCH), then XSM (not allowed: GNTST_permission_denied or -EPERM); map_grant_ref
 // bounds-checks the ref (GNTST_bad_gntref) before anything about mapping itself.
+// do_console_io (drivers/char/console.c) asks XSM first: xsm_console_io is XSM_PRIV for
+// a domU's every cmd but (on debug builds) CONSOLEIO_write.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { HYPERVISOR_grant_table_op } from '../../../src/abi/hypercall-numbers.js';
+import { HYPERVISOR_console_io, HYPERVISOR_grant_table_op } from '../../../src/abi/hypercall-numbers.js';
 import { GNTMAP_host_map, GNTST_bad_domain, GNTST_bad_gntref, GNTTABOP_get_version, GNTTABOP_map_grant_ref, GNTTABOP_query_size } from '../../../src/abi/grant-table.js';
-import { XEN_ESRCH } from '../../../src/abi/xen-errno.js';
+import { XEN_EPERM, XEN_ESRCH } from '../../../src/abi/xen-errno.js';
 import { GUEST_DOMID, SCRATCH, scriptedGuest } from '../../../src/hypervisor/hypercall/scripted-guest.js';
 
 /** A domain id no domain has. */
@@ -35,4 +37,9 @@ test('GNTTABOP_get_version for a domain that does not exist is -ESRCH (Xen gntta
   // gnttab_get_version (8 B): dom u16 @0, OUT version u32 @4
   g.put([[0, NO_DOMAIN, 2]], 8);
   assert.equal(g.hypercall(HYPERVISOR_grant_table_op, GNTTABOP_get_version, SCRATCH, 1), -XEN_ESRCH);
+});
+
+test('console_io with an unknown cmd from a domU is -EPERM (XSM before the cmd switch)', () => {
+  const g = scriptedGuest();
+  assert.equal(g.hypercall(HYPERVISOR_console_io, 99, 0, 0), -XEN_EPERM);
 });
