@@ -31,6 +31,8 @@ export function buildDomainSpec(config: DomainConfig): DomainSpec {
     if (config.ramdisk !== undefined) spec.linux.ramdisk = read(config.ramdisk);
   } else if (config.boot === 'multiboot') {
     spec.multiboot = { kernel: read(config.kernel!), cmdline: config.cmdline, modules: config.modules.map((m) => ({ bytes: read(m.path), cmdline: m.cmdline })) };
+  } else if (config.boot === 'pvh') {
+    spec.pvh = { kernel: read(config.kernel!), cmdline: config.cmdline, ...(config.ramdisk !== undefined ? { ramdisk: read(config.ramdisk) } : {}) };
   } else {
     const f = config.firmware!;
     spec.firmware = { bios: read(f.bios), override: f.override, vgaBios: f.vgaBios ? read(f.vgaBios) : null, bootOrder: f.bootOrder, acpi: f.acpi, apic: f.apic };

@@ -6,9 +6,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { GuestSession } from '../../src/toolstack/harness.js';
-import type { DomainSpec } from '../../src/hypervisor/domain-spec.js';
 import { guestsMissing, guestFile, guestFileMissing, BOOT_TIMEOUT_MS, fact } from './guest-cache.js';
 
 const missing = guestsMissing() ?? guestFileMissing('vmlinux-686-pae');
@@ -18,26 +16,9 @@ const MEMORY_MIB = 256;
 test('686-pae boots as a Xen PVH guest from its vmlinux to GUEST-INIT-OK', { skip: missing ?? false, timeout: BOOT_TIMEOUT_MS + 60_000 }, async () => {
   const kernel = guestFile('vmlinux-686-pae');
   const ramdisk = guestFile('initramfs.cpio.gz');
-  // The spec the domain builder makes from this config (type = "pvh" → DomainSpec.pvh
-  // with the Xen interface, one UART, no platform PCI device), given explicitly so the
-  // test does not depend on the builder's PVH branch.
-  const spec: DomainSpec = {
-    name: 'test-686-pae-pvh',
-    memoryBytes: MEMORY_MIB << 20,
-    vcpus: 1,
-    serialPorts: 1,
-    debugconPorts: [],
-    disks: [],
-    vga: 'none',
-    xen: true,
-    xenPlatformPci: false,
-    pvh: { kernel: new Uint8Array(readFileSync(kernel)), ramdisk: new Uint8Array(readFileSync(ramdisk)), cmdline: CMDLINE },
-  };
-  const g = await GuestSession.start(
-    { type: 'pvh', name: spec.name, memory: MEMORY_MIB, kernel, ramdisk, cmdline: CMDLINE, serial: 'pty', on_poweroff: 'destroy', on_crash: 'destroy', on_reboot: 'destroy' },
-    [],
-    { spec },
-  );
+  // Through the toolstack as a user's xl.cfg would: type = "pvh" → DomainSpec.pvh with the
+  // Xen interface, one UART, no platform PCI device.
+  const g = await GuestSession.start({ type: 'pvh', name: 'test-686-pae-pvh', memory: MEMORY_MIB, kernel, ramdisk, cmdline: CMDLINE, serial: 'pty', on_poweroff: 'destroy', on_crash: 'destroy', on_reboot: 'destroy' });
   try {
     await g.waitForSerial('GUEST-INIT-OK', { timeoutMs: BOOT_TIMEOUT_MS });
     await g.waitForSerial('GUEST-END', { timeoutMs: 120_000 });
