@@ -2,6 +2,7 @@
 // running domains, sent over each domain's control socket to the `tsxen create`
 // process that runs it.
 
+import { resolve } from 'node:path';
 import { EXIT_ERROR, EXIT_OK, EXIT_USAGE, HELP_OPTION, type CommandSpec } from './command-table.js';
 import { controlRequest, listDomains, NoSuchDomainError } from '../toolstack/control-client.js';
 import type { ControlRequest, ControlResponse } from '../toolstack/control-protocol.js';
@@ -11,13 +12,13 @@ import { writePng } from '../console/screenshot.js';
 const say = (text: string): void => void process.stderr.write(`${text}\n`);
 
 /** Sends `req` to NAME; prints the failure and returns null when it did not work. */
-async function ask(command: string, name: string, req: ControlRequest): Promise<ControlResponse | null> {
+async function ask(command: string, name: string, req: ControlRequest, timeoutMs?: number): Promise<ControlResponse | null> {
   if (!DOMAIN_NAME.test(name)) {
     say(`tsxen ${command}: "${name}" is not a valid domain name`);
     return null;
   }
   try {
-    const r = await controlRequest(name, req);
+    const r = await controlRequest(name, req, timeoutMs);
     if (!r.ok) {
       say(`tsxen ${command}: ${r.error}`);
       return null;
@@ -163,3 +164,48 @@ function shutdownVerb(name: 'shutdown' | 'reboot', kind: 'poweroff' | 'reboot'):
 
 export const shutdownCommand = shutdownVerb('shutdown', 'poweroff');
 export const rebootCommand = shutdownVerb('reboot', 'reboot');
+
+// Writing a large guest's image takes seconds on a loaded host.
+const SAVE_TIMEOUT_MS = 10 * 60_000;
+
+export const saveCommand: CommandSpec = {
+  name: 'save',
+  summary: "save a domain's state to a file, then destroy it (xl save)",
+  usage: '[-c] [-p] NAME FILE',
+  options: {
+    checkpoint: { type: 'boolean', short: 'c', help: 'leave the domain running after saving (a checkpoint)' },
+    paused: { type: 'boolean', short: 'p', help: 'leave the domain paused after saving' },
+    help: HELP_OPTION,
+  },
+  minPositionals: 2,
+  maxPositionals: 2,
+  details: [
+    'As xl save: pauses the domain, writes its image (configuration, vCPU, devices,',
+    'memory) to FILE, then destroys it (its `tsxen create` exits with status 0). The',
+    'image is independent of the CPU backend: `tsxen restore FILE` continues the guest',
+    'where it stopped, on emu or kvm (--cpu-backend).',
+  ].join('\n'),
+  async run({ positionals: [name, file], values }) {
+    const r = await ask('save', name, { op: 'save', file: resolve(file), checkpoint: values.checkpoint === true, paused: values.paused === true }, SAVE_TIMEOUT_MS);
+    if (!r) return EXIT_ERROR;
+    if ('saved' in r) say(`tsxen save: domain ${name} saved to ${r.saved.file} (${(r.saved.bytes / (1 << 20)).toFixed(1)} MiB)`);
+    return EXIT_OK;
+  },
+};
+
+function pauseVerb(name: 'pause' | 'unpause'): CommandSpec {
+  return {
+    name,
+    summary: name === 'pause' ? 'pause a domain (its vCPUs stop; xl pause)' : 'unpause a paused domain (xl unpause)',
+    usage: 'NAME',
+    options: { help: HELP_OPTION },
+    minPositionals: 1,
+    maxPositionals: 1,
+    async run({ positionals: [domain] }) {
+      return (await ask(name, domain, { op: name })) ? EXIT_OK : EXIT_ERROR;
+    },
+  };
+}
+
+export const pauseCommand = pauseVerb('pause');
+export const unpauseCommand = pauseVerb('unpause');

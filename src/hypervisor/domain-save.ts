@@ -11,27 +11,14 @@
 // its memory is laid out, and the image then overwrites all of it.
 
 import { PAGE_SHIFT, PAGE_SIZE, type GuestMemory } from './memory/guest-memory.js';
-import type { VcpuBackend, VcpuRegisters, VcpuSpecialRegisters } from './vcpu/backend.js';
+import type { VcpuBackend } from './vcpu/backend.js';
+import type { VcpuState } from './vcpu/vcpu-state.js';
 import { hex } from './types.js';
 
 /** A device's save()/restore() pair (every stateful device has one beside its code). */
 export interface SaveableState {
   save(): unknown;
   restore(state: unknown): void;
-}
-
-/** The backend-neutral vCPU record. `state` is VcpuBackend.getState()'s, where the backend has it. */
-export interface VcpuRecord {
-  regs: VcpuRegisters;
-  sregs: VcpuSpecialRegisters;
-  /** The full state (FPU, MSRs, TSC, pending events…), when the backend offers getState/setState. */
-  state?: unknown;
-}
-
-/** The optional full-state seam of a backend (VcpuBackend.getState/setState, src/hypervisor/vcpu/vcpu-state.ts). */
-interface VcpuFullState {
-  getState?(): unknown;
-  setState?(state: unknown): void;
 }
 
 /**
@@ -49,7 +36,8 @@ export interface FrameRun {
 export interface DomainState {
   /** Guest time at the save, in ns of the domain clock. */
   guestNs: number;
-  vcpu: VcpuRecord;
+  /** The backend-neutral vCPU state (vcpu-state.ts): loads into emu or kvm alike. */
+  vcpu: VcpuState;
   /** Each device's save() result, by the name DomainParts gives it. */
   devices: Array<{ name: string; state: unknown }>;
   /** The Xen state's save(), or null when the domain has none (or it cannot save yet). */
@@ -88,12 +76,9 @@ export function gatherDomainState(parts: DomainParts): DomainState {
     names.add(name);
     return { name, state: device.save() };
   });
-  const vcpu = parts.vcpu as VcpuBackend & VcpuFullState;
-  const record: VcpuRecord = { regs: vcpu.getRegisters(), sregs: vcpu.getSpecialRegisters() };
-  if (typeof vcpu.getState === 'function') record.state = vcpu.getState();
   return {
     guestNs: parts.nowNs(),
-    vcpu: record,
+    vcpu: parts.vcpu.getState(),
     devices,
     xen: parts.xen ? parts.xen.save() : null,
     memoryMap: frameRuns(parts.memory),
@@ -141,27 +126,13 @@ export function applyDomainState(parts: DomainParts, state: DomainState): string
     }
   }
 
-  applyVcpu(parts.vcpu, state.vcpu, warnings);
-  return warnings;
-}
-
-function applyVcpu(backend: VcpuBackend, rec: VcpuRecord, warnings: string[]): void {
-  const vcpu = backend as VcpuBackend & VcpuFullState;
-  if (!rec || typeof rec.regs !== 'object' || typeof rec.sregs !== 'object') throw new RestoreError('vcpu: the record has no registers');
+  // Last: a vCPU state the backend refuses (VcpuStateError) leaves the guest unstarted anyway.
   try {
-    if (rec.state !== undefined && typeof vcpu.setState === 'function') {
-      vcpu.setState(rec.state);
-      return;
-    }
-    if (rec.state === undefined && typeof vcpu.setState === 'function') warnings.push('vcpu: the image has registers only (no FPU/MSR state): restored from those');
-    if (rec.state !== undefined) warnings.push('vcpu: this backend cannot take the full state (FPU/MSRs): registers only');
-    // Segment caches and control registers first: setRegisters' EFLAGS.VM and mode depend on them.
-    vcpu.setSpecialRegisters(rec.sregs);
-    vcpu.setRegisters(rec.regs);
+    for (const note of parts.vcpu.setState(state.vcpu)) warnings.push(`vcpu: ${note}`);
   } catch (e) {
-    if (e instanceof RestoreError) throw e;
-    throw new RestoreError(`vcpu: the saved registers do not restore: ${(e as Error).message}`);
+    throw new RestoreError(`vcpu: its saved state does not load: ${(e as Error).message}`);
   }
+  return warnings;
 }
 
 /** The whole 4 GiB frame table as runs (a few dozen for a PC). */

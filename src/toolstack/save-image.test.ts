@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { readSaveImage, savedConfig, SaveImageError, writeSaveImage } from './save-image.js';
 import type { DomainImage } from '../hypervisor/save/image-format.js';
 import type { DomainConfig } from './domain-config.js';
+import type { VcpuState } from '../hypervisor/vcpu/vcpu-state.js';
 
 function image(): DomainImage {
   const memory = new Uint8Array(16 << 20);
@@ -19,7 +20,7 @@ function image(): DomainImage {
     header: { name: 'g', cpuBackend: 'kvm', savedAt: new Date(0).toISOString() },
     config: { config },
     spec: { name: 'g', memoryBytes: 16 << 20, vcpus: 1, serialPorts: 1, debugconPorts: [], linux: { kernel: new Uint8Array(4096).fill(0x90), cmdline: 'console=ttyS0' } },
-    state: { guestNs: 5e9, vcpu: { regs: {} as never, sregs: {} as never }, devices: [{ name: 'pit', state: { version: 1 } }], xen: null, memoryMap: [{ gfn: 0, count: 0x100000, offset: -1, readOnly: false }], memory },
+    state: { guestNs: 5e9, vcpu: { version: 1 } as unknown as VcpuState, devices: [{ name: 'pit', state: { version: 1 } }], xen: null, memoryMap: [{ gfn: 0, count: 0x100000, offset: -1, readOnly: false }], memory },
   };
 }
 

@@ -7,6 +7,7 @@ import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { decodeImage, encodeImage, IMAGE_VERSION, REC_OPTIONAL, SaveImageError, type DomainImage, type RecordCodec } from './image-format.js';
 import { crc32 } from './crc32.js';
 import type { VcpuRegisters, VcpuSpecialRegisters, SegmentRegister } from '../vcpu/backend.js';
+import type { VcpuState } from '../vcpu/vcpu-state.js';
 
 const seg: SegmentRegister = { selector: 8, base: 0, limit: 0xffffffff, type: 11, s: 1, dpl: 0, present: 1, db: 1, g: 1, avl: 0, l: 0, unusable: 0 };
 const regs: VcpuRegisters = { eax: 1, ebx: 2, ecx: 3, edx: 0xffffffff, esi: 5, edi: 6, esp: 0x7000, ebp: 8, eip: 0x1234, eflags: 0x202 };
@@ -24,7 +25,8 @@ function sampleImage(): DomainImage {
     },
     state: {
       guestNs: 123456789,
-      vcpu: { regs, sregs, state: { msrs: [[0x174, 0x10n], [0x10, 0xffffffffffffffffn]], fpu: Uint8Array.of(7, 8, 9), xmm: new Float64Array([1.5, -0]) } },
+      // Not a real VcpuState: values of every type the state JSON must carry.
+      vcpu: { regs, sregs, msrs: [[0x174, 0x10n], [0x10, 0xffffffffffffffffn]], fpu: Uint8Array.of(7, 8, 9), xmm: new Float64Array([1.5, -0]) } as unknown as VcpuState,
       devices: [
         { name: 'pit', state: { version: 1, channels: [{ nextNs: Infinity, lastNs: -Infinity }] } },
         { name: 'com1', state: { version: 1, rx: [65, 66], lsr: 0x60 } },
@@ -58,7 +60,7 @@ test('image round trip keeps bigint, Infinity, typed arrays, spec blobs and memo
     const back = decodeImage(bytes, 'x.save', codec);
     assert.deepEqual(back, image);
     assert.ok(back.spec.multiboot!.kernel instanceof Uint8Array);
-    assert.equal((back.state.vcpu.state as { msrs: [number, bigint][] }).msrs[1][1], 0xffffffffffffffffn);
+    assert.equal((back.state.vcpu as unknown as { msrs: [number, bigint][] }).msrs[1][1], 0xffffffffffffffffn);
     assert.equal((back.state.devices[0].state as { channels: { nextNs: number }[] }).channels[0].nextNs, Infinity);
     if (codec) assert.ok(bytes.length < image.state.memory.length / 2, `compressed image is ${bytes.length} bytes`);
   }

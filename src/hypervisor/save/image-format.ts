@@ -13,7 +13,8 @@
 // are JSON (state-json.ts) except BLOB and MEMORY, which are bytes.
 
 import type { DomainSpec } from '../domain-spec.js';
-import type { DomainState, FrameRun, VcpuRecord } from '../domain-save.js';
+import type { DomainState, FrameRun } from '../domain-save.js';
+import type { VcpuState } from '../vcpu/vcpu-state.js';
 import { crc32 } from './crc32.js';
 import { decodeStateJson, encodeStateJson } from './state-json.js';
 
@@ -166,7 +167,7 @@ export function decodeImage(bytes: Uint8Array, source: string, codec?: RecordCod
   let config: unknown = null;
   let specJson: unknown;
   const blobs: Uint8Array[] = [];
-  let vcpu: { guestNs: number; vcpu: VcpuRecord } | undefined;
+  let vcpu: { guestNs: number; vcpu: VcpuState } | undefined;
   const devices: Array<{ name: string; state: unknown }> = [];
   let xen: unknown = null;
   let memoryMap: FrameRun[] | undefined;
@@ -228,7 +229,7 @@ export function decodeImage(bytes: Uint8Array, source: string, codec?: RecordCod
       case REC_VCPU: {
         const v = parse() as { guestNs?: unknown; vcpu?: unknown };
         if (!isObject(v) || typeof v.guestNs !== 'number' || !Number.isFinite(v.guestNs) || !isObject(v.vcpu)) fail(`${what} lacks guestNs or the vcpu state`);
-        vcpu = v as { guestNs: number; vcpu: VcpuRecord };
+        vcpu = v as { guestNs: number; vcpu: VcpuState };
         break;
       }
       case REC_DEVICE: {
