@@ -4,6 +4,8 @@
 ;   seed=N       xorshift32 seed (decimal or 0x hex; 0 becomes 1)
 ;   calls=N      hypercalls to make in the fuzz phase
 ;   errnos=a,b,c the Xen errno values (positive) a negative result may carry
+;   foreign=N    the id of another live domain (the bystander), for the checks that
+;                name a foreign domain (default 0x1234, then answered as no domain)
 ;   bystander    run as the bystander instead: fill 8 MiB at 16 MiB from the seed,
 ;                print its FNV-1a hash, wait for a byte on COM1, hash it again
 ;
@@ -66,6 +68,7 @@ BYSTANDER_LEN equ 0x00800000
 
 DOMID_SELF    equ 0x7FF0
 ANY_NONNEG    equ 0x7FFFFFFF        ; check table: any result >= 0
+FOREIGN       equ 0xF0F0            ; check templates: replaced by foreign= at @0
 NO_STATUS     equ 0xFFFFFFFF
 
 ; hypercall numbers (xen/include/public/xen.h)
@@ -133,6 +136,14 @@ _start:
         jz bad_cmdline
         call parse_num
         mov [n_calls], eax
+        mov dword [foreign_domid], 0x1234
+        mov esi, key_foreign
+        call find_key
+        test esi, esi
+        jz .no_foreign
+        call parse_num
+        mov [foreign_domid], eax
+.no_foreign:
         mov esi, key_errnos
         call find_key
         test esi, esi
@@ -1240,6 +1251,10 @@ run_checks:
         mov esi, [ebp + CK_TMPL]
         mov edi, chkarg
         rep movsb
+        cmp word [chkarg], FOREIGN     ; a domid field at @0 naming the foreign domain
+        jne .call
+        mov eax, [foreign_domid]
+        mov [chkarg], ax
 .call:
         mov eax, [ebp + CK_OP]
         mov ebx, [ebp + CK_A1]
@@ -1669,6 +1684,7 @@ hex_digits:     db "0123456789abcdef"
 key_seed:       db "seed=", 0
 key_calls:      db "calls=", 0
 key_errnos:     db "errnos=", 0
+key_foreign:    db "foreign=", 0
 key_bystander:  db "bystander", 0
 msg_hello:      db "xen-fuzz guest", 10, 0
 msg_xen:        db "xen ", 0
@@ -1815,6 +1831,19 @@ t_param_store:  dw DOMID_SELF, 0
                 dd 1, 0x1234, 0
 t_poll_many:    dd chkarg + 64, 200, 1, 0
 t_features1:    dd 1, 0
+; naming another live domain: it exists, so XSM_TARGET refuses (-EPERM) rather than -ESRCH
+t_status_foreign: dw FOREIGN, 0
+                dd 1, 0, 0, 0, 0
+t_unbound_foreign: dw FOREIGN, 0
+                dd 0
+t_qsize_foreign: dw FOREIGN, 0
+                dd 0, 0
+                dw 0x5555, 0
+t_atp_foreign:  dw FOREIGN, 0
+                dd 0, 0, 0x1FF1
+t_foreign:      dw FOREIGN, 0
+t_param_foreign: dw FOREIGN, 0
+                dd 1, 0, 0
 
 align 4
 check_table:
@@ -1900,6 +1929,13 @@ check_table:
         ; do_console_io asks XSM before looking at cmd: a domU's unknown cmd is -EPERM
         CHECK "console_io_unknown_cmd",     18, 99, 0, 0, -1, 0, 0, NO_STATUS, 0
         CHECK "physdev_unknown_cmd",        33, 99, chkarg, 0, -38, 0, 0, NO_STATUS, 0
+        ; another live domain (foreign=)
+        CHECK "evtchn_status_foreign",      32, 5, chkarg, 0, -1, t_status_foreign, 24, NO_STATUS, 0
+        CHECK "evtchn_alloc_unbound_foreign", 32, 6, chkarg, 0, -1, t_unbound_foreign, 8, NO_STATUS, 0
+        CHECK "gnttab_query_size_foreign",  20, 6, chkarg, 1, 0, t_qsize_foreign, 16, 12, -8
+        CHECK "memory_add_to_physmap_foreign", 12, 7, chkarg, 0, -1, t_atp_foreign, 16, NO_STATUS, 0
+        CHECK "memory_current_reservation_foreign", 12, 3, chkarg, 0, -1, t_foreign, 4, NO_STATUS, 0
+        CHECK "hvm_get_param_foreign",      34, 1, chkarg, 0, -1, t_param_foreign, 16, NO_STATUS, 0
 check_table_end:
 
 section .data
@@ -1938,6 +1974,7 @@ hc_args:        resd 5
 errno_ok:       resb 128
 rng:            resd 1
 n_calls:        resd 1
+foreign_domid:  resd 1
 cmdline:        resd 1
 xen_base:       resd 1
 hc_msr:         resd 1

@@ -128,6 +128,13 @@ const EXPECTED: Array<[name: string, rc: number | 'nonneg' | 'same', status?: nu
   // do_console_io asks XSM (XSM_PRIV for a domU) before it looks at cmd.
   ['console_io_unknown_cmd', -XEN_EPERM],
   ['physdev_unknown_cmd', -XEN_ENOSYS],
+  // The bystander, a live HVM domU: found, then refused by XSM_TARGET.
+  ['evtchn_status_foreign', -XEN_EPERM],
+  ['evtchn_alloc_unbound_foreign', -XEN_EPERM],
+  ['gnttab_query_size_foreign', 0, GNTST_permission_denied],
+  ['memory_add_to_physmap_foreign', -XEN_EPERM],
+  ['memory_current_reservation_foreign', -XEN_EPERM],
+  ['hvm_get_param_foreign', -XEN_EPERM],
   // CPUID base+4's domain id (rc) equals the id DOMID_SELF resolves to (want).
   ['cpuid_domid', 'same'],
 ];
@@ -200,7 +207,7 @@ test(
 
       const fuzzLog: LogEntry[] = [];
       const fuzzer = await GuestSession.start(
-        { ...common, name: 'xen-fuzz', memory: 64, serial: 'none', cmdline: `xen-fuzz.elf seed=0x${SEED.toString(16)} calls=${CALLS} errnos=${ALLOWED_ERRNOS.join(',')}` },
+        { ...common, name: 'xen-fuzz', memory: 64, serial: 'none', cmdline: `xen-fuzz.elf seed=0x${SEED.toString(16)} calls=${CALLS} foreign=${bystander.domid} errnos=${ALLOWED_ERRNOS.join(',')}` },
         [],
         { baseDir: dir, warn },
       );
