@@ -7,6 +7,7 @@
 import { ONES, type IoBus, type MmioDevice, type PioDevice } from '../bus/io-bus.js';
 import type { AccessSize } from '../../hypervisor/types.js';
 import { PciFunction } from '../pci/pci-function.js';
+import { restoreXenPlatformState, type XenPlatformState } from './state.js';
 
 export const XEN_PLATFORM_VENDOR = 0x5853;
 export const XEN_PLATFORM_DEVICE = 0x0001;
@@ -40,6 +41,8 @@ export class XenPlatformPci extends PciFunction {
   private line: number[] = [];
   /** Masks the guest has written so far, for tests and diagnostics. */
   readonly unplugged: number[] = [];
+  /** OR of those masks: what a restore must unplug again. */
+  private unpluggedMask = 0;
 
   constructor(private readonly host: XenPlatformHost) {
     const bar0: PioDevice = {
@@ -86,6 +89,7 @@ export class XenPlatformPci extends PciFunction {
     if (offset === 0) {
       if (size === 2) {
         this.unplugged.push(value & 0xffff);
+        this.unpluggedMask |= value & 0xffff;
         this.host.unplug(value & 0xffff);
       } else if (size === 1) {
         this.flags = value & 0xff;
@@ -100,6 +104,28 @@ export class XenPlatformPci extends PciFunction {
   /** The product number the guest's PV drivers announced (3 = Linux). */
   get productNumber(): number {
     return this.product;
+  }
+
+  save(): XenPlatformState {
+    return { version: 1, flags: this.flags, product: this.product, unplugged: this.unpluggedMask, line: [...this.line] };
+  }
+
+  /**
+   * Load a saved record into a freshly built device. The devices the guest had
+   * unplugged are unplugged again through the host, so this must run before the
+   * IDE record is restored (that record has no drive where the disk was).
+   */
+  restore(saved: unknown): void {
+    const s = restoreXenPlatformState(saved, LOG_LINE_MAX);
+    this.flags = s.flags;
+    this.product = s.product;
+    this.line = s.line;
+    this.unpluggedMask = s.unplugged;
+    this.unplugged.length = 0;
+    if (s.unplugged !== 0) {
+      this.unplugged.push(s.unplugged);
+      this.host.unplug(s.unplugged);
+    }
   }
 
   private logByte(value: number): void {

@@ -69,3 +69,63 @@ test('unplug bit 2 keeps the primary master', () => {
   assert.ok(p.ide.drive('hda'));
   assert.equal(p.ide.drive('hdb'), null);
 });
+
+/** Linux's handshake (platform-pci-unplug.c check_platform_magic) then an unplug of `mask`. */
+function linuxUnplug(bus: IoBus, mask: number): void {
+  bus.pioRead(0x10, 2);
+  bus.pioRead(0x12, 1);
+  bus.pioWrite(0x12, 2, 3);
+  bus.pioWrite(0x10, 4, 1);
+  bus.pioRead(0x10, 2);
+  bus.pioWrite(0x10, 2, mask);
+}
+
+test('save/restore: a restored domain has the same disks unplugged before the IDE record loads', () => {
+  const a = platform();
+  a.bus.pioWrite(0x10, 1, 1); // platform flags: ROM lock
+  linuxUnplug(a.bus, 3);
+  for (const c of 'half a li') a.bus.pioWrite(0x12, 1, c.charCodeAt(0));
+  const xpState = JSON.parse(JSON.stringify(a.p.xenPlatform!.save())) as unknown;
+  const ideState = a.p.ide.save();
+  assert.deepEqual(xpState, { version: 1, flags: 1, product: 3, unplugged: 3, line: [...'half a li'].map((c) => c.charCodeAt(0)) });
+
+  // The IDE record has no disk on hda/hdb: a fresh platform (disks attached) refuses it...
+  const bare = platform();
+  assert.throws(() => bare.p.ide.restore(ideState), /no drive where this domain has a disk/);
+
+  // ...unless the platform device's record goes first and unplugs them again.
+  const b = platform();
+  b.p.xenPlatform!.restore(xpState);
+  assert.equal(b.p.ide.drive('hda'), null);
+  assert.equal(b.p.ide.drive('hdb'), null);
+  assert.ok(b.p.ide.cdrom('hdc'), 'the CD stays');
+  assert.ok(b.logs.some((l) => /unplugged emulated disks \(mask 3\): hda, hdb/.test(l)));
+  b.p.ide.restore(ideState);
+  assert.equal(b.p.xenPlatform!.productNumber, 3);
+  assert.equal(b.bus.pioRead(0x10, 1), 1, 'flags restored');
+  // The half-written log line continues where it stopped.
+  for (const c of 'ne\n') b.bus.pioWrite(0x12, 1, c.charCodeAt(0));
+  assert.ok(b.logs.some((l) => l.endsWith('guest: half a line')), b.logs.join(' | '));
+  assert.deepEqual(b.p.xenPlatform!.save(), { version: 1, flags: 1, product: 3, unplugged: 3, line: [] });
+});
+
+test('save/restore: nothing unplugged restores nothing; damaged records are cleaned, a wrong version refused', () => {
+  const a = platform();
+  const fresh = platform();
+  fresh.p.xenPlatform!.restore(a.p.xenPlatform!.save());
+  assert.ok(fresh.p.ide.drive('hda') && fresh.p.ide.drive('hdb'), 'no unplug without a mask');
+  assert.ok(!fresh.logs.some((l) => /unplugged/.test(l)));
+
+  const c = platform();
+  c.p.xenPlatform!.restore({ version: 1, flags: -4, product: 1.5, unplugged: 'all', line: [0x41, 7, 'x', 0x42, ...new Array<number>(1000).fill(0x43)] });
+  const s = c.p.xenPlatform!.save();
+  assert.equal(s.flags, 0);
+  assert.equal(s.product, 0);
+  assert.equal(s.unplugged, 0);
+  assert.ok(c.p.ide.drive('hda'), 'a damaged mask unplugs nothing');
+  assert.ok(s.line.length <= 256 && s.line[0] === 0x41 && s.line[1] === 0x42, `line kept printable bytes, capped: ${s.line.length}`);
+
+  for (const bad of [null, 42, {}, { version: 2, flags: 0, product: 0, unplugged: 0, line: [] }]) {
+    assert.throws(() => platform().p.xenPlatform!.restore(bad), RangeError);
+  }
+});
