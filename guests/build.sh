@@ -194,6 +194,16 @@ cp "$work/busybox/bin/busybox" "$root/bin/busybox"
   ln -s /bin/busybox "$root/$applet"
 done
 install -m 0755 "$here/init.sh" "$root/init"
+# Without -f, busybox's poweroff/reboot/halt only signal PID 1 (an init daemon's
+# job); /init is a shell that sits in a foreground shell, where traps wait until that
+# shell exits. So these three act at once, for a user's `poweroff` and for the
+# kernel's orderly_poweroff (it runs /sbin/poweroff when dom0 writes
+# control/shutdown = poweroff: Linux drivers/xen/manage.c).
+for verb in poweroff reboot halt; do
+  rm -f "$root/sbin/$verb"
+  printf '#!/bin/sh\n# No init daemon here: act at once (guests/build.sh).\nexec /bin/busybox %s -f "$@"\n' "$verb" > "$root/sbin/$verb"
+  chmod 0755 "$root/sbin/$verb"
+done
 # /bin/xs: the xenstore client /init's xenbus check uses (xs/xs.c).
 gcc -m32 -static -Os -s -Wall -o "$root/bin/xs" "$here/xs/xs.c"
 # The 686-pae kernel's Xen modules (xenfs, xen-evtchn, ...) for /init to modprobe;

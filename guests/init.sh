@@ -17,6 +17,15 @@
 
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
 
+# What busybox init does for these signals (sent by busybox poweroff/halt/reboot
+# without -f). A trap runs between commands: at once in the idle loops, but only
+# after a foreground shell exits; /sbin/{poweroff,reboot,halt} therefore act
+# directly (guests/build.sh). Xen's PV reboot needs neither: Linux's ctrl_alt_del()
+# restarts at once while no init has turned Ctrl-Alt-Del off.
+trap 'poweroff -f' USR2
+trap 'halt -f' USR1
+trap 'reboot -f' TERM
+
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev

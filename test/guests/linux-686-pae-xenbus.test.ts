@@ -3,7 +3,9 @@
 // (guests/xs/xs.c) on Linux's /dev/xen/xenbus to read its own nodes, write one and
 // watch another, while this test does the dom0 side through GuestSession.xenstore:
 // the guest's reads match dom0's nodes, dom0 reads the guest's write, a dom0 watch
-// fires on that write, and dom0's write fires the guest's watch.
+// fires on that write, and dom0's write fires the guest's watch. Then dom0 asks the
+// guest to power off through control/shutdown (xl shutdown's PV path) while /init
+// sits in its shell: Linux runs /sbin/poweroff and the domain ends with poweroff.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,7 +15,7 @@ import { guestsMissing, startGuest, BOOT_TIMEOUT_MS, fact } from './guest-cache.
 const missing = guestsMissing();
 
 test('686-pae guest and dom0 read, write and watch each other through xenstore', { skip: missing ?? false, timeout: BOOT_TIMEOUT_MS + 10 * 60_000 }, async () => {
-  const g = await startGuest('default-pae.cfg', 'test-686-pae-xenbus', 'console=ttyS0 nokaslr cryptomgr.notests guest.test=xenbus,dmesg guest.poweroff', [
+  const g = await startGuest('default-pae.cfg', 'test-686-pae-xenbus', 'console=ttyS0 nokaslr cryptomgr.notests guest.test=xenbus,dmesg guest.shell', [
     'xen_interface = 1',
     'on_poweroff="destroy"',
     'on_crash="destroy"',
@@ -70,6 +72,9 @@ test('686-pae guest and dom0 read, write and watch each other through xenstore',
     assert.match(end, /Xen Platform PCI|xen[-_]platform[-_]pci/i);
     assert.match(end, /xen:grant_table: Grant tables using version 1 layout/);
     assert.match(end, /^TEST dmesg PASS$/m);
+    // PV shutdown: Linux wrote control/feature-poweroff when xenbus came up.
+    assert.equal(xs.read(`${home}/control/feature-poweroff`), '1');
+    assert.equal(await g.handle.shutdown('poweroff', false), 'pv');
     const exit = await g.waitForExit({ timeoutMs: 120_000 });
     assert.equal(exit.reason, 'poweroff', `${exit.reason}: ${exit.detail}`);
   } finally {
