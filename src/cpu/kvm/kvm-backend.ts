@@ -14,7 +14,7 @@ import type { GuestMemory } from '../../hypervisor/memory/guest-memory.js';
 import type { VcpuBackend } from '../../hypervisor/vcpu/backend.js';
 import type { VmOps } from '../../hypervisor/vcpu/vm-ops.js';
 import { KvmSystem, KvmVm, allocateGuestRam } from './kvm-system.js';
-import { KvmVcpu } from './kvm-vcpu.js';
+import { DEFAULT_SLICE_MS, KvmVcpu } from './kvm-vcpu.js';
 import { unmap, type Mapping } from './libc.js';
 
 /** MSRs that must reach tsxen as `msr` exits: IA32_APIC_BASE and Xen's hypercall-page MSR. */
@@ -34,9 +34,13 @@ export interface KvmDomainBackend {
 /**
  * Open KVM, create the VM, allocate `totalBytes` of guest RAM + ROM backing
  * (GuestMemory's ramBytes + romBytes, i.e. spec.memoryBytes + domainBackingBytes(spec)).
+ * `sliceMs` bounds one run() in host time (tests lengthen it to see kicks alone).
  * Throws SyscallError/Error when KVM is unusable; call kvmAvailability() first for a friendly message.
+ *
+ * The vCPU is created on the calling thread and must run there; other threads
+ * interrupt it with `new VcpuKick(backend.vcpu().kick.buffer).kick()`.
  */
-export function createKvmDomainBackend(totalBytes: number, devicePath = '/dev/kvm'): KvmDomainBackend {
+export function createKvmDomainBackend(totalBytes: number, devicePath = '/dev/kvm', sliceMs = DEFAULT_SLICE_MS): KvmDomainBackend {
   const system = KvmSystem.open(devicePath);
   let vm: KvmVm | null = null;
   let ram: Mapping | null = null;
@@ -62,7 +66,7 @@ export function createKvmDomainBackend(totalBytes: number, devicePath = '/dev/kv
       theVm.syncSlots(memory, theRam);
       // ROM/VRAM mapped or unmapped later (PAM, PCI BARs) must reach KVM's slots too.
       memory.onRemap(() => theVm.syncSlots(memory, theRam));
-      vcpu = new KvmVcpu(theVm, theVm.createVcpuFd(0), memory, ops, clock);
+      vcpu = new KvmVcpu(theVm, theVm.createVcpuFd(0), memory, ops, clock, sliceMs);
       return vcpu;
     },
     vcpu: () => vcpu,

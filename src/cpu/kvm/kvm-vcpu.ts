@@ -25,7 +25,9 @@ import type { VmExit } from '../../hypervisor/vcpu/vm-exit.js';
 import type { VmOps } from '../../hypervisor/vcpu/vm-ops.js';
 import * as abi from './kvm-abi.js';
 import type { KvmVm } from './kvm-system.js';
-import { EINTR, EAGAIN, SIGURG, ThreadKickTimer, closeFd, ioctlBuf, ioctlRaw, mapShared, unmap, type Mapping } from './libc.js';
+import { EINTR, EAGAIN, KERNEL_SIGSET_BYTES, PendingSignal, SIGURG, ThreadKickTimer, blockSignalInThread, closeFd, ioctlBuf, ioctlRaw, mapShared, threadId, unblockInMask, unmap, type Mapping } from './libc.js';
+import { KVM_SET_SIGNAL_MASK, SIGNAL_MASK_HEADER_BYTES } from './kvm-run-abi.js';
+import { VcpuKick } from './vcpu-kick.js';
 import { HYPERCALL_PORT, kvmHypercallPageBytes } from './hypercall-stubs.js';
 import type { VcpuState } from '../../hypervisor/vcpu/vcpu-state.js';
 import { readKvmState, writeKvmState } from './kvm-vcpu-state.js';
@@ -37,13 +39,30 @@ const INLINE_EXITS_PER_SLICE = 4096;
 export const DEFAULT_SLICE_MS = 5;
 
 let kickHandlerInstalled = false;
-/** SIGURG must be caught (default: ignored, which would not interrupt KVM_RUN); the handler does nothing. */
+/**
+ * SIGURG is blocked in vCPU threads (so a blocked signal is never discarded as
+ * ignored), but a process-wide handler keeps a stray SIGURG harmless elsewhere.
+ */
 function installKickHandler(): void {
   if (kickHandlerInstalled) return;
   process.on('SIGURG', () => {});
   kickHandlerInstalled = true;
 }
-void SIGURG;
+
+/**
+ * Keep SIGURG blocked in the calling (vCPU) thread except inside KVM_RUN: a kick
+ * or slice-timer signal that arrives while the thread runs JavaScript stays
+ * pending, and the next KVM_RUN returns -EINTR before entering the guest (api.rst
+ * §4.33 KVM_SET_SIGNAL_MASK). That closes the window between "checked the request
+ * word" and "entered KVM_RUN" that a handler-based kick would lose.
+ */
+function unblockKicksOnlyInKvmRun(vcpuFd: number): void {
+  const runMask = unblockInMask(blockSignalInThread(SIGURG), SIGURG);
+  const arg = new Uint8Array(SIGNAL_MASK_HEADER_BYTES + KERNEL_SIGSET_BYTES);
+  new DataView(arg.buffer).setUint32(0, KERNEL_SIGSET_BYTES, true);
+  arg.set(runMask, SIGNAL_MASK_HEADER_BYTES);
+  ioctlBuf(vcpuFd, KVM_SET_SIGNAL_MASK, arg, 'KVM_SET_SIGNAL_MASK');
+}
 
 export class KvmVcpu implements VcpuBackend {
   private readonly run_: Mapping;
@@ -65,7 +84,10 @@ export class KvmVcpu implements VcpuBackend {
   private readonly interruptArg = new Uint8Array(4);
   /** Counts of KVM exits by reason name, for benchmarks and diagnostics. */
   readonly exitCounts = new Map<string, number>();
-  private readonly kick: ThreadKickTimer;
+  private readonly sliceTimer: ThreadKickTimer;
+  /** Post `kick.buffer` to other threads; their `new VcpuKick(buffer).kick()` makes run() return `interrupted`. */
+  readonly kick = new VcpuKick();
+  private readonly kickSignal = new PendingSignal(SIGURG);
   /** performance.now() when the current slice ends; the kick timer is armed for it. */
   private sliceEnd = -Infinity;
 
@@ -78,7 +100,11 @@ export class KvmVcpu implements VcpuBackend {
     private readonly sliceMs = DEFAULT_SLICE_MS,
   ) {
     installKickHandler();
-    this.kick = new ThreadKickTimer();
+    // run() must be called on this (the constructing) thread: the timer, the signal
+    // mask and the published thread id all belong to it.
+    this.sliceTimer = new ThreadKickTimer();
+    unblockKicksOnlyInKvmRun(fd);
+    this.kick.publishThread(threadId());
     this.run_ = mapShared(vm.system.vcpuMmapSize(), fd, 'kvm_run');
     this.runView = new DataView(this.run_.buffer);
     this.runBytes = new Uint8Array(this.run_.buffer);
@@ -97,12 +123,19 @@ export class KvmVcpu implements VcpuBackend {
     if (now >= this.sliceEnd) {
       // A new slice: the timer kicks a guest that never exits out of KVM_RUN.
       this.sliceEnd = now + this.sliceMs;
-      this.kick.arm(this.sliceMs * 1e6);
+      this.sliceTimer.arm(this.sliceMs * 1e6);
+      // The last slice's timer may have fired outside KVM_RUN: drop it, or the first
+      // KVM_RUN of this slice would return at once. A kick's request word is checked
+      // below, so consuming its signal here loses nothing.
+      this.kickSignal.take();
     }
     for (let inline = 0; ; inline++) {
-      if (this.exitRequested) {
+      if (this.exitRequested || this.kick.pending()) {
         this.exitRequested = false;
         v.setUint8(abi.RUN.immediateExit, 0);
+        this.kick.clear();
+        // The kick's signal is (or is about to be) pending; take it so the next KVM_RUN does not return at once.
+        this.kickSignal.take();
         return { kind: 'interrupted' };
       }
       if (inline >= INLINE_EXITS_PER_SLICE || (inline & 63) === 63 && performance.now() >= this.sliceEnd) return { kind: 'interrupted' };
@@ -112,8 +145,12 @@ export class KvmVcpu implements VcpuBackend {
       const rc = ioctlRaw(this.fd, abi.KVM_RUN);
       if (rc < 0) {
         if (-rc === EINTR || -rc === EAGAIN) {
-          // requestExit (immediate_exit) or the slice timer's signal.
+          // requestExit (immediate_exit), a kick or the slice timer's signal. The
+          // signal stays pending (blocked outside KVM_RUN) until taken; then the
+          // request is cleared: a kick after this point interrupts the next run().
           v.setUint8(abi.RUN.immediateExit, 0);
+          this.kickSignal.take();
+          this.kick.clear();
           this.exitRequested = false;
           if (performance.now() >= this.sliceEnd) this.sliceEnd = -Infinity;
           return { kind: 'interrupted' };
@@ -476,7 +513,8 @@ export class KvmVcpu implements VcpuBackend {
   }
 
   close(): void {
-    this.kick.close();
+    this.kick.withdrawThread();
+    this.sliceTimer.close();
     unmap(this.run_);
     closeFd(this.fd);
   }

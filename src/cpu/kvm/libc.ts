@@ -119,6 +119,9 @@ export const SIGURG = 23;
 
 let timerLib: {
   gettid: () => number;
+  tgkill: (tgid: number, tid: number, sig: number) => number;
+  pthreadSigmask: (how: number, set: Uint8Array, old: Uint8Array) => number;
+  sigtimedwait: (set: Uint8Array, info: null, timeout: Uint8Array) => number;
   timerCreate: (clock: number, sev: Uint8Array, out: Uint8Array) => number;
   timerSettime: (timer: bigint, flags: number, spec: Uint8Array, old: null) => number;
   timerDelete: (timer: bigint) => number;
@@ -129,11 +132,76 @@ function timers(): NonNullable<typeof timerLib> {
   const so = koffi.load('libc.so.6');
   timerLib = {
     gettid: so.func('int gettid()'),
+    tgkill: so.func('int tgkill(int tgid, int tid, int sig)'),
+    pthreadSigmask: so.func('pthread_sigmask', 'int', ['int', 'void *', 'void *']),
+    sigtimedwait: so.func('sigtimedwait', 'int', ['void *', 'void *', 'void *']),
     timerCreate: so.func('timer_create', 'int', ['int', 'void *', 'void *']),
     timerSettime: so.func('timer_settime', 'int', ['uint64_t', 'int', 'void *', 'void *']),
     timerDelete: so.func('timer_delete', 'int', ['uint64_t']),
   };
   return timerLib;
+}
+
+/** The calling thread's kernel id (gettid(2)); a worker thread has its own. */
+export function threadId(): number {
+  return timers().gettid();
+}
+
+/**
+ * tgkill(2): send `sig` to thread `tid` of this process only. Returns 0 or -errno
+ * (ESRCH for a thread that has exited); never throws, so a stale id is harmless.
+ */
+export function signalThread(tid: number, sig: number): number {
+  const rc = timers().tgkill(process.pid, tid, sig);
+  return rc < 0 ? -koffi.errno() : 0;
+}
+
+const SIG_BLOCK = 0;
+/** glibc's sigset_t is 1024 bits; the kernel's (and KVM_SET_SIGNAL_MASK's) is the first 64. */
+const SIGSET_BYTES = 128;
+export const KERNEL_SIGSET_BYTES = 8;
+
+function sigset(sig: number): Uint8Array {
+  const set = new Uint8Array(SIGSET_BYTES);
+  set[(sig - 1) >> 3] |= 1 << ((sig - 1) & 7);
+  return set;
+}
+
+/**
+ * Block `sig` in the calling thread (pthread_sigmask(3)) and return the thread's
+ * kernel signal mask as it was before, 64 bits little-endian.
+ */
+export function blockSignalInThread(sig: number): Uint8Array {
+  const old = new Uint8Array(SIGSET_BYTES);
+  const rc = timers().pthreadSigmask(SIG_BLOCK, sigset(sig), old);
+  // pthread_sigmask returns the error number itself, not -1 + errno.
+  if (rc !== 0) throw new SyscallError('pthread_sigmask', rc);
+  return old.slice(0, KERNEL_SIGSET_BYTES);
+}
+
+/** Clear bit `sig` in a 64-bit kernel signal mask (in place). */
+export function unblockInMask(mask: Uint8Array, sig: number): Uint8Array {
+  mask[(sig - 1) >> 3] &= ~(1 << ((sig - 1) & 7));
+  return mask;
+}
+
+/**
+ * A consumer of one blocked signal: take() removes it from the calling thread's
+ * pending set if it is there (sigtimedwait(2) with a zero timeout), so it does not
+ * stay pending and interrupt the next KVM_RUN again. No allocation per call.
+ */
+export class PendingSignal {
+  private readonly set: Uint8Array;
+  private readonly zero = new Uint8Array(16);
+
+  constructor(readonly sig: number) {
+    this.set = sigset(sig);
+  }
+
+  /** True when the signal was pending (and is now consumed). */
+  take(): boolean {
+    return timers().sigtimedwait(this.set, null, this.zero) === this.sig;
+  }
 }
 
 /** A one-shot timer that signals the calling thread with SIGURG. */
