@@ -27,7 +27,12 @@
 ;   0x00500000  the gfn list reservation ops read (next page unmapped)
 ;   0x00502000  the multicall list (next page unmapped)
 ;   0x00800000  window: page 0 = the last RAM page, pages 1-3 = beyond RAM,
-;               page 4 = the LAPIC's MMIO page, page 5 = the IOAPIC's
+;               page 4 = the LAPIC's MMIO page, page 5 = the IOAPIC's,
+;               page 6 = the xenstore ring, page 7 = the PV console ring
+; dom0's side is fuzzed too: one call in 32 is preceded by scribbling on the xenstore
+; or console ring page (random words, or a well-formed xenstore request of a random
+; type and payload) and an EVTCHNOP_send on its port, so dom0's xenstored and console
+; backend read what a hostile guest wrote.
 ; Guest frames the fuzz hands Xen as gfns (add_to_physmap, remove_from_physmap,
 ; reservations, vcpu_info and vcpu time areas, map_grant_ref host addresses) are only
 ; from a sacrificial region (gfns 0x1000-0x1FFF, 16-32 MiB, nothing lives there)
@@ -164,6 +169,7 @@ _start:
         call find_xen
         call setup_paging
         call setup_areas
+        call find_rings
         ; fingerprints of what no hypercall may change
         mov esi, 0x100000
         mov ecx, ro_end
@@ -177,6 +183,7 @@ _start:
 
         call fuzz
         call print_summary
+        call print_rings
         call run_checks
         call check_cpuid_domid
         call check_integrity
@@ -415,6 +422,227 @@ setup_areas:
         mov dword [builder_tab + HC_hvm_op * 4], b_hvm
         ret
 
+; ---------------------------------------------------------------- dom0's rings
+
+STORE_RING    equ WINDOW + 0x6000
+CONS_RING     equ WINDOW + 0x7000
+; xs_wire.h struct xenstore_domain_interface
+XS_REQ        equ 0
+XS_RSP        equ 1024
+XS_REQ_CONS   equ 2048
+XS_REQ_PROD   equ 2052
+XS_RSP_CONS   equ 2056
+XS_RSP_PROD   equ 2060
+; io/console.h struct xencons_interface
+XC_OUT        equ 1024
+XC_OUT_CONS   equ 3080
+XC_OUT_PROD   equ 3084
+
+; HVM params STORE_PFN (1), STORE_EVTCHN (2), CONSOLE_PFN (17), CONSOLE_EVTCHN (18):
+; map the ring pages into the window (pages 6 and 7) and keep the ports.
+find_rings:
+        mov ebx, 1
+        call get_param
+        mov edi, 6
+        call map_window
+        mov ebx, 2
+        call get_param
+        mov [store_port], eax
+        mov ebx, 17
+        call get_param
+        mov edi, 7
+        call map_window
+        mov ebx, 18
+        call get_param
+        mov [cons_port], eax
+        mov eax, cr3                    ; flush the TLB for the new window pages
+        mov cr3, eax
+        mov esi, msg_rings
+        call puts
+        mov eax, [store_port]
+        call put_dec
+        mov al, ' '
+        call putc
+        mov eax, [cons_port]
+        call put_dec
+        call newline
+        ret
+
+; ebx = HVM param index -> eax = its low 32 bits (0 when the call fails)
+get_param:
+        mov dword [chkarg], DOMID_SELF
+        mov [chkarg + 4], ebx
+        mov dword [chkarg + 8], 0
+        mov dword [chkarg + 12], 0
+        mov eax, HC_hvm_op
+        mov ebx, 1                      ; HVMOP_get_param
+        mov ecx, chkarg
+        call hypercall
+        test eax, eax
+        jnz .fail
+        mov eax, [chkarg + 8]
+        ret
+.fail:
+        xor eax, eax
+        ret
+
+; eax = gfn, edi = window page: map it there when it is a frame below 4 GiB
+map_window:
+        test eax, eax
+        jz .skip
+        cmp eax, 0x100000
+        jae .skip
+        shl eax, 12
+        or eax, 3
+        mov [pt2 + edi * 4], eax
+        mov byte [ring_mapped + edi - 6], 1
+.skip:
+        ret
+
+ring_poke:
+        call rand
+        test al, 1
+        jz .console
+        cmp byte [ring_mapped], 0
+        je .done
+        call rand
+        test al, 7
+        jnz .request
+        ; random words in the request/reply buffers, and now and then anywhere on the page
+        ; (indices included: xenstored then gives up on the connection, as Xen's does)
+        shr eax, 3
+        mov ebx, 0x7FC
+        test al, 7
+        jnz .scribble_area
+        mov ebx, 0xFFC
+.scribble_area:
+        mov ecx, 8
+.scribble:
+        call rand
+        mov edx, eax
+        and edx, ebx
+        call rand
+        mov [STORE_RING + edx], eax
+        loop .scribble
+        jmp .notify_store
+.request:
+        ; a well-formed header {type, req_id, tx_id, len} and len payload bytes at req_prod
+        mov edi, [STORE_RING + XS_REQ_PROD]
+        call rand
+        xor edx, edx
+        mov ecx, 28
+        div ecx
+        mov eax, edx
+        call xs_put_dword               ; type
+        call rand
+        call xs_put_dword               ; req_id
+        call rand
+        test al, 3
+        jnz .tx0
+        and eax, 15
+        jmp .tx
+.tx0:
+        xor eax, eax
+.tx:
+        call xs_put_dword               ; tx_id
+        call rand
+        and eax, 63
+        mov ebx, eax
+        call xs_put_dword               ; len
+.payload:
+        test ebx, ebx
+        jz .produced
+        call rand
+        and eax, 31
+        mov al, [xs_alphabet + eax]
+        call xs_put_byte
+        dec ebx
+        jmp .payload
+.produced:
+        mov [STORE_RING + XS_REQ_PROD], edi
+        ; take whatever replies are there, so the server keeps answering
+        mov eax, [STORE_RING + XS_RSP_PROD]
+        mov [STORE_RING + XS_RSP_CONS], eax
+.notify_store:
+        mov eax, [store_port]
+        jmp .send
+.console:
+        cmp byte [ring_mapped + 1], 0
+        je .done
+        mov ecx, 4
+.cscribble:
+        call rand
+        mov edx, eax
+        and edx, 0x7FC
+        call rand
+        mov [CONS_RING + XC_OUT + edx], eax
+        loop .cscribble
+        call rand
+        test al, 63                     ; rarely a wild out_prod: the backend then gives up
+        jz .cprod_any
+        and eax, 0x3F00
+        shr eax, 8
+        add [CONS_RING + XC_OUT_PROD], eax
+        jmp .notify_cons
+.cprod_any:
+        call rand
+        mov [CONS_RING + XC_OUT_PROD], eax
+.notify_cons:
+        mov eax, [cons_port]
+.send:
+        mov [ring_port_arg], eax
+        mov eax, HC_event_channel_op
+        mov ebx, 4                      ; EVTCHNOP_send
+        mov ecx, ring_port_arg
+        call hypercall
+.done:
+        ret
+
+; where dom0 left the ring indices: consumed requests and console bytes show it read them
+print_rings:
+        cmp byte [ring_mapped], 0
+        je .cons
+        mov esi, msg_xs_ring
+        call puts
+        mov eax, [STORE_RING + XS_REQ_CONS]
+        call put_dec
+        mov esi, msg_rsp_prod
+        call puts
+        mov eax, [STORE_RING + XS_RSP_PROD]
+        call put_dec
+        call newline
+.cons:
+        cmp byte [ring_mapped + 1], 0
+        je .done
+        mov esi, msg_cons_ring
+        call puts
+        mov eax, [CONS_RING + XC_OUT_CONS]
+        call put_dec
+        call newline
+.done:
+        ret
+
+; the request ring byte at index edi (mod 1024) = al; edi += 1
+xs_put_byte:
+        push edx
+        mov edx, edi
+        and edx, 1023
+        mov [STORE_RING + XS_REQ + edx], al
+        inc edi
+        pop edx
+        ret
+
+; eax as four ring bytes at edi
+xs_put_dword:
+        push ecx
+        mov ecx, 4
+.b:
+        call xs_put_byte
+        shr eax, 8
+        loop .b
+        pop ecx
+        ret
+
 ; ---------------------------------------------------------------- fuzz loop
 
 fuzz:
@@ -422,6 +650,12 @@ fuzz:
         mov eax, [total_calls]
         cmp eax, [n_calls]
         jae .done
+        ; sometimes hand dom0 a scribbled ring first
+        call rand
+        test al, 31
+        jnz .no_ring
+        call ring_poke
+.no_ring:
         ; keep the scratch random where Xen wrote results
         call rand
         mov edx, eax
@@ -1681,6 +1915,11 @@ exc_stubs:
 %endrep
 
 hex_digits:     db "0123456789abcdef"
+xs_alphabet:    db "/local/domain/0127@-_.xyzdevc", 0, 0, 0
+msg_rings:      db "xenstore port, console port: ", 0
+msg_xs_ring:    db "xenstore ring req_cons=", 0
+msg_rsp_prod:   db " rsp_prod=", 0
+msg_cons_ring:  db "console ring out_cons=", 0
 key_seed:       db "seed=", 0
 key_calls:      db "calls=", 0
 key_errnos:     db "errnos=", 0
@@ -1975,6 +2214,10 @@ errno_ok:       resb 128
 rng:            resd 1
 n_calls:        resd 1
 foreign_domid:  resd 1
+store_port:     resd 1
+cons_port:      resd 1
+ring_port_arg:  resd 1
+ring_mapped:    resb 2
 cmdline:        resd 1
 xen_base:       resd 1
 hc_msr:         resd 1

@@ -7,7 +7,8 @@
 // dispatcher would hide that as -ENOSYS, so the domain log is read), the fixed list
 // of bad-argument calls with Xen's exact errno / GNTST status, the fuzzer's own code
 // and guard page unchanged, the bystander's RAM unchanged, and dom0 (this process)
-// still working.
+// still working: the guest also scribbles on its xenstore and console rings and
+// notifies dom0, whose xenstore must afterwards differ only in the fuzzer's nodes.
 //
 // Replay a seed: XEN_FUZZ_SEED=0x1234 node --test dist/test/guests/xen-fuzz/xen-fuzz.test.js
 
@@ -24,6 +25,7 @@ import { GNTST_bad_domain, GNTST_bad_gntref, GNTST_general_error, GNTST_permissi
 import { debugExitStatus } from '../../../src/devices/debug-exit/device.js';
 import { GuestSession } from '../../../src/toolstack/harness.js';
 import type { LogEntry } from '../../../src/toolstack/worker-protocol.js';
+import { XsClient } from '../../../src/pv/xenstore/client.js';
 import { fnv1a32, xorshift32 } from '../../support/fuzz.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
@@ -172,6 +174,17 @@ function bystanderHash(seed: number): string {
   return fnv1a32(new Uint8Array(words.buffer)).toString(16).padStart(8, '0');
 }
 
+/** Every xenstore node as dom0 sees it: path -> value and permissions. */
+function dumpStore(xs: XsClient): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (path: string): void => {
+    out.set(path, `${JSON.stringify(xs.tryRead(path) ?? '')} ${xs.getPerms(path).join(',')}`);
+    for (const child of xs.directory(path)) walk(path === '/' ? `/${child}` : `${path}/${child}`);
+  };
+  walk('/');
+  return out;
+}
+
 async function waitForDebugcon(g: GuestSession, pattern: RegExp, timeoutMs: number): Promise<RegExpExecArray> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -205,6 +218,10 @@ test(
       const ready = await waitForDebugcon(bystander, /bystander ready hash=([0-9a-f]{8})\n/, 60_000);
       assert.equal(ready[1], expectedHash, 'the bystander filled its RAM as the test computes it');
 
+      // dom0's xenstore before the fuzzer exists: afterwards, only its own nodes may differ.
+      const xs = new XsClient(bystander.handle.xenstore);
+      const storeBefore = dumpStore(xs);
+
       const fuzzLog: LogEntry[] = [];
       const fuzzer = await GuestSession.start(
         { ...common, name: 'xen-fuzz', memory: 64, serial: 'none', cmdline: `xen-fuzz.elf seed=0x${SEED.toString(16)} calls=${CALLS} foreign=${bystander.domid} errnos=${ALLOWED_ERRNOS.join(',')}` },
@@ -216,7 +233,19 @@ test(
       const fuzzExit = await fuzzer.waitForExit({ timeoutMs: 150_000 });
       const out = fuzzer.debugconOutput(0xe9);
       const wallMs = performance.now() - started;
-      console.log(`xen-fuzz seed 0x${SEED.toString(16)}, ${(wallMs / 1000).toFixed(1)} s wall:\n${out}`);
+      const warnings = fuzzLog.filter((e) => e.level === 'warn');
+      console.log(
+        `xen-fuzz seed 0x${SEED.toString(16)}, ${(wallMs / 1000).toFixed(1)} s wall, ${fuzzer.output.length} chars from the PV console, ` +
+          `${warnings.length} warnings in the domain log (first: ${warnings.slice(0, 3).map((e) => e.message).join(' | ')}):\n${out}`,
+      );
+
+      // Nothing outside the fuzzer's own xenstore nodes changed: its home (gone with it)
+      // and /vm/<domid>, which the toolstack writes at build and leaves behind at teardown.
+      const ownRoots = [`/local/domain/${fuzzer.domid}`, `/vm/${fuzzer.domid}`];
+      const own = (p: string): boolean => ownRoots.some((r) => p === r || p.startsWith(`${r}/`));
+      const storeAfter = dumpStore(xs);
+      const changed = [...new Set([...storeBefore.keys(), ...storeAfter.keys()])].filter((p) => !own(p) && storeBefore.get(p) !== storeAfter.get(p));
+      assert.deepEqual(changed.map((p) => `${p}: ${storeBefore.get(p)} -> ${storeAfter.get(p)}`), [], "dom0's and the bystander's xenstore nodes are unchanged");
 
       // The bystander, still running, hashes its region again.
       assert.equal(bystander.handle.info().state !== 's' && bystander.handle.info().state !== 'c', true, 'the bystander is still running');
