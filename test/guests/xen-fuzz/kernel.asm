@@ -2167,7 +2167,7 @@ check_table:
         CHECK "evtchn_alloc_unbound_no_domain", 32, 6, chkarg, 0, -3, t_unbound_nodom, 8, NO_STATUS, 0
         CHECK "evtchn_bind_interdomain_no_domain", 32, 0, chkarg, 0, -3, t_inter_nodom, 12, NO_STATUS, 0
         CHECK "evtchn_bind_interdomain_port5000", 32, 0, chkarg, 0, -22, t_inter_badport, 12, NO_STATUS, 0
-        CHECK "evtchn_fifo_init_control",   32, 11, chkarg, 0, -38, t_init_control, 24, NO_STATUS, 0
+        CHECK "evtchn_fifo_not_offered",    32, 11, chkarg, 0, -38, t_init_control, 24, NO_STATUS, 0
         CHECK "evtchn_unknown_cmd",         32, 99, chkarg, 0, -38, t_port0, 4, NO_STATUS, 0
         CHECK "evtchn_alloc_unbound_self",  32, 6, chkarg, 0, ANY_NONNEG, t_unbound_self, 8, NO_STATUS, 0
         CHECK "evtchn_send_unbound",        32, 4, chkarg + 4, 0, 0, 0, 0, NO_STATUS, 0
