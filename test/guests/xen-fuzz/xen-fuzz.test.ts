@@ -1,4 +1,4 @@
-// Issue 5 acceptance: the hypercall fuzz from a guest program. kernel.asm (built here
+// Issue 5 acceptance: the hypercall fuzz from a guest program. kernel.asm (+ its .inc files, built here
 // with nasm + ld) finds Xen through CPUID, installs the hypercall page and makes
 // 100 000 hypercalls with a seeded PRNG through the real toolstack (GuestSession, a
 // worker per domain, the software CPU), while a bystander domain that filled 8 MiB
@@ -159,10 +159,10 @@ function toolMissing(): string | undefined {
 const missing = toolMissing();
 if (missing) console.warn(`SKIPPING the Xen hypercall fuzz guest test: ${missing}`);
 
-/** Assemble and link kernel.asm into `dir`; returns the ELF's path. */
+/** Assemble kernel.asm (and the .inc files it includes) and link into `dir`; returns the ELF's path. */
 function buildKernel(dir: string): string {
   const elf = join(dir, 'xen-fuzz.elf');
-  execFileSync('nasm', ['-f', 'elf32', '-o', join(dir, 'kernel.o'), join(source, 'kernel.asm')]);
+  execFileSync('nasm', ['-f', 'elf32', '-i', `${source}/`, '-o', join(dir, 'kernel.o'), join(source, 'kernel.asm')]);
   execFileSync('ld', ['-m', 'elf_i386', '-T', join(source, 'kernel.ld'), '--build-id=none', '--no-warn-rwx-segments', '-o', elf, join(dir, 'kernel.o')]);
   return elf;
 }
