@@ -288,7 +288,7 @@ export class Domain {
     // hypercall-page MSR and xen_version); direct boot stays a bare PC.
     this.xen = presentsXen(spec);
     const policy = emuCpuidPolicy({ apic: this.apicPresent });
-    this.vcpu.setCpuid(this.xen ? withXenLeaves(policy, { tscKhz: 1_000_000 }) : policy);
+    this.vcpu.setCpuid(this.xen ? withXenLeaves(policy, { tscKhz: 1_000_000, domId: this.domid, vcpuId: 0 }) : policy);
     this.vcpu.reset();
     this.boot();
   }

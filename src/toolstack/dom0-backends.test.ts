@@ -77,6 +77,7 @@ test('dom0 serves a guest store ring and hvc0 through the link, and releases the
   }
   assert.equal(dom0.isDomainIntroduced(7), false);
   assert.equal(dom0.tryRead('/local/domain/7'), null, 'the home is gone');
+  assert.equal(dom0.tryRead('/vm/7'), null, 'and its /vm entry');
 });
 
 test('ring offsets outside the domain memory are refused with the reason', () => {

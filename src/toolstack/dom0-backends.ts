@@ -54,8 +54,7 @@ export class Dom0Backends {
     pageOf(o.ram, r.consoleOffset, 'console');
     this.xs = new XsClient(o.store);
     // A domid reused in this process (a restart) starts from a clean home.
-    if (this.xs.isDomainIntroduced(r.domid)) this.xs.release(r.domid);
-    if (this.xs.tryRead(domainPath(r.domid)) !== null) this.xs.rm(domainPath(r.domid));
+    this.forget();
     writeGuestPaths(this.xs, r.domid, {
       name: o.name,
       memoryKiB: o.memoryBytes / 1024,
@@ -94,11 +93,19 @@ export class Dom0Backends {
     this.closed = true;
     this.o.link.wakeDom0();
     try {
-      if (this.xs.isDomainIntroduced(this.domid)) this.xs.release(this.domid);
-      if (this.xs.tryRead(domainPath(this.domid)) !== null) this.xs.rm(domainPath(this.domid));
+      this.forget();
     } catch (e) {
       this.o.log({ level: 'warn', source: 'xenstore', message: `releasing domain ${this.domid}: ${(e as Error).message}` });
     }
+  }
+
+  /** Releases the domain and removes its nodes (its home and the /vm/ entry it names), as libxl does on destroy. */
+  private forget(): void {
+    const home = domainPath(this.domid);
+    if (this.xs.isDomainIntroduced(this.domid)) this.xs.release(this.domid);
+    const vm = this.xs.tryRead(`${home}/vm`);
+    if (vm !== null && vm.startsWith('/vm/') && this.xs.tryRead(vm) !== null) this.xs.rm(vm);
+    if (this.xs.tryRead(home) !== null) this.xs.rm(home);
   }
 
   /** Waits on the link's dom0 bell (Atomics.waitAsync: the main thread never blocks). */
