@@ -13,6 +13,14 @@
 // `kick(vcpu)` is called on the 0→1 edge of that vCPU's evtchn_upcall_pending (event
 // delivery, register_vcpu_info's spurious upcall): it must wake the vCPU and make it
 // evaluate the via above. dom0 (host backends) is `xen.dom0`, `xen.hostGrants`.
+//
+// Time (createXenDomain's callbackVector / pvTime options, hypercall/pvclock.ts,
+// hypercall/vcpu-timers.ts): between run slices call `xen.runTimers(clock.nowNs())`
+// (VIRQ_TIMER for due vCPU timers, time info refreshed each second); include
+// `xen.nextTimerDeadlineNs()` in the slice end and the idle wake-up. `readTsc` must
+// read the TSC the guest sees (cpu/emu: system.ts readTsc), at `tscHz` (the CPUID
+// time leaf's frequency). Save images: `xen.save()` → XenSaveRecord (JSON-able),
+// `xen.restore(record)` after the domain's memory and vCPU state are back.
 
 import type { E820Entry } from '../firmware/linux-boot/e820.js';
 import { DOMID_SELF, VIRQ_TIMER } from '../abi/event-channel.js';
