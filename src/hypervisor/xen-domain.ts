@@ -577,7 +577,10 @@ export function createXenDomain(opts: XenDomainOptions): XenDomain {
     timers.restore(r.timers);
     runstate.restore(r.runstate);
     hvm.restore(r.hvm);
-    clock.updateAll();
+    // The time info in memory still pairs the saved TSC with the saved system time, and
+    // both continue from there; republish at the first runTimers, when the vCPU (and
+    // its TSC) has been restored too.
+    clock.lastRefreshNs = -Infinity;
   };
   return { state, events, grants, grantAccess, sharedInfo, hvm, physmap, dom0, hostGrants, domains, tables, clock, timers, runstate, nextTimerDeadlineNs, runTimers, save, restore };
 }
