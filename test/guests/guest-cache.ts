@@ -1,10 +1,11 @@
 // Where guests/build.sh put the Debian test guests. The test script builds them
 // before running the suite; a test that finds them missing says so loudly.
 
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { GuestSession } from '../../src/toolstack/harness.js';
+import { logDirectory } from '../../src/toolstack/log-paths.js';
 
 export const guestDir = join(process.env.TSXEN_CACHE ?? join(homedir(), '.cache', 'tsxen'), 'guests', 'current');
 
@@ -39,4 +40,12 @@ export function fact(output: string, key: string): string {
 /** Start one of guests/build.sh's configs under a test's own name and command line. */
 export function startGuest(cfg: 'default.cfg' | 'default-pae.cfg', name: string, cmdline: string, overrides: string[] = []): Promise<GuestSession> {
   return GuestSession.start(join(guestDir, cfg), [`name="${name}"`, `cmdline="${cmdline}"`, ...overrides]);
+}
+
+/** Keeps the guest's console text in the log directory as NAME.serial.log (for a failed run); returns the path. */
+export function keepSerialLog(g: GuestSession): string {
+  const path = join(logDirectory(), `${g.config.name}.serial.log`);
+  mkdirSync(logDirectory(), { recursive: true });
+  writeFileSync(path, g.output);
+  return path;
 }

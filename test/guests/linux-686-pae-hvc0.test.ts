@@ -5,7 +5,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { guestsMissing, startGuest, BOOT_TIMEOUT_MS, fact } from './guest-cache.js';
+import { guestsMissing, startGuest, BOOT_TIMEOUT_MS, fact, keepSerialLog } from './guest-cache.js';
 
 const missing = guestsMissing();
 
@@ -41,6 +41,7 @@ test('686-pae shell works over hvc0 (the Xen PV console)', { skip: missing ?? fa
     const exit = await g.waitForExit({ timeoutMs: 120_000 });
     assert.equal(exit.reason, 'poweroff', `${exit.reason}: ${exit.detail}`);
   } finally {
+    keepSerialLog(g);
     await g.destroy();
   }
 });

@@ -10,7 +10,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { XsWatchEvent } from '../../src/pv/xenstore/store.js';
-import { guestsMissing, startGuest, BOOT_TIMEOUT_MS, fact } from './guest-cache.js';
+import { guestsMissing, startGuest, BOOT_TIMEOUT_MS, fact, keepSerialLog } from './guest-cache.js';
 
 const missing = guestsMissing();
 
@@ -32,8 +32,10 @@ test('686-pae guest and dom0 read, write and watch each other through xenstore',
     assert.equal(firedBeforeBoot, 1, 'a new watch fires once at once');
 
     await g.waitForSerial('GUEST-INIT-OK', { timeoutMs: BOOT_TIMEOUT_MS });
-    await g.waitForSerial('XS-WATCH-READY', { timeoutMs: 300_000 });
+    const ready = await g.waitForSerial(/XS-WATCH-READY|TEST xenbus FAIL[^\n]*/, { timeoutMs: 300_000 });
     const out = g.output.replace(/\r/g, '');
+    // A failed check says why; show it with the guest's xenbus facts.
+    if (ready !== 'XS-WATCH-READY') assert.fail(`${ready}\n${(out.match(/^(FACT (xs|xenbus|xenfs)\S*|xs:|insmod|no module).*$/gm) ?? []).join('\n')}`);
     assert.equal(fact(out, 'xenbus.dev'), '/dev/xen/xenbus', "Linux's xenbus device is there");
     // The guest's own nodes, read relative to its home, are dom0's values.
     assert.equal(fact(out, 'xs.domid'), String(g.domid));
@@ -78,6 +80,7 @@ test('686-pae guest and dom0 read, write and watch each other through xenstore',
     const exit = await g.waitForExit({ timeoutMs: 120_000 });
     assert.equal(exit.reason, 'poweroff', `${exit.reason}: ${exit.detail}`);
   } finally {
+    keepSerialLog(g);
     await g.destroy();
   }
 });
