@@ -49,6 +49,9 @@ storage_initramfs() {
   [[ $flavour == 686 ]] || modroot=$stage/modules-$flavour-storage
   modout=$modroot/lib/modules/$release
   mkdir -p "$modout"
+  # Modules build.sh already put in the initramfs for this kernel (the 686-pae Xen
+  # drivers) stay loadable: one depmod over both sets, whose modules.dep replaces theirs.
+  [[ -d $work/root/lib/modules/$release ]] && cp -a "$work/root/lib/modules/$release/." "$modout/"
   cp "$moddir"/modules.order "$moddir"/modules.builtin "$moddir"/modules.builtin.modinfo "$modout/"
   # crct10dif_generic and crc64_rocksoft_generic are sd_mod's soft dependencies (the
   # CRC libraries ask the crypto API for them); busybox modprobe ignores softdeps,
@@ -100,12 +103,17 @@ sum=$(cat "$stage/check.sha256")
 common="console=ttyS0 nokaslr cryptomgr.notests"
 
 # ---- isolinux CDs, El Torito no-emulation -----------------------------------------
-#   isolinux_cd ISO VOLUME KERNEL INITRD APPEND
+#   isolinux_cd ISO VOLUME KERNEL INITRD APPEND [WAIT]
 # A CD with isolinux booting KERNEL + INITRD with the command line APPEND, and
 # /data/check.bin for the cdrom check. `serial 0 115200` (must be first) echoes
-# isolinux's own output to COM1 too; prompt 0 boots the default at once.
+# isolinux's own output to COM1 too and takes input from it. Without WAIT, prompt 0
+# boots the default at once; with WAIT (tenths of a second) isolinux shows `boot:`
+# on COM1 for that long, so a test can type `linux WORDS` to add WORDS to APPEND
+# (isolinux passes what follows the label name to the kernel) or Enter to go on.
 isolinux_cd() {
-  local iso=$1 volume=$2 kernel=$3 initrd=$4 append=$5
+  local iso=$1 volume=$2 kernel=$3 initrd=$4 append=$5 wait=${6:-}
+  local prompt=0 timeout=1
+  [[ -n $wait ]] && prompt=1 timeout=$wait
   local cdtree=$work/cd-${iso%.iso}
   mkdir -p "$cdtree/isolinux" "$cdtree/data"
   cp "$isolinux_bin" "$ldlinux_c32" "$cdtree/isolinux/"
@@ -115,8 +123,8 @@ isolinux_cd() {
   cat > "$cdtree/isolinux/isolinux.cfg" <<EOF
 serial 0 115200
 default linux
-prompt 0
-timeout 1
+prompt $prompt
+timeout $timeout
 label linux
   kernel /vmlinuz
   append initrd=/initrd.gz $append
@@ -131,9 +139,10 @@ isolinux_cd cd-686.iso TSXEN_CD686 "$stage/vmlinuz-686" "$stage/initramfs-686-st
 # cd-686-pae.iso: the Xen PV-on-HVM kernel through the firmware (issue 5 §7): with the
 # Xen platform PCI device present Linux unplugs the emulated IDE disks early; /init
 # reports the CD, the PCI drivers and dmesg, then leaves a shell on ttyS0 for the
-# test to type into. Change the command line here (pae_append) for other checks.
+# test to type into. isolinux waits 5 s at `boot:` for words to add to the kernel
+# command line (xen_emul_unplug=never, ...), then boots this one.
 pae_append="$common guest.test=cdrom,platform,dmesg guest.sha256=$sum guest.shell"
-isolinux_cd cd-686-pae.iso TSXEN_CD686PAE "$stage/vmlinuz-686-pae" "$stage/initramfs-686-pae-storage.cpio.gz" "$pae_append"
+isolinux_cd cd-686-pae.iso TSXEN_CD686PAE "$stage/vmlinuz-686-pae" "$stage/initramfs-686-pae-storage.cpio.gz" "$pae_append" 50
 
 # ---- disk-686.img: MBR + one FAT16 partition at 1 MiB, syslinux ------------------
 img=$stage/disk-686.img

@@ -38,7 +38,12 @@ const QUESTIONS: Array<[string, string]> = [
   ['ata.disks', 'cat /sys/class/ata_device/*/class | grep -vx -e none -e unknown | tr "\\n" " "'],
 ];
 
-async function bootPaeCd(tag: string, overrides: string[]): Promise<PaeBoot> {
+/**
+ * Boots cd-686-pae.iso with a blank disk on hda. `extraCmdline`: words typed at
+ * isolinux's `boot:` prompt after the label, which isolinux adds to the kernel
+ * command line (guests/firmware-images.sh); without it Enter boots the CD's own.
+ */
+async function bootPaeCd(tag: string, overrides: string[], extraCmdline = ''): Promise<PaeBoot> {
   const scratch = scratchDir(tag);
   // A 16 MiB blank disk (sparse) on the primary master: the disk the unplug takes away.
   const blank = join(scratch.dir, 'blank.img');
@@ -59,6 +64,8 @@ async function bootPaeCd(tag: string, overrides: string[]): Promise<PaeBoot> {
     g.handle.on('log', (e) => domainLog.push(`${e.level} ${e.source}: ${e.message}`));
     const session = g;
     await session.waitForSerial(/ISOLINUX \d+\.\d+/, { timeoutMs: BOOT_TIMEOUT_MS });
+    await session.waitForSerial('boot: ', { timeoutMs: BOOT_TIMEOUT_MS });
+    session.type(extraCmdline ? `linux ${extraCmdline}\r` : '\r');
     await session.waitForSerial('GUEST-INIT-OK', { timeoutMs: BOOT_TIMEOUT_MS });
     await session.waitForSerial('GUEST-END', { timeoutMs: 600_000 });
     // busybox sh's prompt ("/ # "): typed lines go to the shell, not to a flushed tty.
@@ -180,6 +187,32 @@ test('686-pae through SeaBIOS with xen_platform_pci=0: no platform device, no un
       const blocks = (b.shell.get('block') ?? '').split(/\s+/).filter(Boolean);
       assert.ok(blocks.includes('sda') && blocks.includes('sr0'), `/sys/block: ${blocks.join(' ')}`);
       assert.match(b.dmesg, /ata1\.00: 32768 sectors/, '16 MiB = 32768 sectors');
+      assert.match(b.dmesg, /sd 0:0:0:0: \[sda\] Attached SCSI disk/);
+      assert.equal(b.shell.get('ata.disks'), 'ata atapi');
+      assert.match(b.out, /^TEST cdrom PASS$/m);
+    }],
+  ]);
+});
+
+test('686-pae through SeaBIOS with xen_emul_unplug=never typed at boot: the device binds, nothing is unplugged, the disk stays', { skip: missing ?? false, timeout: BOOT_TIMEOUT_MS + 900_000 }, async () => {
+  const b = await bootPaeCd('test-fw-xen-unplug-never', [], 'xen_emul_unplug=never');
+  const pci = factsWithPrefix(b.out, 'pci.');
+  checkAll([
+    ['the typed words reach the kernel', () => {
+      assert.match(fact(b.out, 'cmdline'), /^BOOT_IMAGE=\/vmlinuz initrd=\/initrd\.gz console=ttyS0 .* guest\.shell xen_emul_unplug=never$/);
+    }],
+    ['no handshake, no unplug', () => {
+      // platform-pci-unplug.c: XEN_UNPLUG_NEVER returns before the magic check.
+      assert.match(b.dmesg, /Hypervisor detected: Xen HVM/);
+      assert.doesNotMatch(b.dmesg, /unplug emulated (disks|NICs)|unrecognised magic value/);
+      assert.ok(!b.domainLog.some((l) => /unplugged emulated disks/.test(l)), 'no unplug in the domain log');
+    }],
+    ['the platform device is there and bound', () => {
+      assert.match(pci.get('pci.0000:00:03.0') ?? '', /^5853:0001 class=ff8000 driver=xen-platform-pci$/, `pci facts: ${[...pci].join('; ')}`);
+    }],
+    ['disk and CD from ata_piix', () => {
+      const blocks = (b.shell.get('block') ?? '').split(/\s+/).filter(Boolean);
+      assert.ok(blocks.includes('sda') && blocks.includes('sr0'), `/sys/block: ${blocks.join(' ')}`);
       assert.match(b.dmesg, /sd 0:0:0:0: \[sda\] Attached SCSI disk/);
       assert.equal(b.shell.get('ata.disks'), 'ata atapi');
       assert.match(b.out, /^TEST cdrom PASS$/m);
