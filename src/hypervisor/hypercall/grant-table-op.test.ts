@@ -24,6 +24,9 @@ import {
   GNTTABOP_unmap_grant_ref,
   GTF_permit_access,
   GTF_readonly,
+  GNTMAP_device_map,
+  GNTMAP_host_map,
+  GNTST_bad_domain,
 } from '../../abi/grant-table.js';
 import { XEN_EFAULT, XEN_EINVAL, XEN_ENOSYS, XEN_EPERM } from '../../abi/xen-errno.js';
 import { GrantTable } from '../grant-table/grant-table.js';
@@ -128,9 +131,18 @@ test('swap_grant_ref, and map/unmap from an HVM guest (not offered: per-element 
   t.put([[0, 8, 4], [4, 4096, 4]], 12);
   t.op(GNTTABOP_swap_grant_ref);
   assert.equal(t.status(ARG + 8), GNTST_bad_gntref);
-  t.put([[8, 0, 4], [12, 8, 4], [16, 0, 2]], 32);
-  assert.equal(t.op(GNTTABOP_map_grant_ref), 0);
-  assert.equal(t.status(ARG + 18), GNTST_general_error);
+  // map_grant_ref in Xen's order: flags, HVM-only flags, the domain, the ref bound, then the mapping.
+  for (const [flags, ref, dom, want] of [
+    [0, 8, GUEST, GNTST_bad_gntref],
+    [GNTMAP_host_map | GNTMAP_device_map, 8, GUEST, GNTST_general_error],
+    [GNTMAP_host_map, 8, DOMID_SELF, GNTST_bad_domain],
+    [GNTMAP_host_map, 512, GUEST, GNTST_bad_gntref],
+    [GNTMAP_host_map, 8, GUEST, GNTST_general_error],
+  ] as const) {
+    t.put([[8, flags, 4], [12, ref, 4], [16, dom, 2]], 32);
+    assert.equal(t.op(GNTTABOP_map_grant_ref), 0);
+    assert.equal(t.status(ARG + 18), want, `flags ${flags} ref ${ref} dom ${dom}`);
+  }
   t.put([[16, 0, 4]], 24);
   assert.equal(t.op(GNTTABOP_unmap_grant_ref), 0);
   assert.equal(t.status(ARG + 20), GNTST_bad_handle);

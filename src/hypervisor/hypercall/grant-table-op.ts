@@ -6,6 +6,10 @@
 
 import { DOMID_SELF } from '../../abi/event-channel.js';
 import {
+  GNTMAP_application_map,
+  GNTMAP_contains_pte,
+  GNTMAP_device_map,
+  GNTMAP_host_map,
   GNTCOPY_dest_gref,
   GNTCOPY_source_gref,
   GNTST_bad_domain,
@@ -51,9 +55,15 @@ export function doGrantTableOp(call: HypercallCall): number {
   const g = call.guest;
   const privileged = call.domain.privileged;
 
-  /** rcu_lock_domain_by_any_id + XSM_TARGET for table queries: self, or anyone when privileged. */
+  // Without the domain list (hvm) every other id is taken to exist, as before the lookup was known.
+  const exists = (dom: number) => dom === gt.domId || (xen.hvm ? xen.hvm.domainExists(dom) : true);
+  /**
+   * rcu_lock_domain_by_any_id, then XSM_TARGET for table queries: no such domain
+   * first ('none'), then self, or another only when privileged.
+   */
   const target = (dom: number): GrantTable | 'none' | 'denied' => {
     if (dom === DOMID_SELF || dom === gt.domId) return gt;
+    if (!exists(dom)) return 'none';
     return privileged ? 'none' : 'denied'; // other domains' tables are not reachable from a guest
   };
 
@@ -72,8 +82,18 @@ export function doGrantTableOp(call: HypercallCall): number {
   switch (cmd) {
     case GNTTABOP_map_grant_ref: {
       const s = GNTTAB_MAP_GRANT_REF;
-      // Mapping a foreign frame into an HVM physmap needs p2m support tsxen lacks.
-      return batch(s.size, (el) => putU16(el, s.status, GNTST_general_error));
+      // Xen's map_grant_ref checks in this order; whatever passes them all would need a
+      // foreign frame in the HVM physmap, which tsxen lacks: GNTST_general_error.
+      return batch(s.size, (el) => {
+        const flags = u32(el, s.flags);
+        const dom = u16(el, s.dom);
+        let status = GNTST_general_error;
+        if ((flags & (GNTMAP_device_map | GNTMAP_host_map)) === 0) status = GNTST_bad_gntref;
+        else if (flags & (GNTMAP_device_map | GNTMAP_application_map | GNTMAP_contains_pte)) status = GNTST_general_error; // paging_mode_external
+        else if (dom === DOMID_SELF || !exists(dom)) status = GNTST_bad_domain; // rcu_lock_domain_by_id: no DOMID_SELF
+        else if (u32(el, s.ref) >= (dom === gt.domId ? gt.nrEntries : 0)) status = GNTST_bad_gntref; // dom0 has no table here
+        putU16(el, s.status, status);
+      });
     }
     case GNTTABOP_unmap_grant_ref: {
       const s = GNTTAB_UNMAP_GRANT_REF;

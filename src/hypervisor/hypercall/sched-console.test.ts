@@ -47,5 +47,8 @@ test('console_io: writes reach the console hook with non-printables dropped; rea
   assert.deepEqual(out, ['hi there\n']);
   assert.equal(call(m, { eax: 18, ebx: 0, ecx: 16, edx: 0xffffff00 }, { console: (t) => void out.push(t) }), -XEN_EFAULT);
   assert.equal(call(m, { eax: 18, ebx: 1, ecx: 16, edx: 0x3000 }), -XEN_EPERM);
-  assert.equal(call(m, { eax: 18, ebx: 7 }), -XEN_ENOSYS);
+  assert.equal(call(m, { eax: 18, ebx: 7 }), -XEN_EPERM, 'XSM before the cmd: a domU gets -EPERM for any other cmd');
+  const dom0 = { domain: { privileged: true, handle: new Uint8Array(16) } };
+  assert.equal(call(m, { eax: 18, ebx: 1, ecx: 16, edx: 0x3000 }, dom0), 0);
+  assert.equal(call(m, { eax: 18, ebx: 7 }, dom0), -XEN_ENOSYS);
 });
