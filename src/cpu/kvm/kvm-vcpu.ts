@@ -25,8 +25,8 @@ import type { VmExit } from '../../hypervisor/vcpu/vm-exit.js';
 import type { VmOps } from '../../hypervisor/vcpu/vm-ops.js';
 import * as abi from './kvm-abi.js';
 import type { KvmVm } from './kvm-system.js';
-import { EINTR, EAGAIN, KERNEL_SIGSET_BYTES, PendingSignal, SIGURG, ThreadKickTimer, blockSignalInThread, closeFd, ioctlBuf, ioctlRaw, mapShared, threadId, unblockInMask, unmap, type Mapping } from './libc.js';
-import { KVM_SET_SIGNAL_MASK, SIGNAL_MASK_HEADER_BYTES } from './kvm-run-abi.js';
+import { EINTR, EAGAIN, KERNEL_SIGSET_BYTES, PendingSignal, SIGURG, ThreadKickTimer, blockSignalInThread, closeFd, ioctlBuf, ioctlRaw, ioctlSerial, mapShared, threadId, unblockInMask, unmap, type Mapping } from './libc.js';
+import { KVM_CAP_SYNC_REGS, KVM_SET_SIGNAL_MASK, KVM_SYNC_X86_REGS, RUN_SYNC, SIGNAL_MASK_HEADER_BYTES } from './kvm-run-abi.js';
 import { VcpuKick } from './vcpu-kick.js';
 import { HYPERCALL_PORT, kvmHypercallPageBytes } from './hypercall-stubs.js';
 import type { VcpuState } from '../../hypervisor/vcpu/vcpu-state.js';
@@ -68,6 +68,26 @@ export class KvmVcpu implements VcpuBackend {
   private readonly run_: Mapping;
   private readonly runView: DataView;
   private readonly runBytes: Uint8Array;
+  /** kvm_run's fixed fields through one typed array each (no DataView, no BigInt on the exit path). */
+  private readonly runU16: Uint16Array;
+  private readonly runU32: Uint32Array;
+  /**
+   * KVM_CAP_SYNC_REGS: KVM writes kvm_regs into kvm_run at every exit, so reading
+   * registers after an exit (hypercall arguments, HLT's IF) costs no KVM_GET_REGS.
+   * Only the general registers: syncing kvm_sregs too would cost every exit ~30
+   * VMCS reads on VT for the rare exit that needs them.
+   */
+  private readonly syncRegs: boolean;
+  /** ioctlSerial() just after the last KVM_RUN that left fresh registers in kvm_run, else -1. */
+  private syncSerial = -1;
+  private readonly syncRegsCopy = new Uint8Array(abi.REGS_BYTES);
+  /**
+   * RIP's page (RIP & ~0xfff) of the last hypercall stub whose OUT was checked by a
+   * full page walk to come from the hypercall page; -1 when none (see inHypercallPage).
+   */
+  private verifiedStubRipPage = -1;
+  /** Exits by KVM exit reason number (exitCounts names them). */
+  private readonly exitsByReason = new Uint32Array(EXIT_REASON_SLOTS);
   private irqLine = false;
   private exitRequested = false;
   private pendingMsr: { write: boolean; index: number; value: bigint } | null = null;
@@ -82,8 +102,6 @@ export class KvmVcpu implements VcpuBackend {
   private regsCache: Uint8Array | null = null;
   private sregsCache: Uint8Array | null = null;
   private readonly interruptArg = new Uint8Array(4);
-  /** Counts of KVM exits by reason name, for benchmarks and diagnostics. */
-  readonly exitCounts = new Map<string, number>();
   private readonly sliceTimer: ThreadKickTimer;
   /** Post `kick.buffer` to other threads; their `new VcpuKick(buffer).kick()` makes run() return `interrupted`. */
   readonly kick = new VcpuKick();
@@ -108,6 +126,11 @@ export class KvmVcpu implements VcpuBackend {
     this.run_ = mapShared(vm.system.vcpuMmapSize(), fd, 'kvm_run');
     this.runView = new DataView(this.run_.buffer);
     this.runBytes = new Uint8Array(this.run_.buffer);
+    this.runU16 = new Uint16Array(this.run_.buffer);
+    this.runU32 = new Uint32Array(this.run_.buffer);
+    this.syncRegs = (vm.system.checkExtension(KVM_CAP_SYNC_REGS) & KVM_SYNC_X86_REGS) !== 0;
+    // kvm_valid_regs is read by KVM at every exit; set once.
+    if (this.syncRegs) this.runU32[RUN_SYNC.validRegs >> 2] = KVM_SYNC_X86_REGS;
     this.powerOn = { regs: this.rawGet(abi.KVM_GET_REGS, abi.REGS_BYTES), sregs: this.rawGet(abi.KVM_GET_SREGS, abi.SREGS.bytes) };
   }
 
@@ -143,6 +166,7 @@ export class KvmVcpu implements VcpuBackend {
       this.regsCache = null;
       this.sregsCache = null;
       const rc = ioctlRaw(this.fd, abi.KVM_RUN);
+      this.syncSerial = rc >= 0 && this.syncRegs ? ioctlSerial() : -1;
       if (rc < 0) {
         if (-rc === EINTR || -rc === EAGAIN) {
           // requestExit (immediate_exit), a kick or the slice timer's signal. The
@@ -157,9 +181,8 @@ export class KvmVcpu implements VcpuBackend {
         }
         return this.internalError(`KVM_RUN failed: errno ${-rc}`);
       }
-      const reason = v.getUint32(abi.RUN.exitReason, true);
-      const name = abi.EXIT_REASON_NAMES[reason] ?? `exit ${reason}`;
-      this.exitCounts.set(name, (this.exitCounts.get(name) ?? 0) + 1);
+      const reason = this.runU32[abi.RUN.exitReason >> 2];
+      this.exitsByReason[reason < EXIT_REASON_SLOTS ? reason : EXIT_REASON_SLOTS - 1]++;
       switch (reason) {
         case abi.KVM_EXIT_IO: {
           const hc = this.serveIo();
@@ -206,7 +229,7 @@ export class KvmVcpu implements VcpuBackend {
           return this.internalError(`KVM_EXIT_INTERNAL_ERROR: ${abi.INTERNAL_SUBERROR_NAMES[sub] ?? 'suberror ' + sub}${data.length ? ' [' + data.join(' ') + ']' : ''}`);
         }
         default:
-          return this.internalError(`unexpected KVM exit reason ${reason} (${name})`);
+          return this.internalError(`unexpected KVM exit reason ${reason} (${abi.EXIT_REASON_NAMES[reason] ?? 'unknown'})`);
       }
     }
   }
@@ -229,30 +252,35 @@ export class KvmVcpu implements VcpuBackend {
 
   /** Serve a port exit through VmOps; returns the hypercall exit for the stub port. */
   private serveIo(): VmExit | null {
-    const v = this.runView;
-    const out = v.getUint8(abi.RUN.ioDirection) === abi.KVM_EXIT_IO_OUT;
-    const size = v.getUint8(abi.RUN.ioSize) as AccessSize;
-    const port = v.getUint16(abi.RUN.ioPort, true);
-    const count = v.getUint32(abi.RUN.ioCount, true);
-    const dataOffset = Number(v.getBigUint64(abi.RUN.ioDataOffset, true));
+    const b = this.runBytes;
+    const out = b[abi.RUN.ioDirection] === abi.KVM_EXIT_IO_OUT;
+    const size = b[abi.RUN.ioSize];
+    const port = this.runU16[abi.RUN.ioPort >> 1];
+    const count = this.runU32[abi.RUN.ioCount >> 2];
+    // data_offset is a u64 inside the kvm_run mapping; a high half means it is not.
+    const dataOffset = this.runU32[(abi.RUN.ioDataOffset >> 2) + 1] === 0 ? this.runU32[abi.RUN.ioDataOffset >> 2] : Infinity;
     if (out && port === HYPERCALL_PORT && size === 4 && count === 1 && this.inHypercallPage()) {
       this.note('hypercall');
       return { kind: 'hypercall' };
     }
-    if ((size !== 1 && size !== 2 && size !== 4) || dataOffset + size * count > this.runBytes.length) return null;
+    if ((size !== 1 && size !== 2 && size !== 4) || dataOffset + size * count > b.length) return null;
+    // KVM puts the data at a page offset (aligned), so whole-element typed-array access works; any other offset goes byte-wise.
+    const aligned = (dataOffset & 3) === 0;
     for (let i = 0; i < count; i++) {
       const at = dataOffset + i * size;
-      if (out) this.ops.pioWrite(port, size, readLe(v, at, size));
-      else writeLe(v, at, size, this.ops.pioRead(port, size));
+      if (out) this.ops.pioWrite(port, size, aligned ? this.readRun(at, size) : readLe(this.runView, at, size));
+      else if (aligned) this.writeRun(at, size, this.ops.pioRead(port, size));
+      else writeLe(this.runView, at, size, this.ops.pioRead(port, size));
     }
     return null;
   }
 
   private serveMmio(): void {
-    const v = this.runView;
-    const address = Number(v.getBigUint64(abi.RUN.mmioPhysAddr, true) & 0xffffffffn);
-    const len = v.getUint32(abi.RUN.mmioLen, true);
-    const write = v.getUint8(abi.RUN.mmioIsWrite) !== 0;
+    const u32 = this.runU32;
+    // Physical addresses above 4 GiB are outside tsxen's 32-bit guest map: the low half is what devices decode.
+    const address = u32[abi.RUN.mmioPhysAddr >> 2];
+    const len = u32[abi.RUN.mmioLen >> 2];
+    const write = this.runBytes[abi.RUN.mmioIsWrite] !== 0;
     if (len === 1 || len === 2 || len === 4) {
       this.mmioPart(address, 0, len, write);
     } else if (len === 8) {
@@ -263,21 +291,54 @@ export class KvmVcpu implements VcpuBackend {
   }
 
   private mmioPart(address: number, off: number, size: AccessSize, write: boolean): void {
-    const v = this.runView;
-    const at = abi.RUN.mmioData + off;
-    if (write) this.ops.mmioWrite((address + off) >>> 0, size, readLe(v, at, size));
-    else writeLe(v, at, size, this.ops.mmioRead((address + off) >>> 0, size));
+    const at = abi.RUN.mmioData + off; // 8-aligned in kvm_run
+    if (write) this.ops.mmioWrite((address + off) >>> 0, size, this.readRun(at, size));
+    else this.writeRun(at, size, this.ops.mmioRead((address + off) >>> 0, size));
   }
 
+  /** A little-endian value at an offset of kvm_run aligned to `size` (x86 hosts only, as KVM x86 is). */
+  private readRun(at: number, size: number): number {
+    return size === 1 ? this.runBytes[at] : size === 2 ? this.runU16[at >> 1] : this.runU32[at >> 2];
+  }
+
+  private writeRun(at: number, size: number, value: number): void {
+    if (size === 1) this.runBytes[at] = value;
+    else if (size === 2) this.runU16[at >> 1] = value;
+    else this.runU32[at >> 2] = value;
+  }
+
+  /**
+   * Did this OUT to the stub port come from the hypercall page? The full check walks
+   * CS base + EIP through the guest's page tables (a KVM_GET_SREGS). Once a stub was
+   * verified, an OUT whose EIP lies in the same page is accepted on EIP alone: only
+   * the guest kernel can put other code at that (supervisor) address — by remapping
+   * it or changing CS base — and the guest kernel may make hypercalls anyway; guest
+   * user code cannot execute there. The cache is dropped when the page moves or the
+   * vCPU is reset or restored.
+   */
   private inHypercallPage(): boolean {
     if (this.hypercallPage === null) return false;
+    const eip = this.getRegisters().eip;
+    const ripPage = (eip & ~0xfff) >>> 0;
+    if (ripPage === this.verifiedStubRipPage) return true;
     // The stubs run with CS base + EIP inside the page (flat segments, SeaBIOS and Linux).
     const s = this.getSpecialRegisters();
-    const linear = (s.cs.base + this.getRegisters().eip) >>> 0;
+    const linear = (s.cs.base + eip) >>> 0;
     const paging = (s.cr0 & 0x80000000) !== 0;
     const pa = paging ? this.translate(linear, false) : linear;
     // EIP is past the OUT or still on it depending on the kernel: accept both.
-    return pa !== undefined && pa >= this.hypercallPage && pa < this.hypercallPage + 4096;
+    const inPage = pa !== undefined && pa >= this.hypercallPage && pa < this.hypercallPage + 4096;
+    if (inPage) this.verifiedStubRipPage = ripPage;
+    return inPage;
+  }
+
+  /** Counts of KVM exits by reason name, for benchmarks and diagnostics. */
+  get exitCounts(): Map<string, number> {
+    const m = new Map<string, number>();
+    this.exitsByReason.forEach((n, reason) => {
+      if (n) m.set(reason === EXIT_REASON_SLOTS - 1 ? 'other' : abi.EXIT_REASON_NAMES[reason] ?? `exit ${reason}`, n);
+    });
+    return m;
   }
 
   requestExit(): void {
@@ -302,6 +363,7 @@ export class KvmVcpu implements VcpuBackend {
       try {
         this.memory.write(gpa, kvmHypercallPageBytes());
         this.hypercallPage = gpa;
+        this.verifiedStubRipPage = -1;
       } catch {
         // Not RAM: the domain already refused it with #GP; nothing to rewrite.
       }
@@ -311,21 +373,25 @@ export class KvmVcpu implements VcpuBackend {
   // ---- registers -------------------------------------------------------------
 
   getRegisters(): VcpuRegisters {
-    const v = new DataView(this.regs().buffer);
-    const r = (i: number) => Number(v.getBigUint64(i * 8, true) & 0xffffffffn);
+    // The low halves of kvm_regs' u64s through one Uint32Array (x86 is little-endian): no BigInt on the hypercall path.
+    const b = this.regs();
+    const w = new Uint32Array(b.buffer, b.byteOffset, abi.REGS_BYTES >> 2);
     const x = abi.REG_INDEX;
-    return { eax: r(x.eax), ebx: r(x.ebx), ecx: r(x.ecx), edx: r(x.edx), esi: r(x.esi), edi: r(x.edi), esp: r(x.esp), ebp: r(x.ebp), eip: r(x.eip), eflags: r(x.eflags) };
+    return { eax: w[x.eax * 2], ebx: w[x.ebx * 2], ecx: w[x.ecx * 2], edx: w[x.edx * 2], esi: w[x.esi * 2], edi: w[x.edi * 2], esp: w[x.esp * 2], ebp: w[x.ebp * 2], eip: w[x.eip * 2], eflags: w[x.eflags * 2] };
   }
 
   setRegisters(regs: VcpuRegisters): void {
     const b = this.regs();
-    const v = new DataView(b.buffer);
-    for (const [name, i] of Object.entries(abi.REG_INDEX) as Array<[keyof VcpuRegisters, number]>) {
-      const old = v.getBigUint64(i * 8, true);
-      const low = BigInt(regs[name] >>> 0);
+    const w = new Uint32Array(b.buffer, b.byteOffset, abi.REGS_BYTES >> 2);
+    for (let k = 0; k < REG_FIELDS.length; k++) {
+      const [name, i] = REG_FIELDS[k];
+      const low = regs[name] >>> 0;
       // A 32-bit view: unchanged registers keep their upper halves (64-bit guests);
       // a changed one is written as a 32-bit write would (zero-extended).
-      if ((old & 0xffffffffn) !== low) v.setBigUint64(i * 8, low, true);
+      if (w[i * 2] !== low) {
+        w[i * 2] = low;
+        w[i * 2 + 1] = 0;
+      }
     }
     try {
       ioctlBuf(this.fd, abi.KVM_SET_REGS, b, 'KVM_SET_REGS');
@@ -377,6 +443,7 @@ export class KvmVcpu implements VcpuBackend {
     v.setBigUint64(abi.SREGS.efer, BigInt(s.efer >>> 0), true);
     v.setBigUint64(abi.SREGS.apicBase, BigInt(s.apicBase >>> 0), true);
     this.sregsCache = null;
+    this.verifiedStubRipPage = -1; // CS base or paging may differ now
     ioctlBuf(this.fd, abi.KVM_SET_SREGS, b, 'KVM_SET_SREGS');
   }
 
@@ -510,6 +577,7 @@ export class KvmVcpu implements VcpuBackend {
     this.halted = false;
     this.pendingMsr = null;
     this.hypercallPage = null;
+    this.verifiedStubRipPage = -1;
   }
 
   close(): void {
@@ -522,7 +590,13 @@ export class KvmVcpu implements VcpuBackend {
   // ---- diagnostics -----------------------------------------------------------
 
   private regs(): Uint8Array {
-    return (this.regsCache ??= this.rawGet(abi.KVM_GET_REGS, abi.REGS_BYTES));
+    if (this.regsCache) return this.regsCache;
+    // Right after an exit (no ioctl since), KVM's copy in kvm_run is current: no KVM_GET_REGS.
+    if (this.syncSerial >= 0 && this.syncSerial === ioctlSerial()) {
+      this.syncRegsCopy.set(this.runBytes.subarray(RUN_SYNC.regs, RUN_SYNC.regs + abi.REGS_BYTES));
+      return (this.regsCache = this.syncRegsCopy);
+    }
+    return (this.regsCache = this.rawGet(abi.KVM_GET_REGS, abi.REGS_BYTES));
   }
 
   private sregs(): Uint8Array {
@@ -576,6 +650,12 @@ export class KvmVcpu implements VcpuBackend {
     return { kind: 'internal-error', reason, diagnostic: lines.join('\n') };
   }
 }
+
+/** VcpuRegisters' fields and their kvm_regs indices, listed once (setRegisters walks them per call). */
+const REG_FIELDS = Object.entries(abi.REG_INDEX) as ReadonlyArray<readonly [keyof VcpuRegisters, number]>;
+
+/** exitsByReason slots: KVM's exit reasons are small numbers; the last slot counts any larger one. */
+const EXIT_REASON_SLOTS = 64;
 
 function readLe(v: DataView, at: number, size: AccessSize): number {
   return size === 1 ? v.getUint8(at) : size === 2 ? v.getUint16(at, true) : v.getUint32(at, true);

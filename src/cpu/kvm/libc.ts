@@ -70,14 +70,33 @@ export function closeFd(fd: number): void {
   libc().close(fd);
 }
 
+/**
+ * Counts ioctl()/ioctlBuf() calls (not ioctlRaw, which is KVM_RUN's). The run loop
+ * notes it after KVM_RUN: while unchanged, no other ioctl can have changed the
+ * vCPU, so the registers KVM wrote into kvm_run at the exit are still current.
+ */
+let ioctlCalls = 0;
+export function ioctlSerial(): number {
+  return ioctlCalls;
+}
+
+/** Setup ioctls (KVM_CREATE_VM, memory slots...) may be interrupted by a signal: retry those, report the rest. */
+function retryEintr(call: () => number): number {
+  for (;;) {
+    ioctlCalls++;
+    const rc = call();
+    if (rc >= 0 || koffi.errno() !== EINTR) return rc;
+  }
+}
+
 /** ioctl with an integer (or no) argument; throws SyscallError on failure. */
 export function ioctl(fd: number, req: number, arg = 0, name = 'ioctl'): number {
-  return check(name, libc().ioctlInt(fd, req >>> 0, arg));
+  return check(name, retryEintr(() => libc().ioctlInt(fd, req >>> 0, arg)));
 }
 
 /** ioctl with a pointer to `buf`; throws SyscallError on failure. */
 export function ioctlBuf(fd: number, req: number, buf: Uint8Array, name = 'ioctl'): number {
-  return check(name, libc().ioctlPtr(fd, req >>> 0, buf));
+  return check(name, retryEintr(() => libc().ioctlPtr(fd, req >>> 0, buf)));
 }
 
 /** ioctl returning -errno instead of throwing (KVM_RUN's EINTR is not an error). */
