@@ -5,7 +5,9 @@
 // it asks for emulated disks and NICs to go), and later binds xen-platform-pci to
 // 5853:0001 at 00:03.0. The emulated IDE disk on hda is then gone before ata_piix
 // probes while the CD on hdc stays. With xen_platform_pci=0 there is no device and
-// no handshake: ata_piix finds the disk. One boot each (several minutes apiece).
+// no handshake; with xen_emul_unplug=never (typed at isolinux's prompt) the device
+// binds but nothing is unplugged: in both ata_piix finds the disk. Three boots,
+// a few minutes apiece.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -34,6 +36,9 @@ const QUESTIONS: Array<[string, string]> = [
   ['platform.id', 'cat /sys/bus/pci/devices/0000:00:03.0/vendor /sys/bus/pci/devices/0000:00:03.0/device | tr "\\n" " "'],
   ['platform.bound', 'ls /sys/bus/pci/drivers/xen-platform-pci | tr "\\n" " "'],
   ['hypervisor', 'cat /sys/hypervisor/type'],
+  // The regions xen-platform-pci's probe claimed (pci_request_region of BAR1, then BAR0).
+  ['platform.mem', 'grep xen-platform-pci /proc/iomem | tr -d " " | tr "\\n" " "'],
+  ['platform.io', 'grep xen-platform-pci /proc/ioports | tr -d " " | tr "\\n" " "'],
   // libata's device classes in link order, empty positions (none/unknown) left out.
   ['ata.disks', 'cat /sys/class/ata_device/*/class | grep -vx -e none -e unknown | tr "\\n" " "'],
 ];
@@ -152,6 +157,18 @@ test('686-pae through SeaBIOS: Xen HVM, xen-platform-pci bound at 00:03.0, emula
       assert.equal(b.shell.get('platform.id'), '0x5853 0x0001');
       assert.match(b.shell.get('platform.bound') ?? '', /\b0000:00:03\.0\b/);
     }],
+    ['BARs claimed, grant table set up in BAR1', () => {
+      // BAR1: 16 MiB of MMIO (the grant-frame window); BAR0: 256 I/O ports.
+      const mem = /^([0-9a-f]+)-([0-9a-f]+):xen-platform-pci$/.exec(b.shell.get('platform.mem') ?? '');
+      assert.ok(mem, `/proc/iomem: ${b.shell.get('platform.mem')}`);
+      assert.equal(parseInt(mem[2], 16) - parseInt(mem[1], 16) + 1, 16 << 20);
+      const io = /^([0-9a-f]+)-([0-9a-f]+):xen-platform-pci$/.exec(b.shell.get('platform.io') ?? '');
+      assert.ok(io, `/proc/ioports: ${b.shell.get('platform.io')}`);
+      assert.equal(parseInt(io[2], 16) - parseInt(io[1], 16) + 1, 256);
+      // On HVM, gnttab_init runs from the platform driver's probe, after it took BAR1.
+      assert.match(b.dmesg, /xen:grant_table: Grant tables using version 1 layout/);
+      assert.match(b.dmesg, /Grant table initialized/);
+    }],
     ['emulated disk gone, CD stays', () => {
       assert.match(b.out, /^TEST cdrom PASS$/m, 'the CD is still read over ATAPI');
       assert.equal(fact(b.out, 'cdrom.sha256'), checkBinSha256());
@@ -182,6 +199,8 @@ test('686-pae through SeaBIOS with xen_platform_pci=0: no platform device, no un
       assert.match(b.dmesg, /Xen Platform PCI: unrecognised magic value/);
       assert.doesNotMatch(b.dmesg, /unplug emulated disks/);
       assert.ok(!b.domainLog.some((l) => /unplugged emulated disks/.test(l)), 'no unplug in the domain log');
+      // Without the platform driver's probe Linux never sets up its grant table.
+      assert.doesNotMatch(b.dmesg, /Grant table initialized/);
     }],
     ['disk and CD from ata_piix', () => {
       const blocks = (b.shell.get('block') ?? '').split(/\s+/).filter(Boolean);
