@@ -17,6 +17,11 @@ const UNPLUG_BLACKLISTED = 0xd249;
 const UNPLUG_PROTOCOL_VERSION = 1;
 const FIXED_PORT_BASE = 0x10;
 const FIXED_PORT_COUNT = 16;
+/**
+ * The only platform flag (port 0x10 / BAR0+0 byte): the guest asks for 0xC0000-0xFFFFF
+ * to be read-only. Xen's device model keeps just this bit; others read back 0.
+ */
+export const PLATFORM_FLAG_ROM_LOCK = 1 << 0;
 /** Unplug mask bits (port 0x10, 16-bit write). */
 export const UNPLUG_ALL_DISKS = 1 << 0;
 export const UNPLUG_ALL_NICS = 1 << 1;
@@ -48,7 +53,7 @@ export class XenPlatformPci extends PciFunction {
     const bar0: PioDevice = {
       pioRead: (offset: number) => (offset === 0 ? this.flags & 0xff : 0),
       pioWrite: (offset: number, size: AccessSize, value: number) => {
-        if (offset === 0) this.flags = value & 0xff;
+        if (offset === 0) this.flags = value & PLATFORM_FLAG_ROM_LOCK;
         else if (offset === 8 && size === 1) this.logByte(value);
       },
     };
@@ -92,7 +97,7 @@ export class XenPlatformPci extends PciFunction {
         this.unpluggedMask |= value & 0xffff;
         this.host.unplug(value & 0xffff);
       } else if (size === 1) {
-        this.flags = value & 0xff;
+        this.flags = value & PLATFORM_FLAG_ROM_LOCK;
       }
       // size 4: the driver's build number; nothing to check against.
     } else if (offset === 2) {
@@ -117,7 +122,7 @@ export class XenPlatformPci extends PciFunction {
    */
   restore(saved: unknown): void {
     const s = restoreXenPlatformState(saved, LOG_LINE_MAX);
-    this.flags = s.flags;
+    this.flags = s.flags & PLATFORM_FLAG_ROM_LOCK;
     this.product = s.product;
     this.line = s.line;
     this.unpluggedMask = s.unplugged;

@@ -129,3 +129,18 @@ test('save/restore: nothing unplugged restores nothing; damaged records are clea
     assert.throws(() => platform().p.xenPlatform!.restore(bad), RangeError);
   }
 });
+
+test('platform flags: only the ROM-lock bit is kept, the same byte at port 0x10 and BAR0+0', () => {
+  const { bus, p } = platform();
+  const bdf = bdfOf(3, 0);
+  p.pci.writeConfig(bdf, 0x10, 4, 0xc000);
+  p.pci.writeConfig(bdf, 0x04, 2, 0x0003);
+  bus.pioWrite(0x10, 1, 0xff);
+  assert.equal(bus.pioRead(0x10, 1), 1);
+  assert.equal(bus.pioRead(0xc000, 1), 1, 'BAR0 offset 0 reads the same flags');
+  bus.pioWrite(0xc000, 1, 0xfe);
+  assert.equal(bus.pioRead(0x10, 1), 0);
+  assert.equal(p.xenPlatform!.save().flags, 0);
+  p.xenPlatform!.restore({ version: 1, flags: 0xff, product: 0, unplugged: 0, line: [] });
+  assert.equal(bus.pioRead(0x10, 1), 1, 'a restored record keeps only the ROM-lock bit too');
+});
