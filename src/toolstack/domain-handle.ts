@@ -20,7 +20,7 @@ import { kvmDevicePath } from './run-paths.js';
 import type { DomainRequest, LogEntry, PvRingsInfo, ScreenImage, ScreenText, WorkerMessage, WorkerReply, WorkerStart } from './worker-protocol.js';
 import { Dom0Link } from '../hypervisor/dom0-link.js';
 import { Dom0Backends } from './dom0-backends.js';
-import { allocateDomid, dom0XenStore } from './dom0-xenstore.js';
+import { allocateDomid, dom0XenStore, liveDomainTable, releaseDomid } from './dom0-xenstore.js';
 import type { XenStore } from '../pv/xenstore/store.js';
 import { XsClient } from '../pv/xenstore/client.js';
 
@@ -311,6 +311,7 @@ export class DomainHandle extends EventEmitter<DomainHandleEvents> {
       ram: new SharedArrayBuffer(this.spec.memoryBytes + domainBackingBytes(this.spec)),
       domid: this.domid,
       dom0Link: link.buffer,
+      liveDomains: liveDomainTable(),
       control: this.control.buffer,
       consoleInput: this.ring.buffer,
       requests: channel.port2,
@@ -445,6 +446,8 @@ export class DomainHandle extends EventEmitter<DomainHandleEvents> {
   private finish(stop: DomainStop): void {
     if (this.stopInfo) return;
     this.stopInfo = stop;
+    // A preserved domain still exists (xl list shows it); any other end frees its id.
+    if (!stop.preserved) releaseDomid(this.domid);
     this.emit('stopped', stop);
     this.resolveStopped(stop);
   }

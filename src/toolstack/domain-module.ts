@@ -31,6 +31,8 @@ export interface DomainHost {
   domid?: number;
   /** Event channels to dom0's backends (src/hypervisor/dom0-link.ts). */
   dom0Link?: SharedArrayBuffer;
+  /** The process's live-domain table (one byte per domid). */
+  liveDomains?: SharedArrayBuffer;
   /**
    * Opens a drive's image; the domain calls it for each disk with a path. Its result
    * is the device layer's BlockBackend; typed loosely so this structural contract

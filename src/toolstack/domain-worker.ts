@@ -144,7 +144,7 @@ async function main(): Promise<void> {
     const mod = (await import(start.domainModule)) as { Domain?: DomainConstructor };
     if (typeof mod.Domain !== 'function') throw new Error(`${start.domainModule} has no Domain export`);
     const clock = new HostClock(() => performance.now());
-    const host: DomainHost = { clock, ram: start.ram, domid: start.domid, dom0Link: start.dom0Link };
+    const host: DomainHost = { clock, ram: start.ram, domid: start.domid, dom0Link: start.dom0Link, liveDomains: start.liveDomains };
     let ramAddress: bigint | undefined;
     if (start.cpuBackend === 'kvm') {
       // KVM needs page-aligned memory it can map: the VM's own anonymous shared mapping

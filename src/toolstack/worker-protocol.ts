@@ -30,6 +30,8 @@ export interface WorkerStart {
   domid: number;
   /** Event channels to dom0's backends in the main thread (src/hypervisor/dom0-link.ts). */
   dom0Link: SharedArrayBuffer;
+  /** One byte per domid, 1 = a domain exists (dom0-xenstore.ts). */
+  liveDomains: SharedArrayBuffer;
 }
 
 /** Where a Xen domain's store and console rings are (hypervisor Domain.pvRings). */
