@@ -1,6 +1,6 @@
-// `tsxen list`, `destroy`, `screenshot`, `screen-text`, `trigger`: xl's commands for
-// running domains, sent over each domain's control socket to the `tsxen create`
-// process that runs it.
+// `tsxen list`, `destroy`, `screenshot`, `screen-text`, `trigger`, `shutdown`,
+// `reboot`, `save`, `pause`, `unpause`: xl's commands for running domains, sent over
+// each domain's control socket to the `tsxen create` (or `restore`) process that runs it.
 
 import { resolve } from 'node:path';
 import { EXIT_ERROR, EXIT_OK, EXIT_USAGE, HELP_OPTION, type CommandSpec } from './command-table.js';
