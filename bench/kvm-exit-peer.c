@@ -4,8 +4,8 @@
  * The guest (assembled by bench/kvm-exit.ts) runs in real mode at 0000:1000 for
  * pio/mmio, flat 32-bit protected mode for hypercall, and ends with HLT.
  * Same ioctls as tsxen: where KVM_CAP_SYNC_REGS has the general registers, KVM
- * writes them into kvm_run at every exit (kvm_valid_regs) and a hypercall reads
- * its arguments there; the result goes back with KVM_SET_REGS. */
+ * writes them into kvm_run at every exit (kvm_valid_regs), a hypercall reads its
+ * arguments there and leaves the result there for the next KVM_RUN (kvm_dirty_regs). */
 #include <fcntl.h>
 #include <linux/kvm.h>
 #include <stdint.h>
@@ -71,10 +71,15 @@ int main(int argc, char **argv) {
       exits++;
       if (mode == 2) {
         /* A hypercall: read the arguments, answer in EAX (what tsxen's domain does). */
-        if (sync_regs) regs = run->s.regs.regs;
-        else ioctl(vcpu, KVM_GET_REGS, &regs);
-        regs.rax = 0;
-        ioctl(vcpu, KVM_SET_REGS, &regs);
+        if (sync_regs) {
+          regs = run->s.regs.regs;
+          run->s.regs.regs.rax = 0; /* loaded by the next KVM_RUN */
+          run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
+        } else {
+          ioctl(vcpu, KVM_GET_REGS, &regs);
+          regs.rax = 0;
+          ioctl(vcpu, KVM_SET_REGS, &regs);
+        }
       }
       continue;
     }

@@ -2,6 +2,9 @@
 // koffi) and in a minimal C program doing the same KVM_RUN loop (bench/kvm-exit-peer.c,
 // built here with gcc), in one run: PIO (OUT to a port), MMIO (a store to an
 // unbacked page) and a Xen hypercall through the stub page (target: tsxen/C <= 1.10).
+// For PIO and MMIO it also runs the C loop inside this process on tsxen's own vCPU
+// (bench/kvm-exit-inproc.c through koffi): tsxen against that is the cost of tsxen's
+// code alone; that against the separate C program is the Node process around it.
 //
 //   npx tsc -b && node dist/bench/kvm-exit.js [--iterations N] [--runs N] [--modes pio,mmio,hypercall]
 
@@ -20,6 +23,7 @@ import { GuestMemory } from '../src/hypervisor/memory/guest-memory.js';
 import { writeHypercallPage } from '../src/hypervisor/hypercall/hypercall-page.js';
 import type { VmOps } from '../src/hypervisor/vcpu/vm-ops.js';
 import { HYPERCALL_PORT } from '../src/cpu/kvm/hypercall-stubs.js';
+import koffi from 'koffi';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const { values: opts } = parseArgs({ options: { iterations: { type: 'string', default: '20000' }, runs: { type: 'string', default: '5' }, modes: { type: 'string', default: 'pio,mmio,hypercall' } } });
@@ -77,6 +81,25 @@ interface RunTime {
   cpuNs: number;
 }
 
+type InProcessLoop = (vcpuFd: number, run: unknown) => number;
+
+/** The C loop (bench/kvm-exit-inproc.c) on a tsxen vCPU in this process; pio and mmio only. */
+function inProcessRun(loop: InProcessLoop, mode: 'pio' | 'mmio'): RunTime {
+  const g = benchGuest(1 << 20);
+  try {
+    g.memory.write(0x1000, assemble(guests[mode]));
+    startRealMode(g as unknown as KvmGuest, 0x1000);
+    const c0 = process.cpuUsage();
+    const t0 = process.hrtime.bigint();
+    const exits = loop(g.vcpu.fd, g.vcpu.runPointer);
+    const ns = Number(process.hrtime.bigint() - t0);
+    const c = process.cpuUsage(c0);
+    return { exits, ns, cpuNs: (c.user + c.system) * 1000 };
+  } finally {
+    g.close();
+  }
+}
+
 function tsxenRun(mode: Mode): RunTime {
   const g = benchGuest(1 << 20);
   try {
@@ -130,18 +153,22 @@ function main(): number {
   try {
     const binary = join(dir, 'kvm-exit-peer');
     execFileSync('gcc', ['-O2', '-Wall', '-o', binary, join(root, 'bench/kvm-exit-peer.c')], { stdio: 'inherit' });
+    const so = join(dir, 'kvm-exit-inproc.so');
+    execFileSync('gcc', ['-O2', '-Wall', '-shared', '-fPIC', '-o', so, join(root, 'bench/kvm-exit-inproc.c')], { stdio: 'inherit' });
+    const loop = koffi.load(so).func('long kvm_exit_loop(int vcpu, void *run)') as InProcessLoop;
     console.log(`bench/kvm-exit: ${N} exits per run, tsxen and C alternating, medians of ${RUNS} runs (${a.reason}); load average ${loadavg()[0].toFixed(1)} on ${availableParallelism()} CPUs`);
     console.log('  ratio = median of the per-pair ratios (each pair ran back to back)');
     const us = (ns: number) => (ns / 1000).toFixed(2).padStart(7);
     for (const mode of MODES) {
-      const pairs: Array<{ t: RunTime; p: RunTime }> = [];
+      const pairs: Array<{ t: RunTime; p: RunTime; i?: RunTime }> = [];
       // One unmeasured round first: V8 compiles the exit path on its first thousands of exits.
       tsxenRun(mode);
       for (let i = 0; i < RUNS; i++) {
         const t = tsxenRun(mode);
         const p = peerRun(binary, dir, mode);
-        if (t.exits !== N || p.exits !== N) throw new Error(`${mode}: expected ${N} exits, tsxen saw ${t.exits}, C saw ${p.exits}`);
-        pairs.push({ t, p });
+        const i = mode === 'hypercall' ? undefined : inProcessRun(loop, mode);
+        if (t.exits !== N || p.exits !== N || (i && i.exits !== N)) throw new Error(`${mode}: expected ${N} exits, tsxen saw ${t.exits}, C saw ${p.exits}, C in-process ${i?.exits}`);
+        pairs.push({ t, p, i });
       }
       const wall = (r: RunTime) => r.ns / N;
       const cpu = (r: RunTime) => r.cpuNs / N;
@@ -149,6 +176,10 @@ function main(): number {
         `tsxen ${us(median(pairs.map((x) => f(x.t))))} µs   C ${us(median(pairs.map((x) => f(x.p))))} µs   ratio ${median(pairs.map((x) => f(x.t) / f(x.p))).toFixed(3)}`;
       console.log(`  ${mode.padEnd(9)} wall: ${line(wall)}`);
       console.log(`  ${''.padEnd(9)} cpu:  ${line(cpu)}`);
+      const inProc = pairs.filter((x): x is { t: RunTime; p: RunTime; i: RunTime } => x.i !== undefined);
+      if (inProc.length) {
+        console.log(`  ${''.padEnd(9)} C loop in this process, cpu ${us(median(inProc.map((x) => cpu(x.i))))} µs: tsxen/it ${median(inProc.map((x) => cpu(x.t) / cpu(x.i))).toFixed(3)}, it/C program ${median(inProc.map((x) => cpu(x.i) / cpu(x.p))).toFixed(3)}`);
+      }
     }
     return 0;
   } finally {

@@ -1,7 +1,8 @@
 // The fast exit path's shortcuts keep their meaning: registers read at an exit
-// come from kvm_run's sync area without an ioctl and are never stale after a
-// write; a verified hypercall stub is recognised again without KVM_GET_SREGS, yet
-// an OUT to the stub port from outside the page stays a port write; exit counts.
+// come from kvm_run's sync area without an ioctl, registers written there are
+// loaded by the next KVM_RUN, or written back before any other ioctl; a verified
+// hypercall stub is recognised again without KVM_GET_SREGS, yet an OUT to the
+// stub port from outside the page stays a port write; exit counts.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,7 +13,7 @@ import { writeHypercallPage } from '../../hypervisor/hypercall/hypercall-page.js
 
 const skip = kvmSkipReason();
 
-test('registers at an exit are read without an ioctl, and a write is seen by the next read and by the guest', (t) => {
+test('registers at an exit are read and written without an ioctl; the next read and the guest see the write', (t) => {
   if (skip) return skipLoudly(t, skip);
   const g = kvmGuest();
   try {
@@ -37,7 +38,7 @@ org 0x1000
     // EIP: KVM reports the exit on the RDMSR (4 x 5-byte MOVs + one more from 0x1000), completed when it resumes.
     assert.deepEqual([r.eax, r.ebx, r.esi, r.edi, r.ecx, r.eip], [0x11111111, 0x22222222, 0x33333333, 0x44444444, 0x1b, 0x1019]);
     g.vcpu.setRegisters({ ...r, ebx: 0xcafe0001, esi: 0xcafe0002 });
-    // After KVM_SET_REGS the sync area is stale: the read must come from KVM.
+    assert.equal(ioctlSerial(), before, 'no KVM_SET_REGS: the next KVM_RUN loads them from kvm_run');
     assert.deepEqual([g.vcpu.getRegisters().ebx, g.vcpu.getRegisters().esi], [0xcafe0001, 0xcafe0002]);
     g.vcpu.completeMsr(0xfee00900n);
     assert.deepEqual(g.vcpu.run(), { kind: 'hlt', interruptsEnabled: false });
@@ -82,6 +83,41 @@ org 0x1000
     assert.deepEqual(g.vcpu.run(), { kind: 'hlt', interruptsEnabled: false });
     assert.deepEqual(g.accesses.filter((a) => a.address === HYPERCALL_PORT), [{ kind: 'out', address: HYPERCALL_PORT, size: 4, value: 0x5a5a }]);
     assert.equal(g.vcpu.exitCounts.get('io'), 3);
+  } finally {
+    g.close();
+  }
+});
+
+test('registers left for KVM_RUN are written back before another ioctl, and reset() still wins over them', (t) => {
+  if (skip) return skipLoudly(t, skip);
+  const g = kvmGuest();
+  try {
+    g.memory.write(0x1000, assemble(`bits 32
+org 0x1000
+  mov ecx, 0x1b
+  rdmsr
+  mov [0x2000], ebx
+  mov ecx, 0x1b
+  rdmsr
+  cli
+  hlt
+`));
+    startProtectedMode(g, 0x1000);
+    assert.equal(g.vcpu.run().kind, 'msr');
+    g.vcpu.setRegisters({ ...g.vcpu.getRegisters(), ebx: 0x600d600d });
+    // KVM_GET_SREGS is another ioctl: KVM_SET_REGS goes first (two ioctls, not one).
+    const before = ioctlSerial();
+    const cr0 = g.vcpu.getSpecialRegisters().cr0;
+    assert.equal(ioctlSerial() - before, 2, 'the registers were written back, then the sregs read');
+    assert.equal(cr0 & 1, 1);
+    g.vcpu.completeMsr(0n);
+    assert.equal(g.vcpu.run().kind, 'msr');
+    assert.equal(g.memory.readU32(0x2000), 0x600d600d, 'the guest ran with the written-back EBX');
+    // Left for KVM_RUN again, then reset: the power-on registers are what KVM holds.
+    g.vcpu.setRegisters({ ...g.vcpu.getRegisters(), eip: 0x1234, ebx: 0xbad });
+    g.vcpu.reset();
+    const r = g.vcpu.getRegisters();
+    assert.deepEqual([r.eip, r.ebx], [0xfff0, 0], 'reset() after a pending write leaves the power-on state');
   } finally {
     g.close();
   }

@@ -25,7 +25,7 @@ import type { VmExit } from '../../hypervisor/vcpu/vm-exit.js';
 import type { VmOps } from '../../hypervisor/vcpu/vm-ops.js';
 import * as abi from './kvm-abi.js';
 import type { KvmVm } from './kvm-system.js';
-import { EINTR, EAGAIN, KERNEL_SIGSET_BYTES, PendingSignal, SIGURG, ThreadKickTimer, blockSignalInThread, closeFd, ioctlBuf, ioctlRaw, ioctlSerial, mapShared, threadId, unblockInMask, unmap, type Mapping } from './libc.js';
+import { EINTR, EAGAIN, KERNEL_SIGSET_BYTES, PendingSignal, SIGURG, ThreadKickTimer, blockSignalInThread, closeFd, ioctlBuf, ioctlRaw, ioctlSerial, mapShared, setBeforeIoctl, threadId, unblockInMask, unmap, type Mapping } from './libc.js';
 import { KVM_CAP_SYNC_REGS, KVM_SET_SIGNAL_MASK, KVM_SYNC_X86_REGS, RUN_SYNC, SIGNAL_MASK_HEADER_BYTES } from './kvm-run-abi.js';
 import { VcpuKick } from './vcpu-kick.js';
 import { HYPERCALL_PORT, kvmHypercallPageBytes } from './hypercall-stubs.js';
@@ -81,6 +81,7 @@ export class KvmVcpu implements VcpuBackend {
   /** ioctlSerial() just after the last KVM_RUN that left fresh registers in kvm_run, else -1. */
   private syncSerial = -1;
   private readonly syncRegsCopy = new Uint8Array(abi.REGS_BYTES);
+  private readonly flushRegsArg = new Uint8Array(abi.REGS_BYTES);
   /**
    * RIP's page (RIP & ~0xfff) of the last hypercall stub whose OUT was checked by a
    * full page walk to come from the hypercall page; -1 when none (see inHypercallPage).
@@ -130,7 +131,10 @@ export class KvmVcpu implements VcpuBackend {
     this.runU32 = new Uint32Array(this.run_.buffer);
     this.syncRegs = (vm.system.checkExtension(KVM_CAP_SYNC_REGS) & KVM_SYNC_X86_REGS) !== 0;
     // kvm_valid_regs is read by KVM at every exit; set once.
-    if (this.syncRegs) this.runU32[RUN_SYNC.validRegs >> 2] = KVM_SYNC_X86_REGS;
+    if (this.syncRegs) {
+      this.runU32[RUN_SYNC.validRegs >> 2] = KVM_SYNC_X86_REGS;
+      setBeforeIoctl(fd, () => this.flushDirtyRegs());
+    }
     this.powerOn = { regs: this.rawGet(abi.KVM_GET_REGS, abi.REGS_BYTES), sregs: this.rawGet(abi.KVM_GET_SREGS, abi.SREGS.bytes) };
   }
 
@@ -332,6 +336,11 @@ export class KvmVcpu implements VcpuBackend {
     return inPage;
   }
 
+  /** The kvm_run mapping (a koffi pointer), for bench/kvm-exit's in-process C loop. */
+  get runPointer(): unknown {
+    return this.run_.pointer;
+  }
+
   /** Counts of KVM exits by reason name, for benchmarks and diagnostics. */
   get exitCounts(): Map<string, number> {
     const m = new Map<string, number>();
@@ -393,11 +402,30 @@ export class KvmVcpu implements VcpuBackend {
         w[i * 2 + 1] = 0;
       }
     }
+    if (this.syncSerial >= 0 && this.syncSerial === ioctlSerial()) {
+      // Right after an exit kvm_run's copy is the whole current kvm_regs: put the new
+      // values there and let the next KVM_RUN load them (kvm_dirty_regs, api.rst
+      // "kvm_valid_regs / kvm_dirty_regs") instead of a KVM_SET_REGS now. Any other
+      // ioctl on this vCPU first writes them back (flushDirtyRegs), so it sees them.
+      this.runBytes.set(b, RUN_SYNC.regs);
+      this.runU32[RUN_SYNC.dirtyRegs >> 2] |= KVM_SYNC_X86_REGS;
+      this.regsCache = b;
+      return;
+    }
     try {
       ioctlBuf(this.fd, abi.KVM_SET_REGS, b, 'KVM_SET_REGS');
     } finally {
       this.regsCache = null;
     }
+  }
+
+  /** Registers left for KVM_RUN to load, written back with KVM_SET_REGS before another ioctl on this vCPU. */
+  private flushDirtyRegs(): void {
+    const dirty = RUN_SYNC.dirtyRegs >> 2;
+    if ((this.runU32[dirty] & KVM_SYNC_X86_REGS) === 0) return;
+    this.runU32[dirty] &= ~KVM_SYNC_X86_REGS; // first: the ioctl below runs this hook again
+    this.flushRegsArg.set(this.runBytes.subarray(RUN_SYNC.regs, RUN_SYNC.regs + abi.REGS_BYTES));
+    ioctlBuf(this.fd, abi.KVM_SET_REGS, this.flushRegsArg, 'KVM_SET_REGS (registers left for KVM_RUN)');
   }
 
   getSpecialRegisters(): VcpuSpecialRegisters {
@@ -581,6 +609,7 @@ export class KvmVcpu implements VcpuBackend {
   }
 
   close(): void {
+    setBeforeIoctl(this.fd, null);
     this.kick.withdrawThread();
     this.sliceTimer.close();
     unmap(this.run_);

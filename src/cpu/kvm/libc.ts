@@ -80,8 +80,20 @@ export function ioctlSerial(): number {
   return ioctlCalls;
 }
 
+/**
+ * Hooks run before any ioctl()/ioctlBuf() on a descriptor: KvmVcpu writes back the
+ * registers it left in kvm_run for KVM_RUN to load (kvm_dirty_regs), so every other
+ * ioctl on the vCPU sees them. KVM_RUN itself goes through ioctlRaw, without the hook.
+ */
+const beforeIoctlHooks = new Map<number, () => void>();
+export function setBeforeIoctl(fd: number, hook: (() => void) | null): void {
+  if (hook) beforeIoctlHooks.set(fd, hook);
+  else beforeIoctlHooks.delete(fd);
+}
+
 /** Setup ioctls (KVM_CREATE_VM, memory slots...) may be interrupted by a signal: retry those, report the rest. */
-function retryEintr(call: () => number): number {
+function retryEintr(fd: number, call: () => number): number {
+  beforeIoctlHooks.get(fd)?.();
   for (;;) {
     ioctlCalls++;
     const rc = call();
@@ -91,12 +103,12 @@ function retryEintr(call: () => number): number {
 
 /** ioctl with an integer (or no) argument; throws SyscallError on failure. */
 export function ioctl(fd: number, req: number, arg = 0, name = 'ioctl'): number {
-  return check(name, retryEintr(() => libc().ioctlInt(fd, req >>> 0, arg)));
+  return check(name, retryEintr(fd, () => libc().ioctlInt(fd, req >>> 0, arg)));
 }
 
 /** ioctl with a pointer to `buf`; throws SyscallError on failure. */
 export function ioctlBuf(fd: number, req: number, buf: Uint8Array, name = 'ioctl'): number {
-  return check(name, retryEintr(() => libc().ioctlPtr(fd, req >>> 0, buf)));
+  return check(name, retryEintr(fd, () => libc().ioctlPtr(fd, req >>> 0, buf)));
 }
 
 /** ioctl returning -errno instead of throwing (KVM_RUN's EINTR is not an error). */

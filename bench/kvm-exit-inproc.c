@@ -1,0 +1,27 @@
+/* bench/kvm-exit: the C peer's KVM_RUN loop as a function, called once through koffi
+ * on tsxen's own vCPU (same VM, same process): what the exits cost without tsxen's
+ * JavaScript, so the bench can tell tsxen's code from the Node process around it.
+ * Returns the PIO/MMIO exits counted until HLT, or -(exit reason) for anything else. */
+#include <linux/kvm.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+long kvm_exit_loop(int vcpu, struct kvm_run *run) {
+  long exits = 0;
+  for (;;) {
+    if (ioctl(vcpu, KVM_RUN, 0) < 0) continue; /* EINTR: tsxen's slice timer */
+    switch (run->exit_reason) {
+    case KVM_EXIT_HLT:
+      return exits;
+    case KVM_EXIT_IO:
+      exits++;
+      break;
+    case KVM_EXIT_MMIO:
+      exits++;
+      if (!run->mmio.is_write) memset(run->mmio.data, 0, sizeof run->mmio.data);
+      break;
+    default:
+      return -(long)run->exit_reason;
+    }
+  }
+}
