@@ -28,6 +28,11 @@ export interface KvmDomainBackend {
   createVcpu: (memory: GuestMemory, ops: VmOps, clock: Clock) => VcpuBackend;
   /** The vCPU once createVcpu ran (tests and benchmarks read its exit counts). */
   vcpu(): KvmVcpu | null;
+  /**
+   * The vCPU's kick record (vcpu-kick.ts) once createVcpu ran: post it to dom0, which
+   * calls `new VcpuKick(buffer).kick()` after making an event pending for this domain.
+   */
+  kickBuffer(): SharedArrayBuffer | null;
   close(): void;
 }
 
@@ -70,6 +75,7 @@ export function createKvmDomainBackend(totalBytes: number, devicePath = '/dev/kv
       return vcpu;
     },
     vcpu: () => vcpu,
+    kickBuffer: () => vcpu?.kick.buffer ?? null,
     close: () => {
       vcpu?.close();
       theVm.close();

@@ -81,6 +81,9 @@ export class KvmVcpu implements VcpuBackend {
   /** ioctlSerial() just after the last KVM_RUN that left fresh registers in kvm_run, else -1. */
   private syncSerial = -1;
   private readonly syncRegsCopy = new Uint8Array(abi.REGS_BYTES);
+  private readonly syncRegsCopy32 = new Uint32Array(this.syncRegsCopy.buffer);
+  /** kvm_run's kvm_regs (set in the constructor). */
+  private readonly runSyncRegs: Uint8Array;
   private readonly flushRegsArg = new Uint8Array(abi.REGS_BYTES);
   /**
    * RIP's page (RIP & ~0xfff) of the last hypercall stub whose OUT was checked by a
@@ -129,6 +132,7 @@ export class KvmVcpu implements VcpuBackend {
     this.runBytes = new Uint8Array(this.run_.buffer);
     this.runU16 = new Uint16Array(this.run_.buffer);
     this.runU32 = new Uint32Array(this.run_.buffer);
+    this.runSyncRegs = this.runBytes.subarray(RUN_SYNC.regs, RUN_SYNC.regs + abi.REGS_BYTES);
     this.syncRegs = (vm.system.checkExtension(KVM_CAP_SYNC_REGS) & KVM_SYNC_X86_REGS) !== 0;
     // kvm_valid_regs is read by KVM at every exit; set once.
     if (this.syncRegs) {
@@ -322,7 +326,7 @@ export class KvmVcpu implements VcpuBackend {
    */
   private inHypercallPage(): boolean {
     if (this.hypercallPage === null) return false;
-    const eip = this.getRegisters().eip;
+    const eip = this.regs32()[abi.REG_INDEX.eip * 2];
     const ripPage = (eip & ~0xfff) >>> 0;
     if (ripPage === this.verifiedStubRipPage) return true;
     // The stubs run with CS base + EIP inside the page (flat segments, SeaBIOS and Linux).
@@ -383,33 +387,34 @@ export class KvmVcpu implements VcpuBackend {
 
   getRegisters(): VcpuRegisters {
     // The low halves of kvm_regs' u64s through one Uint32Array (x86 is little-endian): no BigInt on the hypercall path.
-    const b = this.regs();
-    const w = new Uint32Array(b.buffer, b.byteOffset, abi.REGS_BYTES >> 2);
+    const w = this.regs32();
     const x = abi.REG_INDEX;
     return { eax: w[x.eax * 2], ebx: w[x.ebx * 2], ecx: w[x.ecx * 2], edx: w[x.edx * 2], esi: w[x.esi * 2], edi: w[x.edi * 2], esp: w[x.esp * 2], ebp: w[x.ebp * 2], eip: w[x.eip * 2], eflags: w[x.eflags * 2] };
   }
 
   setRegisters(regs: VcpuRegisters): void {
+    const w = this.regs32();
+    const x = abi.REG_INDEX;
+    // A 32-bit view: unchanged registers keep their upper halves (64-bit guests);
+    // a changed one is written as a 32-bit write would (zero-extended).
+    setLow32(w, x.eax, regs.eax);
+    setLow32(w, x.ebx, regs.ebx);
+    setLow32(w, x.ecx, regs.ecx);
+    setLow32(w, x.edx, regs.edx);
+    setLow32(w, x.esi, regs.esi);
+    setLow32(w, x.edi, regs.edi);
+    setLow32(w, x.esp, regs.esp);
+    setLow32(w, x.ebp, regs.ebp);
+    setLow32(w, x.eip, regs.eip);
+    setLow32(w, x.eflags, regs.eflags);
     const b = this.regs();
-    const w = new Uint32Array(b.buffer, b.byteOffset, abi.REGS_BYTES >> 2);
-    for (let k = 0; k < REG_FIELDS.length; k++) {
-      const [name, i] = REG_FIELDS[k];
-      const low = regs[name] >>> 0;
-      // A 32-bit view: unchanged registers keep their upper halves (64-bit guests);
-      // a changed one is written as a 32-bit write would (zero-extended).
-      if (w[i * 2] !== low) {
-        w[i * 2] = low;
-        w[i * 2 + 1] = 0;
-      }
-    }
     if (this.syncSerial >= 0 && this.syncSerial === ioctlSerial()) {
       // Right after an exit kvm_run's copy is the whole current kvm_regs: put the new
       // values there and let the next KVM_RUN load them (kvm_dirty_regs, api.rst
       // "kvm_valid_regs / kvm_dirty_regs") instead of a KVM_SET_REGS now. Any other
       // ioctl on this vCPU first writes them back (flushDirtyRegs), so it sees them.
-      this.runBytes.set(b, RUN_SYNC.regs);
+      this.runSyncRegs.set(b);
       this.runU32[RUN_SYNC.dirtyRegs >> 2] |= KVM_SYNC_X86_REGS;
-      this.regsCache = b;
       return;
     }
     try {
@@ -424,7 +429,7 @@ export class KvmVcpu implements VcpuBackend {
     const dirty = RUN_SYNC.dirtyRegs >> 2;
     if ((this.runU32[dirty] & KVM_SYNC_X86_REGS) === 0) return;
     this.runU32[dirty] &= ~KVM_SYNC_X86_REGS; // first: the ioctl below runs this hook again
-    this.flushRegsArg.set(this.runBytes.subarray(RUN_SYNC.regs, RUN_SYNC.regs + abi.REGS_BYTES));
+    this.flushRegsArg.set(this.runSyncRegs);
     ioctlBuf(this.fd, abi.KVM_SET_REGS, this.flushRegsArg, 'KVM_SET_REGS (registers left for KVM_RUN)');
   }
 
@@ -622,10 +627,16 @@ export class KvmVcpu implements VcpuBackend {
     if (this.regsCache) return this.regsCache;
     // Right after an exit (no ioctl since), KVM's copy in kvm_run is current: no KVM_GET_REGS.
     if (this.syncSerial >= 0 && this.syncSerial === ioctlSerial()) {
-      this.syncRegsCopy.set(this.runBytes.subarray(RUN_SYNC.regs, RUN_SYNC.regs + abi.REGS_BYTES));
+      this.syncRegsCopy.set(this.runSyncRegs);
       return (this.regsCache = this.syncRegsCopy);
     }
     return (this.regsCache = this.rawGet(abi.KVM_GET_REGS, abi.REGS_BYTES));
+  }
+
+  /** regs() as 32-bit words (the sync copy has a view made once). */
+  private regs32(): Uint32Array {
+    const b = this.regs();
+    return b === this.syncRegsCopy ? this.syncRegsCopy32 : new Uint32Array(b.buffer, b.byteOffset, abi.REGS_BYTES >> 2);
   }
 
   private sregs(): Uint8Array {
@@ -680,8 +691,14 @@ export class KvmVcpu implements VcpuBackend {
   }
 }
 
-/** VcpuRegisters' fields and their kvm_regs indices, listed once (setRegisters walks them per call). */
-const REG_FIELDS = Object.entries(abi.REG_INDEX) as ReadonlyArray<readonly [keyof VcpuRegisters, number]>;
+/** Store a 32-bit register value into kvm_regs' u64 slot `index` if its low half changed (zero-extending). */
+function setLow32(w: Uint32Array, index: number, value: number): void {
+  const low = value >>> 0;
+  if (w[index * 2] !== low) {
+    w[index * 2] = low;
+    w[index * 2 + 1] = 0;
+  }
+}
 
 /** exitsByReason slots: KVM's exit reasons are small numbers; the last slot counts any larger one. */
 const EXIT_REASON_SLOTS = 64;
