@@ -26,8 +26,8 @@ test('686-pae shell works over hvc0 (the Xen PV console)', { skip: missing ?? fa
     assert.match(fact(out, 'console.active'), /\bhvc0\b/);
     assert.match(fact(out, 'consoles'), /hvc0/);
 
-    // The shell's prompt, then commands typed into hvc0.
-    await g.waitForSerial(/# $/m, { timeoutMs: 120_000 });
+    // The shell's prompt ("/ # ", then busybox's cursor query ESC[6n), then commands typed into hvc0.
+    await g.waitForSerial('/ # ', { timeoutMs: 120_000 });
     g.type('tty\n');
     await g.waitForSerial(/^\/dev\/hvc0\r?$/m, { timeoutMs: 120_000 });
     g.type('echo $((6*7))\n');
