@@ -617,6 +617,8 @@ export class KvmVcpu implements VcpuBackend {
     setBeforeIoctl(this.fd, null);
     this.kick.withdrawThread();
     this.sliceTimer.close();
+    // A timer signal or kick still pending would end the next KVM_RUN of this thread (another vCPU's) at once.
+    this.kickSignal.take();
     unmap(this.run_);
     closeFd(this.fd);
   }
