@@ -26,14 +26,15 @@ test('686-pae shell works over hvc0 (the Xen PV console)', { skip: missing ?? fa
     assert.match(fact(out, 'console.active'), /\bhvc0\b/);
     assert.match(fact(out, 'consoles'), /hvc0/);
 
-    // The shell's prompt ("/ # ", then busybox's cursor query ESC[6n), then commands typed into hvc0.
+    // The shell's prompt ("/ # ", then busybox's cursor query ESC[6n), then commands typed
+    // into hvc0; each answer is awaited up to its newline (output arrives in pieces).
     await g.waitForSerial('/ # ', { timeoutMs: 120_000 });
     g.type('tty\n');
-    await g.waitForSerial(/^\/dev\/hvc0\r?$/m, { timeoutMs: 120_000 });
+    await g.waitForSerial(/^\/dev\/hvc0\r?\n/m, { timeoutMs: 120_000 });
     g.type('echo $((6*7))\n');
-    await g.waitForSerial(/^42\r?$/m, { timeoutMs: 120_000 });
+    await g.waitForSerial(/^42\r?\n/m, { timeoutMs: 120_000 });
     g.type('cat /proc/consoles; echo CONSOLES-DONE\n');
-    await g.waitForSerial(/^CONSOLES-DONE\r?$/m, { timeoutMs: 120_000 });
+    await g.waitForSerial(/^CONSOLES-DONE\r?\n/m, { timeoutMs: 120_000 });
     const consoles = g.output.replace(/\r/g, '').split('cat /proc/consoles; echo CONSOLES-DONE').pop() ?? '';
     assert.match(consoles, /^hvc0\s+-W-\s+\(E?C/m, 'hvc0 is a console and /dev/console (C)');
     assert.match(consoles, /^ttyS0\s/m);
