@@ -90,6 +90,9 @@ export class Dom0Backends {
   /** The domain is gone: stop serving and release it from xenstored (fires @releaseDomain). */
   close(): void {
     if (this.closed) return;
+    // What the guest wrote just before it stopped is still shown (xenconsoled drains a
+    // shut-down domain's ring before it is destroyed).
+    this.console.process();
     this.closed = true;
     this.o.link.wakeDom0();
     try {

@@ -16,6 +16,9 @@ import { buildDomainSpec } from './domain-builder.js';
 import { HYPERVISOR_DOMAIN_MODULE, RAW_IMAGE_MODULE } from './domain-module.js';
 import { domainBackingBytes } from '../hypervisor/domain.js';
 import { chooseCpuBackend, kvmAvailability } from '../cpu/kvm/availability.js';
+import { allocateGuestRam } from '../cpu/kvm/kvm-system.js';
+import { unmap } from '../cpu/kvm/libc.js';
+import { VcpuKick } from '../cpu/kvm/vcpu-kick.js';
 import { kvmDevicePath } from './run-paths.js';
 import type { DomainRequest, LogEntry, PvRingsInfo, ScreenImage, ScreenText, WorkerMessage, WorkerReply, WorkerStart } from './worker-protocol.js';
 import { Dom0Link } from '../hypervisor/dom0-link.js';
@@ -305,10 +308,15 @@ export class DomainHandle extends EventEmitter<DomainHandleEvents> {
     this.backlogBytes = 0;
     const channel = new MessageChannel();
     const link = new Dom0Link();
+    // RAM plus the backing store for VRAM, ROMs and ACPI tables (Domain decides how much):
+    // a SharedArrayBuffer, or with kvm a page-aligned mapping KVM can use (kvm-backend.ts).
+    const ramBytes = this.spec.memoryBytes + domainBackingBytes(this.spec);
+    const kvmRam = this.cpuBackend === 'kvm' ? allocateGuestRam(ramBytes) : null;
+    const ram = kvmRam ? (kvmRam.buffer as unknown as SharedArrayBuffer) : new SharedArrayBuffer(ramBytes);
     const start: WorkerStart = {
       spec: this.spec,
-      // RAM plus the backing store for VRAM, ROMs and ACPI tables (Domain decides how much).
-      ram: new SharedArrayBuffer(this.spec.memoryBytes + domainBackingBytes(this.spec)),
+      ram: kvmRam ? new SharedArrayBuffer(0) : ram,
+      ...(kvmRam ? { kvmRam: { address: kvmRam.address, length: kvmRam.length } } : {}),
       domid: this.domid,
       dom0Link: link.buffer,
       liveDomains: liveDomainTable(),
@@ -330,6 +338,8 @@ export class DomainHandle extends EventEmitter<DomainHandleEvents> {
     this.workerGone = new Promise((resolve) =>
       worker.once('exit', () => {
         this.failPending(worker, 'stopped before answering');
+        // dom0's backends were closed before the worker was asked to go; nothing views it now.
+        if (kvmRam) unmap(kvmRam);
         resolve();
       }),
     );
@@ -338,7 +348,8 @@ export class DomainHandle extends EventEmitter<DomainHandleEvents> {
     worker.on('message', (m: WorkerMessage) => {
       if (m.type === 'started') {
         started = true;
-        if (m.pvRings && this.worker === worker) this.startBackends(m.pvRings, start.ram, link, m.ramAddress);
+        const kick = m.vcpuKick ? new VcpuKick(m.vcpuKick) : null;
+        if (m.pvRings && this.worker === worker) this.startBackends(m.pvRings, ram, link, kick);
       } else if (m.type === 'output') {
         for (const s of m.serial) this.emit('serial', s.port, s.bytes);
         for (const d of m.debugcon) this.emit('debugcon', d.ioport, d.bytes);
@@ -363,14 +374,9 @@ export class DomainHandle extends EventEmitter<DomainHandleEvents> {
   }
 
   /** dom0's xenstored and console backends for a Xen domain's rings (dom0-backends.ts). */
-  private startBackends(rings: PvRingsInfo, ram: SharedArrayBuffer, link: Dom0Link, ramAddress: bigint | undefined): void {
+  private startBackends(rings: PvRingsInfo, ram: SharedArrayBuffer, link: Dom0Link, kick: VcpuKick | null): void {
     this.backends?.close();
     this.backends = undefined;
-    if (ramAddress !== undefined) {
-      // With kvm the guest RAM is the worker's mmap, not the buffer dom0 allocated.
-      this.log({ level: 'warn', source: 'toolstack', message: 'xenstore and the PV console are not yet served for kvm domains' });
-      return;
-    }
     try {
       this.backends = new Dom0Backends({
         store: this.xenstore,
@@ -381,7 +387,11 @@ export class DomainHandle extends EventEmitter<DomainHandleEvents> {
         rings,
         ram,
         link,
-        wakeWorker: () => this.control.ring(),
+        // An idle worker sleeps on the doorbell; a kvm vCPU inside KVM_RUN needs the kick.
+        wakeWorker: () => {
+          this.control.ring();
+          kick?.kick();
+        },
         consoleOutput: (bytes) => this.emit('serial', 0, bytes),
         log: (entry) => this.log(entry),
       });

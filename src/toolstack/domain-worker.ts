@@ -145,16 +145,16 @@ async function main(): Promise<void> {
     if (typeof mod.Domain !== 'function') throw new Error(`${start.domainModule} has no Domain export`);
     const clock = new HostClock(() => performance.now());
     const host: DomainHost = { clock, ram: start.ram, domid: start.domid, dom0Link: start.dom0Link, liveDomains: start.liveDomains };
-    let ramAddress: bigint | undefined;
+    let kickBuffer: () => SharedArrayBuffer | null = () => null;
     if (start.cpuBackend === 'kvm') {
       // KVM needs page-aligned memory it can map: the VM's own anonymous shared mapping
       // becomes the guest RAM (it cannot be posted between threads, so it is made here).
       const kvm = await import(KVM_BACKEND_MODULE);
       const { domainBackingBytes } = (await import(start.domainModule)) as { domainBackingBytes?: (s: DomainSpec) => number };
-      const backend = kvm.createKvmDomainBackend(start.spec.memoryBytes + (domainBackingBytes ? domainBackingBytes(start.spec) : 0), kvmDevicePath());
+      const backend = kvm.createKvmDomainBackend(start.spec.memoryBytes + (domainBackingBytes ? domainBackingBytes(start.spec) : 0), kvmDevicePath(), undefined, start.kvmRam);
       host.ram = backend.ram;
       host.createVcpu = backend.createVcpu;
-      ramAddress = backend.hostAddress;
+      kickBuffer = () => backend.kickBuffer();
       process.on('exit', () => backend.close());
     }
     // Only a domain with a drive image needs the opener (and its module).
@@ -167,7 +167,8 @@ async function main(): Promise<void> {
     domain.events.on('serial.tx', (e) => serial.push({ port: e.port, bytes: e.bytes.slice() }));
     domain.events.on('debugcon.tx', (e) => debugcon.push({ ioport: e.ioport, bytes: e.bytes.slice() }));
     domain.events.on('log', (e) => logs.push(e));
-    post({ type: 'started', ...(domain.pvRings ? { pvRings: { ...domain.pvRings } } : {}), ...(ramAddress !== undefined ? { ramAddress } : {}) });
+    const kick = kickBuffer();
+    post({ type: 'started', ...(domain.pvRings ? { pvRings: { ...domain.pvRings } } : {}), ...(kick ? { vcpuKick: kick } : {}) });
     runDomain(domain, clock);
   } catch (e) {
     // A JS exception is the domain crashing, not tsxen: report it as on_crash.

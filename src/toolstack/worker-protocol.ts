@@ -32,6 +32,12 @@ export interface WorkerStart {
   dom0Link: SharedArrayBuffer;
   /** One byte per domid, 1 = a domain exists (dom0-xenstore.ts). */
   liveDomains: SharedArrayBuffer;
+  /**
+   * With kvm: dom0's mapping of the guest RAM + backing store (src/cpu/kvm libc
+   * mapShared), which the worker views and hands KVM; dom0's backends see the same
+   * pages, and dom0 unmaps it once the worker is gone. `ram` is then unused.
+   */
+  kvmRam?: { address: bigint; length: number };
 }
 
 /** Where a Xen domain's store and console rings are (hypervisor Domain.pvRings). */
@@ -82,10 +88,11 @@ export type WorkerMessage =
       logs: LogEntry[];
     }
   /**
-   * `pvRings`: the domain's xenstore and console rings, for dom0's backends. `ramAddress`:
-   * with kvm, where the guest RAM mapping lives in this process (dom0 views the same pages).
+   * `pvRings`: the domain's xenstore and console rings, for dom0's backends. `vcpuKick`:
+   * with kvm, the vCPU's kick record (src/cpu/kvm/vcpu-kick.ts): dom0 kicks the vCPU
+   * out of KVM_RUN after raising an event for it.
    */
-  | { type: 'started'; pvRings?: PvRingsInfo; ramAddress?: bigint }
+  | { type: 'started'; pvRings?: PvRingsInfo; vcpuKick?: SharedArrayBuffer }
   /** `exitStatus`: the guest ended through isa-debug-exit; tsxen exits with it. */
   | { type: 'shutdown'; reason: ShutdownReason; detail: string; diagnostic?: string; exitStatus?: number }
   | WorkerReply

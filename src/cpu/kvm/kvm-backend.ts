@@ -15,7 +15,7 @@ import type { VcpuBackend } from '../../hypervisor/vcpu/backend.js';
 import type { VmOps } from '../../hypervisor/vcpu/vm-ops.js';
 import { KvmSystem, KvmVm, allocateGuestRam } from './kvm-system.js';
 import { DEFAULT_SLICE_MS, KvmVcpu } from './kvm-vcpu.js';
-import { unmap, type Mapping } from './libc.js';
+import { unmap, viewMapping, type Mapping } from './libc.js';
 
 /** MSRs that must reach tsxen as `msr` exits: IA32_APIC_BASE and Xen's hypercall-page MSR. */
 export const ROUTED_MSRS = [0x1b, 0x40000000];
@@ -45,7 +45,7 @@ export interface KvmDomainBackend {
  * The vCPU is created on the calling thread and must run there; other threads
  * interrupt it with `new VcpuKick(backend.vcpu().kick.buffer).kick()`.
  */
-export function createKvmDomainBackend(totalBytes: number, devicePath = '/dev/kvm', sliceMs = DEFAULT_SLICE_MS): KvmDomainBackend {
+export function createKvmDomainBackend(totalBytes: number, devicePath = '/dev/kvm', sliceMs = DEFAULT_SLICE_MS, dom0Ram?: { address: bigint; length: number }): KvmDomainBackend {
   const system = KvmSystem.open(devicePath);
   let vm: KvmVm | null = null;
   let ram: Mapping | null = null;
@@ -53,7 +53,10 @@ export function createKvmDomainBackend(totalBytes: number, devicePath = '/dev/kv
     vm = system.createVm();
     vm.setupRealModePages();
     vm.routeMsrsToUserspace(ROUTED_MSRS);
-    ram = allocateGuestRam(totalBytes);
+    // dom0's mapping (its backends see the same pages; it unmaps after this thread is
+    // gone), or one of our own for a VM made outside the toolstack (tests, benchmarks).
+    if (dom0Ram && dom0Ram.length !== totalBytes) throw new RangeError(`dom0's guest RAM mapping has ${dom0Ram.length} bytes, expected ${totalBytes}`);
+    ram = dom0Ram ? viewMapping(dom0Ram.address, dom0Ram.length) : allocateGuestRam(totalBytes);
   } catch (e) {
     vm?.close();
     system.close();
@@ -80,7 +83,7 @@ export function createKvmDomainBackend(totalBytes: number, devicePath = '/dev/kv
       vcpu?.close();
       theVm.close();
       system.close();
-      unmap(theRam);
+      if (!dom0Ram) unmap(theRam);
     },
   };
 }

@@ -27,6 +27,7 @@ let lib: {
   mmap: (addr: null, len: number, prot: number, flags: number, fd: number, off: number) => unknown;
   munmap: (addr: unknown, len: number) => number;
   strerror: (e: number) => string;
+  pointerAt: (dest: bigint, src: bigint, n: number) => unknown;
 } | null = null;
 
 function libc(): NonNullable<typeof lib> {
@@ -42,6 +43,9 @@ function libc(): NonNullable<typeof lib> {
     mmap: so.func('void *mmap(void *addr, size_t len, int prot, int flags, int fd, int64_t off)'),
     munmap: so.func('int munmap(void *addr, size_t len)'),
     strerror: so.func('const char *strerror(int e)'),
+    // memmove(p, p, 0) returns p: the one portable way to turn an address another
+    // thread published into a pointer koffi can view (nothing is read or written).
+    pointerAt: so.func('memmove', 'void *', ['uint64_t', 'uint64_t', 'size_t']),
   };
   return lib;
 }
@@ -137,6 +141,18 @@ export function mapShared(length: number, fd: number, name: string): Mapping {
 
 export function unmap(m: Mapping): void {
   libc().munmap(m.pointer, m.length);
+}
+
+/**
+ * The mapping another thread of this process made at `address` (mapShared), viewed
+ * from this thread. The caller must know the mapping outlives the view: dom0 owns a
+ * KVM domain's RAM mapping and unmaps it only after the domain's worker is gone.
+ */
+export function viewMapping(address: bigint, length: number): Mapping {
+  if (address <= 0n || !Number.isInteger(length) || length <= 0) throw new RangeError(`no mapping at ${address.toString(16)}+${length}`);
+  const ptr = libc().pointerAt(address, address, 0);
+  if (ptr === null || BigInt(koffi.address(ptr)) !== address) throw new Error(`cannot view the mapping at ${address.toString(16)}`);
+  return { address, buffer: koffi.view(ptr, length), length, pointer: ptr };
 }
 
 // ---- the run-slice timer -------------------------------------------------------
