@@ -128,6 +128,8 @@ export interface DomainOptions {
    * it (a domain run alone) the store/console params stay 0 and Linux runs without them.
    */
   dom0Link?: SharedArrayBuffer;
+  /** dom0's live-domain table: one byte per domid, 1 while that domain exists. */
+  liveDomains?: SharedArrayBuffer;
 }
 
 /** Where dom0 finds a Xen domain's store and console rings (special pages Xen's toolstack places). */
@@ -188,6 +190,8 @@ export class Domain {
   readonly domid: number;
   /** dom0's backends in the main thread (dom0-link.ts), when there is a dom0. */
   private readonly dom0Link: Dom0Link | null;
+  /** Another domain of this host has the id (dom0's live-domain table; false without one). */
+  private readonly domainExists: (domid: number) => boolean;
   /** The store and console rings dom0 services, once a Xen domain with a dom0 booted. */
   pvRings: PvRings | null = null;
 
@@ -203,6 +207,8 @@ export class Domain {
     this.memory = new GuestMemory({ ramBytes: spec.memoryBytes, romBytes: domainBackingBytes(spec) }, opts.ram);
     this.domid = opts.domid ?? 1;
     this.dom0Link = opts.dom0Link ? new Dom0Link(opts.dom0Link) : null;
+    const live = opts.liveDomains ? new Uint8Array(opts.liveDomains) : null;
+    this.domainExists = (d) => live !== null && Number.isInteger(d) && d >= 0 && d < live.length && Atomics.load(live, d) === 1;
 
     // Xen's apic=1 (the default for HVM): a LAPIC and a 48-pin IOAPIC, only with the
     // firmware that describes them (MADT); direct boot stays a PIC-only PC.
@@ -458,6 +464,7 @@ export class Domain {
       kick: () => this.upcall(),
       now: () => this.clock.nowNs(),
       ...(link ? { notifyDom0: (port: number) => link.notifyDom0(port) } : {}),
+      domainExists: this.domainExists,
     });
     xen.hvm.onCallbackVia((via) => {
       this.callbackLine?.set(false);

@@ -398,6 +398,8 @@ export interface XenDomainOptions {
   timers?: VcpuTimers;
   /** dom0 backends' notification for a port dom0 owns. */
   notifyDom0?: (port: number) => void;
+  /** Whether another domain of the host has this id (default: only dom0 and this one). */
+  domainExists?: (domid: number) => boolean;
   /**
    * The Domain injects HVM_PARAM_CALLBACK_IRQ's vector type directly (Xen's
    * semantics: while evtchn_upcall_pending and IF=1, no LAPIC, no EOI):
@@ -491,9 +493,11 @@ export function createXenDomain(opts: XenDomainOptions): XenDomain {
   const domains = new Map<number, EventChannels>();
   const tables = new Map<number, GrantTable>();
   const lookupDomain = (d: number) => domains.get(d);
-  const exists = (d: number) => domains.has(d);
+  // Other domains of the host (dom0's live-domain table): Xen answers "not yours" (-EPERM)
+  // for them where an unknown id is "no such domain" (-ESRCH).
+  const exists = (d: number) => domains.has(d) || (opts.domainExists?.(d) ?? false);
   const sharedInfo = SharedInfoPage.allocate(memory);
-  const events = new EventChannels({ domId: domid, vcpuCount, lookupDomain, delivery: new TwoLevelDelivery(sharedInfo, kick) });
+  const events = new EventChannels({ domId: domid, vcpuCount, lookupDomain, domainExists: exists, delivery: new TwoLevelDelivery(sharedInfo, kick) });
   const dom0Delivery = new HostDelivery((port) => opts.notifyDom0?.(port));
   const dom0 = new EventChannels({
     domId: 0,

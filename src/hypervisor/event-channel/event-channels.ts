@@ -36,8 +36,10 @@ export interface EventChannelsOptions {
   domId: number;
   vcpuCount: number;
   delivery: EventDelivery;
-  /** Another domain's event channels by id (undefined: no such domain, -ESRCH). */
+  /** Another domain's event channels by id (undefined: not reachable from here). */
   lookupDomain: (domId: number) => EventChannels | undefined;
+  /** A domain of the host that lookupDomain cannot reach exists (-EPERM, not -ESRCH, for an unprivileged caller). */
+  domainExists?: (domId: number) => boolean;
   /** Port limit; 1024 for the 2-level ABI with a 32-bit guest. */
   maxPorts?: number;
   /** Xen's global VIRQ handler (dom0 by default): only it may bind global VIRQs. */
@@ -124,7 +126,7 @@ export class EventChannels {
   private targetDomain(dom: number): EventChannels | number {
     const id = this.resolveDom(dom);
     const d = id === this.domId ? this : this.opts.lookupDomain(id);
-    if (!d) return -XEN_ESRCH;
+    if (!d) return !this.opts.privileged && this.opts.domainExists?.(id) ? -XEN_EPERM : -XEN_ESRCH;
     if (d !== this && !this.opts.privileged) return -XEN_EPERM;
     return d;
   }
