@@ -27,6 +27,7 @@ import { I8042 } from '../devices/i8042/device.js';
 import { SystemControlPort, PostCodePort } from '../devices/system-control/device.js';
 import { DebugCon } from '../devices/debugcon/device.js';
 import { EmuVcpu } from '../cpu/emu/cpu.js';
+import { readTsc } from '../cpu/emu/system.js';
 import { loadLinux } from '../firmware/linux-boot/load-linux.js';
 import { HvmPlatform, VRAM_BYTES } from './hvm-platform.js';
 import { biosEntryState, mapBiosRom } from '../firmware/bios/bios-rom.js';
@@ -213,7 +214,7 @@ export class Domain {
     // Xen's apic=1 (the default for HVM): a LAPIC and a 48-pin IOAPIC, only with the
     // firmware that describes them (MADT); direct boot stays a PIC-only PC.
     this.apicPresent = !!spec.firmware && !spec.firmware.override && spec.firmware.apic;
-    this.interrupts = new PlatformInterrupts(this.clock, { apic: this.apicPresent, setIntr: (level) => this.vcpu.setIrqLine(level) });
+    this.interrupts = new PlatformInterrupts(this.clock, { apic: this.apicPresent, setIntr: (level) => this.driveIntr(level) });
     this.interrupts.register(this.bus);
     this.pic = this.interrupts.pic;
 
@@ -280,7 +281,7 @@ export class Domain {
       pioWrite: (p: number, size: AccessSize, v: number) => this.bus.pioWrite(p, size, v),
       mmioRead: (a: number, size: AccessSize) => this.bus.mmioRead(a, size),
       mmioWrite: (a: number, size: AccessSize, v: number) => this.bus.mmioWrite(a, size, v),
-      acknowledgeInterrupt: () => this.interrupts.acknowledge(),
+      acknowledgeInterrupt: () => this.acknowledgeInterrupt(),
     };
     if (opts.createVcpu) {
       this.vcpu = opts.createVcpu(this.memory, ops, this.clock);
@@ -325,6 +326,7 @@ export class Domain {
       this.rtc.update();
       this.interrupts.update();
       this.hvm?.update();
+      this.xenState?.runTimers(this.clock.nowNs());
       if (this.dom0Link?.guestSendsPending) this.deliverDom0Sends();
       if (this.shutdownRequest) {
         result = this.finish(this.shutdownRequest.reason, this.shutdownRequest.detail, this.shutdownRequest.exitStatus);
@@ -338,7 +340,7 @@ export class Domain {
       }
       const exit = this.vcpu.run();
       // A level upcall line follows evtchn_upcall_pending, which the guest clears itself.
-      if (this.callbackLine) this.upcall();
+      if (this.callbackLine || this.callbackVia.type === 'vector') this.upcall();
       if (exit.kind !== 'interrupted') this.trace(exit);
       const r = this.handleExit(exit);
       if (r) {
@@ -353,7 +355,8 @@ export class Domain {
 
   /** Guest time of the next platform timer event. */
   private nextTimerNs(): number {
-    return Math.min(this.pit.nextDeadlineNs(), this.rtc.nextDeadlineNs(), this.interrupts.nextDeadlineNs(), this.hvm ? this.hvm.nextDeadlineNs() : Infinity);
+    const xen = this.xenState ? this.xenState.nextTimerDeadlineNs() : Infinity;
+    return Math.min(this.pit.nextDeadlineNs(), this.rtc.nextDeadlineNs(), this.interrupts.nextDeadlineNs(), this.hvm ? this.hvm.nextDeadlineNs() : Infinity, xen);
   }
 
   /** The current screen of the graphics card as RGBA pixels, or null without one. */
@@ -463,6 +466,12 @@ export class Domain {
       maxGrantFrames: MAX_GRANT_FRAMES,
       kick: () => this.upcall(),
       now: () => this.clock.nowNs(),
+      // HVM_PARAM_CALLBACK_IRQ's vector type is injected directly (driveIntr/acknowledgeInterrupt).
+      callbackVector: true,
+      // Xen's PV clock and vCPU timers need the guest TSC the time info describes: on the
+      // software CPU that is the domain clock at 1 GHz (withXenLeaves tscKhz), read as RDTSC does.
+      // KVM's TSC runs at the host's rate: no PV time there until it is read from the vCPU.
+      ...(this.emu ? { pvTime: true, tscHz: 1e9, readTsc: ((cpu) => () => readTsc(cpu))(this.emu.cpu) } : {}),
       ...(link ? { notifyDom0: (port: number) => link.notifyDom0(port) } : {}),
       domainExists: this.domainExists,
     });
@@ -519,15 +528,37 @@ export class Domain {
     for (const port of link.takeGuestSends()) dom0?.send(port);
   }
 
-  /** Deliver (or hold) the event-channel upcall of vCPU 0 per the callback via. */
+  /**
+   * Deliver (or hold) the event-channel upcall of vCPU 0 per the callback via: the
+   * vector type raises INTR while evtchn_upcall_pending (acknowledgeInterrupt
+   * then hands out the vector); GSI/INTx drive their line level-high.
+   */
   private upcall(): void {
-    const pending = this.xenState?.sharedInfo.upcallPending(0) ?? false;
-    const via = this.callbackVia;
-    if (via.type === 'vector') {
-      if (pending) this.interrupts.lapic?.accept(via.vector, false);
-    } else {
-      this.callbackLine?.set(pending);
-    }
+    if (this.callbackVia.type === 'vector') this.driveIntr(this.interrupts.intrLevel);
+    else this.callbackLine?.set(this.xenState?.sharedInfo.upcallPending(0) ?? false);
+  }
+
+  /** The vector callback is due: via type 2 and vCPU 0's evtchn_upcall_pending set. */
+  private callbackVectorPending(): boolean {
+    return this.callbackVia.type === 'vector' && (this.xenState?.sharedInfo.upcallPending(0) ?? false);
+  }
+
+  /** The vCPU's INTR pin: the platform's (PIC/LAPIC) level, or a due vector callback. */
+  private driveIntr(platformLevel: boolean): void {
+    this.vcpu.setIrqLine(platformLevel || this.callbackVectorPending());
+  }
+
+  /**
+   * INTA. Xen (hvm_vcpu_has_pending_irq) injects the callback vector before PIC and
+   * LAPIC interrupts, straight into the vCPU: not through the LAPIC's IRR/ISR, so the
+   * guest never EOIs it (xen-abi.md §5.4). Linux clears evtchn_upcall_pending in its
+   * handler, which ends the request.
+   */
+  private acknowledgeInterrupt(): number {
+    if (this.callbackVia.type === 'vector' && this.callbackVectorPending()) return this.callbackVia.vector;
+    const vector = this.interrupts.acknowledge();
+    this.driveIntr(this.interrupts.intrLevel);
+    return vector;
   }
 
   /** A VMCALL from the guest: Xen's hypercall table (src/hypervisor/hypercall). */
