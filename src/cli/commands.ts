@@ -2,7 +2,8 @@
 
 import type { CommandSpec } from './command-table.js';
 import { createCommand } from './create-command.js';
-import { destroyCommand, listCommand, rebootCommand, screenshotCommand, screenTextCommand, shutdownCommand, triggerCommand } from './domain-commands.js';
+import { destroyCommand, listCommand, pauseCommand, rebootCommand, saveCommand, screenshotCommand, screenTextCommand, shutdownCommand, triggerCommand, unpauseCommand } from './domain-commands.js';
+import { restoreCommand } from './restore-command.js';
 import { xenstoreLsCommand, xenstoreReadCommand, xenstoreWriteCommand } from './xenstore-commands.js';
 
-export const COMMANDS: readonly CommandSpec[] = [createCommand, listCommand, destroyCommand, screenshotCommand, screenTextCommand, triggerCommand, shutdownCommand, rebootCommand, xenstoreLsCommand, xenstoreReadCommand, xenstoreWriteCommand];
+export const COMMANDS: readonly CommandSpec[] = [createCommand, listCommand, destroyCommand, screenshotCommand, screenTextCommand, triggerCommand, shutdownCommand, rebootCommand, saveCommand, restoreCommand, pauseCommand, unpauseCommand, xenstoreLsCommand, xenstoreReadCommand, xenstoreWriteCommand];

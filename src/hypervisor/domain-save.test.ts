@@ -3,14 +3,14 @@
 // with it) and writes each count's low byte to debugcon 0xe9; the concatenated
 // output of both halves must be 1, 2, 3 … with no repeat and no gap, and the guest
 // ends through isa-debug-exit with its status. Across backends too (emu → kvm,
-// kvm → emu) where /dev/kvm works.
+// kvm → emu) where /dev/kvm works. Through Domain.save() / Domain.restore().
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Domain, domainBackingBytes } from './domain.js';
 import { HostClock, type Clock } from './clock.js';
 import type { DomainSpec, RunResult } from './domain-spec.js';
-import { applyDomainState, applyFrameRuns, frameRuns, gatherDomainState, RestoreError, type DomainParts, type DomainState } from './domain-save.js';
+import { applyFrameRuns, frameRuns, RestoreError, type DomainState } from './domain-save.js';
 import { ResumedClock } from './save/resumed-clock.js';
 import { GuestMemory } from './memory/guest-memory.js';
 import { assemble, kvmSkipReason, skipLoudly } from '../cpu/kvm/kvm-test-support.js';
@@ -77,23 +77,6 @@ const SPEC: DomainSpec = {
 
 const hostClock = (): Clock => new HostClock(() => performance.now());
 
-/** The Domain's saveable parts, from its public fields. */
-function partsOf(d: Domain): DomainParts {
-  return {
-    memory: d.memory,
-    vcpu: d.vcpu,
-    nowNs: () => d.clock.nowNs(),
-    devices: [
-      { name: 'interrupts', device: d.interrupts },
-      { name: 'pit', device: d.pit },
-      { name: 'rtc', device: d.rtc },
-      { name: 'i8042', device: d.i8042 },
-      ...d.uarts.map((u, i) => ({ name: `com${i + 1}`, device: u })),
-    ],
-    xen: null,
-  };
-}
-
 interface Running {
   domain: Domain;
   out: number[];
@@ -136,13 +119,15 @@ function saveAndRestore(from: 'emu' | 'kvm', to: 'emu' | 'kvm'): void {
   try {
     runUntil(a, () => a.out.length >= 100);
     assert.ok(a.out.length >= 100 && a.out.length < TICKS, `saved after ${a.out.length} ticks`);
-    state = gatherDomainState(partsOf(a.domain));
+    state = a.domain.save();
   } finally {
     a.kvm?.close();
   }
   const b = start(to, new ResumedClock(hostClock(), state.guestNs));
   try {
-    const warnings = applyDomainState(partsOf(b.domain), state);
+    const warnings: string[] = [];
+    b.domain.events.on('log', (e) => void (e.source === 'restore' && warnings.push(e.message)));
+    b.domain.restore(state);
     assert.deepEqual(warnings.filter((w) => w.startsWith('device')), []);
     const result = runUntil(b, () => false);
     assert.deepEqual(result, { kind: 'shutdown', reason: 'poweroff', detail: 'isa-debug-exit: guest wrote 10', exitStatus: 0x21 });
@@ -165,9 +150,9 @@ test('emu → kvm and kvm → emu: the same image restores on the other backend'
 
 test('a state for another memory size is refused before anything changes', () => {
   const a = start('emu', hostClock());
-  const state = gatherDomainState(partsOf(a.domain));
+  const state = a.domain.save();
   const big = new Domain({ ...SPEC, memoryBytes: 2 << 20 }, { clock: hostClock() });
-  assert.throws(() => applyDomainState(partsOf(big), state), (e: unknown) => e instanceof RestoreError && /memory: the image has 1048576 bytes/.test(e.message));
+  assert.throws(() => big.restore(state), (e: unknown) => e instanceof RestoreError && /memory: the image has 1048576 bytes/.test(e.message));
 });
 
 test('frame runs: ROM over RAM, a punched RAM frame and a backing BAR move to a fresh memory exactly', () => {

@@ -46,6 +46,7 @@ import { Dom0Link } from './dom0-link.js';
 import { initXenStoreInterface } from '../abi/xs-wire.js';
 import { HVM_PARAM_CONSOLE_EVTCHN, HVM_PARAM_CONSOLE_PFN, HVM_PARAM_STORE_EVTCHN, HVM_PARAM_STORE_PFN } from '../abi/hvm-params.js';
 import type { HypercallCallerMode } from './hypercall/hypercall-context.js';
+import { applyDomainState, gatherDomainState, type DomainParts, type DomainState, type SaveableState } from './domain-save.js';
 
 /** ISA COM ports and their IRQs (PC/AT convention). */
 const COM_PORTS: ReadonlyArray<readonly [number, number]> = [
@@ -372,6 +373,41 @@ export class Domain {
   /** The ACPI power button (xl trigger power). Without ACPI nothing happens. */
   pressPowerButton(): void {
     this.hvm?.pm.pressPowerButton();
+  }
+
+  // ---- save / restore (domain-save.ts; tsxen save / restore) ---------------------
+
+  /** xl save's snapshot of this domain. Call between run() slices; the memory is copied, so it may run on (-c). */
+  save(): DomainState {
+    if (this.hvm) this.log('warn', 'save', 'PCI configuration space and the chipset registers (i440FX, PIIX3, PIIX4 PM) have no save records yet: a restore gets the values hvmloader set');
+    return gatherDomainState(this.saveParts());
+  }
+
+  /**
+   * Continue a saved domain: call on a fresh Domain of the image's spec, built on a
+   * clock that resumes at `state.guestNs` (save/resumed-clock.ts), before its first
+   * run(). Throws RestoreError when the image does not fit; warnings go to the log.
+   */
+  restore(state: DomainState): void {
+    for (const w of applyDomainState(this.saveParts(), state)) this.log('warn', 'restore', w);
+    // The restored instruction count must not move guest time: re-anchor the clock on it.
+    const emu = this.emu;
+    if (emu) this.guestClock?.attach(() => emu.cpu.instructions);
+  }
+
+  /** What an image holds of this domain, under stable record names. */
+  private saveParts(): DomainParts {
+    const devices: Array<{ name: string; device: SaveableState }> = [
+      { name: 'interrupts', device: this.interrupts },
+      { name: 'pit', device: this.pit },
+      { name: 'rtc', device: this.rtc },
+      { name: 'i8042', device: this.i8042 },
+      ...this.uarts.map((device, i) => ({ name: `com${i + 1}`, device })),
+    ];
+    if (this.hvm) devices.push({ name: 'ide', device: this.hvm.ide });
+    if (this.hvm?.vga) devices.push({ name: 'vga', device: this.hvm.vga });
+    if (this.hvm?.xenPlatform) devices.push({ name: 'xen-platform', device: this.hvm.xenPlatform });
+    return { memory: this.memory, vcpu: this.vcpu, nowNs: () => this.clock.nowNs(), devices, xen: this.xenState };
   }
 
   /** Registers and recent exits, for crash reports and `tsxen dmesg`. */

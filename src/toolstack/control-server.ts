@@ -1,13 +1,14 @@
 // Each running domain's control socket (~/.cache/tsxen/run/NAME.sock): `tsxen list`,
-// `destroy`, `screenshot`, `screen-text` and `trigger` talk to the tsxen process that
+// `destroy`, `screenshot`, `screen-text`, `trigger`, `save` and `pause` talk to the tsxen process that
 // runs the domain through it. Claiming the socket is also how a second domain of the
 // same name is refused: a socket that answers belongs to a live domain, one that
 // refuses connections is stale (its process died) and is removed.
 
 import { mkdirSync, unlinkSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
-import { dirname } from 'node:path';
+import { dirname, isAbsolute } from 'node:path';
 import type { DomainHandle } from './domain-handle.js';
+import { saveDomainImage } from './save-domain.js';
 import { MAX_REQUEST_BYTES, type ControlRequest, type ControlResponse } from './control-protocol.js';
 
 export class DomainRunningError extends Error {
@@ -140,6 +141,19 @@ export class ControlServer {
         case 'shutdown':
           if (req.kind !== 'poweroff' && req.kind !== 'reboot') return { ok: false, error: `unknown shutdown kind "${String(req.kind)}"` };
           return { ok: true, via: await t.handle.shutdown(req.kind, req.fallback === true) };
+        case 'save': {
+          if (typeof req.file !== 'string' || !isAbsolute(req.file)) return { ok: false, error: 'save: the file must be an absolute path' };
+          const bytes = await saveDomainImage(t.handle, req.file, { checkpoint: req.checkpoint === true, paused: req.paused === true });
+          // xl save: the domain ends once its image is safe, unless -c or -p.
+          if (!req.checkpoint && !req.paused) t.destroy();
+          return { ok: true, saved: { file: req.file, bytes } };
+        }
+        case 'pause':
+          t.handle.pause();
+          return { ok: true };
+        case 'unpause':
+          t.handle.unpause();
+          return { ok: true };
         default:
           return { ok: false, error: `unknown request "${String((req as { op?: unknown })?.op)}"` };
       }

@@ -25,6 +25,8 @@ import { Dom0Link } from '../hypervisor/dom0-link.js';
 import { Dom0Backends } from './dom0-backends.js';
 import { allocateDomid, dom0XenStore, liveDomainTable, releaseDomid } from './dom0-xenstore.js';
 import type { XenStore } from '../pv/xenstore/store.js';
+import type { DomainState } from '../hypervisor/domain-save.js';
+import type { DomainImage } from '../hypervisor/save/image-format.js';
 import { XsClient } from '../pv/xenstore/client.js';
 
 export type StopReason = ShutdownReason | 'destroyed';
@@ -78,6 +80,10 @@ export interface DomainHandleOptions {
   diskModule?: string;
   /** dom0's xenstored; default the process's one (dom0-xenstore.ts). */
   xenstore?: XenStore;
+  /** tsxen restore: the first start continues this saved state (pass the image's spec as `spec`); a restart boots afresh. */
+  restore?: DomainState;
+  /** tsxen restore -p: the restored domain starts paused (unpause() runs it). */
+  startPaused?: boolean;
 }
 
 const WORKER_URL = new URL('./domain-worker.js', import.meta.url);
@@ -260,6 +266,22 @@ export class DomainHandle extends EventEmitter<DomainHandleEvents> {
     }
   }
 
+  /**
+   * xl save's image of this domain: its state from the worker (taken between run
+   * slices; pause() first unless it is a checkpoint) with the config, spec and backend.
+   */
+  async saveImage(): Promise<DomainImage> {
+    if (this.state !== 'running') throw new Error(`domain ${this.config.name} is not running (${this.state}): nothing to save`);
+    const r = await this.request({ kind: 'save' });
+    if (r.kind !== 'save') throw new Error(`domain ${this.config.name}: the worker answered a save with ${r.kind}`);
+    return {
+      header: { name: this.config.name, cpuBackend: this.cpuBackend, savedAt: new Date().toISOString() },
+      config: { config: this.config },
+      spec: this.spec,
+      state: r.state,
+    };
+  }
+
   pause(): void {
     this.control.request(ControlWord.Pause, 1);
   }
@@ -303,6 +325,9 @@ export class DomainHandle extends EventEmitter<DomainHandleEvents> {
 
   private startWorker(): void {
     this.control = new DomainControl();
+    // Only the first incarnation is the restored one; a restart (on_reboot) boots afresh.
+    const restore = this.restarts === 0 ? this.opts.restore : undefined;
+    if (restore && this.opts.startPaused) this.control.request(ControlWord.Pause, 1);
     this.ring = new ConsoleRing(this.opts.inputRingBytes ?? 4096);
     this.backlog = [];
     this.backlogBytes = 0;
@@ -327,6 +352,7 @@ export class DomainHandle extends EventEmitter<DomainHandleEvents> {
       diskModule: this.opts.diskModule ?? RAW_IMAGE_MODULE,
       sliceMs: this.opts.sliceMs ?? 20,
       cpuBackend: this.cpuBackend,
+      ...(restore ? { restore } : {}),
     };
     const worker = new Worker(WORKER_URL, { workerData: start, transferList: [channel.port2], name: `domain ${this.spec.name}` });
     this.worker = worker;

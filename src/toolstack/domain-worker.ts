@@ -5,7 +5,9 @@
 // decision: dom0 destroys it, restarts with a fresh worker, or leaves it preserved.
 
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
-import { HostClock } from '../hypervisor/clock.js';
+import { HostClock, type Clock } from '../hypervisor/clock.js';
+import { ResumedClock } from '../hypervisor/save/resumed-clock.js';
+import type { DomainState } from '../hypervisor/domain-save.js';
 import type { DomainSpec, RunResult } from '../hypervisor/domain-spec.js';
 import { ConsoleRing } from './console-ring.js';
 import { ControlWord, DomainControl, WorkerState } from './domain-control.js';
@@ -71,8 +73,8 @@ function serveRequests(domain: RunnableDomain | undefined): void {
     } catch (e) {
       reply = { type: 'reply', id: req.id, kind: 'error', message: (e as Error)?.message ?? String(e) };
     }
-    // Pixels are copied into a fresh buffer and transferred, not cloned twice.
-    post(reply, reply.kind === 'screen' && reply.screen ? [reply.screen.rgba.buffer as ArrayBuffer] : []);
+    // Pixels (and a saved memory copy) are fresh buffers: transferred, not cloned twice.
+    post(reply, reply.kind === 'screen' && reply.screen ? [reply.screen.rgba.buffer as ArrayBuffer] : reply.kind === 'save' ? [reply.state.memory.buffer as ArrayBuffer] : []);
   }
 }
 
@@ -84,6 +86,11 @@ function answer(domain: RunnableDomain | undefined, req: DomainRequest): WorkerR
   if (req.kind === 'screen-text') {
     const t = domain?.screenText?.() ?? null;
     return { type: 'reply', id: req.id, kind: 'screen-text', text: t ? { cols: t.cols, rows: t.rows, lines: [...t.lines] } : null };
+  }
+  if (req.kind === 'save') {
+    const d = domain as SaveableDomain | undefined;
+    if (!d?.save) throw new Error('this domain cannot be saved');
+    return { type: 'reply', id: req.id, kind: 'save', state: d.save() };
   }
   if (!domain?.pressPowerButton) return { type: 'reply', id: req.id, kind: 'power-button', pressed: false };
   domain.pressPowerButton();
@@ -100,7 +107,10 @@ function waitForDestroy(domain: RunnableDomain | undefined): void {
   }
 }
 
-function runDomain(domain: RunnableDomain, clock: HostClock): void {
+/** The save/restore pair of src/hypervisor/domain.ts's Domain (a scripted test domain may lack it). */
+type SaveableDomain = RunnableDomain & { save?(): DomainState; restore?(state: DomainState): void };
+
+function runDomain(domain: RunnableDomain, clock: Clock): void {
   for (;;) {
     const bell = control.doorbell();
     if (control.get(ControlWord.Destroy) !== 0) return;
@@ -143,7 +153,9 @@ async function main(): Promise<void> {
   try {
     const mod = (await import(start.domainModule)) as { Domain?: DomainConstructor };
     if (typeof mod.Domain !== 'function') throw new Error(`${start.domainModule} has no Domain export`);
-    const clock = new HostClock(() => performance.now());
+    // A restored domain's guest time continues from the save (its timers hold absolute times).
+    const hostClock = new HostClock(() => performance.now());
+    const clock: Clock = start.restore ? new ResumedClock(hostClock, start.restore.guestNs) : hostClock;
     const host: DomainHost = { clock, ram: start.ram, domid: start.domid, dom0Link: start.dom0Link, liveDomains: start.liveDomains };
     let kickBuffer: () => SharedArrayBuffer | null = () => null;
     if (start.cpuBackend === 'kvm') {
@@ -163,10 +175,20 @@ async function main(): Promise<void> {
       const open: DiskOpener = await loadDiskOpener(start.diskModule);
       host.openDisk = open;
     }
-    domain = new mod.Domain(start.spec, host);
-    domain.events.on('serial.tx', (e) => serial.push({ port: e.port, bytes: e.bytes.slice() }));
-    domain.events.on('debugcon.tx', (e) => debugcon.push({ ioport: e.ioport, bytes: e.bytes.slice() }));
-    domain.events.on('log', (e) => logs.push(e));
+    const built: SaveableDomain = new mod.Domain(start.spec, host);
+    built.events.on('serial.tx', (e) => serial.push({ port: e.port, bytes: e.bytes.slice() }));
+    built.events.on('debugcon.tx', (e) => debugcon.push({ ioport: e.ioport, bytes: e.bytes.slice() }));
+    built.events.on('log', (e) => logs.push(e));
+    if (start.restore) {
+      // A restore that fails is a domain that could not start (never restarted).
+      if (!built.restore) throw new Error(`${start.domainModule}'s Domain cannot restore a saved state`);
+      try {
+        built.restore(start.restore);
+      } catch (e) {
+        throw new Error(`restore failed: ${(e as Error).message}`);
+      }
+    }
+    domain = built;
     const kick = kickBuffer();
     post({ type: 'started', ...(domain.pvRings ? { pvRings: { ...domain.pvRings } } : {}), ...(kick ? { vcpuKick: kick } : {}) });
     runDomain(domain, clock);

@@ -9,6 +9,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { DomainSpec, ShutdownReason } from '../hypervisor/domain-spec.js';
 import type { DomainEventMap } from '../devices/events.js';
+import type { DomainState } from '../hypervisor/domain-save.js';
 
 export interface WorkerStart {
   spec: DomainSpec;
@@ -30,6 +31,8 @@ export interface WorkerStart {
   domid: number;
   /** Event channels to dom0's backends in the main thread (src/hypervisor/dom0-link.ts). */
   dom0Link: SharedArrayBuffer;
+  /** tsxen restore: continue this saved state instead of the boot (Domain.restore). */
+  restore?: DomainState;
   /** One byte per domid, 1 = a domain exists (dom0-xenstore.ts). */
   liveDomains: SharedArrayBuffer;
   /**
@@ -72,12 +75,15 @@ export interface ScreenText {
 export type DomainRequest =
   | { id: number; kind: 'screen' }
   | { id: number; kind: 'screen-text' }
-  | { id: number; kind: 'power-button' };
+  | { id: number; kind: 'power-button' }
+  /** tsxen save: the domain's state (Domain.save), taken between run slices. */
+  | { id: number; kind: 'save' };
 
 export type WorkerReply =
   | { type: 'reply'; id: number; kind: 'screen'; screen: ScreenImage | null }
   | { type: 'reply'; id: number; kind: 'screen-text'; text: ScreenText | null }
   | { type: 'reply'; id: number; kind: 'power-button'; pressed: boolean }
+  | { type: 'reply'; id: number; kind: 'save'; state: DomainState }
   | { type: 'reply'; id: number; kind: 'error'; message: string };
 
 export type WorkerMessage =
