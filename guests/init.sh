@@ -44,6 +44,8 @@ fact cpu.flags "$(cpuinfo flags)"
 fact mem.total "$(sed -n 's/^MemTotal:[[:space:]]*//p' /proc/meminfo)"
 fact cmdline "$(cat /proc/cmdline)"
 [ -r /sys/hypervisor/type ] && fact hypervisor "$(cat /sys/hypervisor/type)"
+# Xen's sysfs version (xen_version major/minor/extra), present when Linux runs on Xen.
+[ -r /sys/hypervisor/version/major ] && fact hypervisor.version "$(cat /sys/hypervisor/version/major).$(cat /sys/hypervisor/version/minor)$(cat /sys/hypervisor/version/extra)"
 # Paging mode comes from the kernel build, not the CPU: Debian names its PAE
 # (3-level) kernels *-pae; every other 32-bit kernel uses 2-level paging. The CPU's
 # "pae" flag (in cpu.flags) only says the CPU could.

@@ -3,7 +3,7 @@
 import { EXIT_ERROR, EXIT_OK, HELP_OPTION, type CommandSpec, type ParsedArgs } from './command-table.js';
 import { loadConfigFile } from '../toolstack/config-file.js';
 import { isConfigProblem, type DomainConfig } from '../toolstack/domain-config.js';
-import { DomainHandle, type StopReason } from '../toolstack/domain-handle.js';
+import { DomainHandle, type DomainHandleOptions, type StopReason } from '../toolstack/domain-handle.js';
 import { connectOutputs } from '../toolstack/domain-outputs.js';
 import { domainLogPath } from '../toolstack/log-paths.js';
 import { ControlServer, DomainRunningError } from '../toolstack/control-server.js';
@@ -80,7 +80,20 @@ async function runCreate({ values, positionals }: ParsedArgs): Promise<number> {
   }
 }
 
-async function runForeground(config: DomainConfig, attach: boolean, control: ControlServer): Promise<number> {
+/** How restore differs from create: the handle's options and the first line it prints. */
+export interface ForegroundOptions {
+  handle?: Omit<DomainHandleOptions, 'logFile'>;
+  /** The start notice (default "domain NAME started; log: FILE"). */
+  started?: (handle: DomainHandle, logFile: string) => string;
+  /** "start" (create) or "restore", for the error when the domain cannot be built. */
+  verb?: string;
+}
+
+/**
+ * A domain's life in the foreground (tsxen create and restore): outputs, console,
+ * xenstore socket, signals, and the exit status by how it ended.
+ */
+export async function runForeground(config: DomainConfig, attach: boolean, control: ControlServer, fg: ForegroundOptions = {}): Promise<number> {
   const name = config.name;
   const logFile = domainLogPath(name);
   let terminal: SerialConsole | undefined;
@@ -89,9 +102,9 @@ async function runForeground(config: DomainConfig, attach: boolean, control: Con
   let handle: DomainHandle;
   try {
     // TSXEN_TEST_DOMAIN_MODULE: the CLI tests run a scripted domain instead of the CPU.
-    handle = new DomainHandle(config, { logFile, domainModule: process.env.TSXEN_TEST_DOMAIN_MODULE || undefined });
+    handle = new DomainHandle(config, { logFile, domainModule: process.env.TSXEN_TEST_DOMAIN_MODULE || undefined, ...fg.handle });
   } catch (e) {
-    process.stderr.write(`tsxen: cannot start domain ${name}: ${(e as Error).message}\n`);
+    process.stderr.write(`tsxen: cannot ${fg.verb ?? 'start'} domain ${name}: ${(e as Error).message}\n`);
     return EXIT_ERROR;
   }
   const outputs = connectOutputs(handle, config, { terminalAttached: attach, stdout: process.stdout, logFile });
@@ -102,7 +115,7 @@ async function runForeground(config: DomainConfig, attach: boolean, control: Con
   } catch (e) {
     notice(`xenstore socket ${xenstoreSocketPath(name)} not available: ${(e as Error).message}`);
   }
-  notice(`domain ${name} started; log: ${logFile}`);
+  notice(fg.started ? fg.started(handle, logFile) : `domain ${name} started; log: ${logFile}`);
   if (outputs.consoleFile) notice(`serial console output: ${outputs.consoleFile}`);
   outputs.serialFiles.forEach((f, i) => {
     if (i > 0 && f) notice(`COM${i + 1} (ttyS${i}) output: ${f}`);

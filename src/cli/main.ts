@@ -50,10 +50,40 @@ function parseCommandArgs(cmd: CommandSpec, args: string[]) {
   return { values: values as Record<string, string | boolean | undefined>, positionals };
 }
 
+/**
+ * Exit once what was written to stdout/stderr has been handed to the OS: pipes are
+ * asynchronous in Node, and process.exit() would drop a slow reader's tail (the
+ * guest's last console lines). An empty write's callback runs after the queued ones.
+ */
+function exitAfterOutput(status: number): void {
+  let pending = 2;
+  const done = (): void => {
+    if (--pending === 0) process.exit(status);
+  };
+  for (const s of [process.stdout, process.stderr]) {
+    if (s.destroyed || !s.writable) {
+      done();
+      continue;
+    }
+    let settled = false;
+    const once = (): void => {
+      if (!settled) {
+        settled = true;
+        done();
+      }
+    };
+    // A reader that went away (EPIPE) ends the wait instead of crashing tsxen.
+    s.on('error', once);
+    s.write('', once);
+  }
+  // A reader that never drains must not keep tsxen alive.
+  setTimeout(() => process.exit(status), 5000).unref();
+}
+
 main(process.argv.slice(2)).then(
-  (status) => process.exit(status),
+  (status) => exitAfterOutput(status),
   (e: unknown) => {
     process.stderr.write(`tsxen: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
-    process.exit(EXIT_ERROR);
+    exitAfterOutput(EXIT_ERROR);
   },
 );

@@ -26,6 +26,8 @@ test('686-pae detects Xen HVM and boots as a paravirtualized kernel on it', { sk
     await g.waitForSerial('GUEST-END', { timeoutMs: 120_000 });
     const out = g.output;
     assert.equal(fact(out, 'hypervisor'), 'xen', '/sys/hypervisor/type');
+    // /sys/hypervisor/version/{major,minor,extra}: what xen_version advertises (4.17.0).
+    assert.equal(fact(out, 'hypervisor.version'), '4.17.0');
     assert.match(fact(out, 'cpu.flags'), /\bhypervisor\b/);
     assert.match(out, /Hypervisor detected: Xen HVM/);
     assert.match(out, /Xen version 4\.17\./);
