@@ -375,7 +375,11 @@ export class DomainHandle extends EventEmitter<DomainHandleEvents> {
       if (m.type === 'started') {
         started = true;
         const kick = m.vcpuKick ? new VcpuKick(m.vcpuKick) : null;
-        if (m.pvRings && this.worker === worker) this.startBackends(m.pvRings, ram, link, kick);
+        if (m.pvRings && this.worker === worker) {
+          this.startBackends(m.pvRings, ram, link, kick);
+          // Say so rather than leave the guest's xenbus silently deaf after a restore.
+          if (restore) this.log({ level: 'warn', source: 'toolstack', message: "restored Xen domain: its xenstore nodes and watches were not in the image; dom0 wrote fresh ones, and the guest's PV drivers keep waiting on watches xenstored no longer has" });
+        }
       } else if (m.type === 'output') {
         for (const s of m.serial) this.emit('serial', s.port, s.bytes);
         for (const d of m.debugcon) this.emit('debugcon', d.ioport, d.bytes);
