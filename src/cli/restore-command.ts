@@ -5,7 +5,7 @@
 
 import { EXIT_ERROR, HELP_OPTION, type CommandSpec, type ParsedArgs } from './command-table.js';
 import { runForeground } from './create-command.js';
-import { readSaveImage, savedConfig, SaveImageError } from '../toolstack/save-image.js';
+import { readSaveImage, savedConfig, savedXenstore, SaveImageError } from '../toolstack/save-image.js';
 import type { DomainImage } from '../hypervisor/save/image-format.js';
 import type { DomainConfig } from '../toolstack/domain-config.js';
 import { ControlServer, DomainRunningError } from '../toolstack/control-server.js';
@@ -67,7 +67,7 @@ async function runRestore({ values, positionals: [file] }: ParsedArgs): Promise<
   try {
     const paused = values.paused === true;
     return await runForeground(config, attach, control, {
-      handle: { spec: image.spec, restore: image.state, startPaused: paused },
+      handle: { spec: image.spec, restore: image.state, startPaused: paused, ...(savedXenstore(image) ? { restoreXenstore: savedXenstore(image) } : {}) },
       verb: 'restore',
       started: (handle, logFile) =>
         `domain ${config.name} restored from ${file} (saved ${image.header.savedAt} on ${image.header.cpuBackend}, running on ${handle.cpuBackend})${paused ? `; paused: tsxen unpause ${config.name} runs it` : ''}; log: ${logFile}`,

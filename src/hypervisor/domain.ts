@@ -41,6 +41,7 @@ import { createXenDomain, type CallbackVia, type XenDomain } from './xen-domain.
 import { e820FromMemory, type E820Entry } from '../firmware/linux-boot/e820.js';
 import { withXenLeaves } from './hypercall/xen-cpuid-leaves.js';
 import { handleXenMsr } from './hypercall/hypercall-page.js';
+import { XEN_MSR_HYPERCALL_PAGE } from '../abi/xen-cpuid.js';
 import { dispatchHypercall } from './hypercall/dispatch.js';
 import { Dom0Link } from './dom0-link.js';
 import { initXenStoreInterface } from '../abi/xs-wire.js';
@@ -390,6 +391,9 @@ export class Domain {
    */
   restore(state: DomainState): void {
     for (const w of applyDomainState(this.saveParts(), state)) this.log('warn', 'restore', w);
+    // The hypercall page holds the saving backend's stubs: write ours (as at the MSR write).
+    const page = this.xenState?.hypercallPage;
+    if (page !== null && page !== undefined && handleXenMsr(true, XEN_MSR_HYPERCALL_PAGE, BigInt(page), this.memory).hypercallPage === page) this.vcpu.hypercallPageInstalled?.(page);
     // The restored instruction count must not move guest time: re-anchor the clock on it.
     const emu = this.emu;
     if (emu) this.guestClock?.attach(() => emu.cpu.instructions);
@@ -465,7 +469,10 @@ export class Domain {
         }
         const xen = this.xen ? handleXenMsr(exit.write, exit.index, exit.value, this.memory) : { handled: false as const };
         if (xen.handled && !xen.gp) {
-          if (xen.hypercallPage !== undefined) this.log('info', 'xen', `hypercall page at ${xen.hypercallPage.toString(16)}`);
+          if (xen.hypercallPage !== undefined) {
+            this.log('info', 'xen', `hypercall page at ${xen.hypercallPage.toString(16)}`);
+            if (this.xenState) this.xenState.hypercallPage = xen.hypercallPage;
+          }
           this.vcpu.completeMsr(exit.write ? 0n : (xen.value ?? 0n));
           return null;
         }

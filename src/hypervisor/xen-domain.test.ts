@@ -83,7 +83,8 @@ test('Xen state restore refuses records that cannot be this domain', () => {
   const good = () => JSON.parse(JSON.stringify(a.g.xen.save())) as XenSaveRecord;
   const fresh = () => scriptedGuest({ vcpuCount: 1, now: () => 0, pvTime: true, maxGrantFrames: 8 }).xen;
   assert.throws(() => fresh().restore({ ...good(), version: 2 } as unknown as XenSaveRecord), /record version 2/);
-  assert.throws(() => fresh().restore({ ...good(), domid: 7 }), /saved for domain 7/);
+  assert.throws(() => fresh().restore({ ...good(), domid: 0 }), /bad saved domid 0/);
+  assert.throws(() => fresh().restore({ ...good(), vcpuCount: 2 }), /saved with 2 vCPUs/);
   assert.throws(() => fresh().restore({ ...good(), sharedInfo: { backingOffset: 4096, registered: [] } }), /shared_info was at backing offset 4096/);
   const badPort = good();
   badPort.events.ports.push([5000, 3, 0, 0, 0, 0]);
@@ -95,4 +96,25 @@ test('Xen state restore refuses records that cannot be this domain', () => {
   badParam.hvm.params.push([9999, '1']);
   assert.throws(() => fresh().restore(badParam), /bad saved param/);
   assert.throws(() => fresh().restore(null as unknown as XenSaveRecord), /not an object/);
+});
+
+test('a record saved under another domid restores with the channels that named it renumbered (xl restore gives a new domid)', () => {
+  const clock = { ns: 1 };
+  const a = bootedGuest(clock);
+  const xen = a.g.xen;
+  const self = xen.events.domId;
+  const guestPort = xen.dom0.allocUnbound(self, 0);
+  const dom0Port = xen.dom0.bindInterdomain(self, guestPort);
+  assert.ok(guestPort > 0 && dom0Port > 0);
+  // The same record as if it had been saved from domain 7.
+  const rec = JSON.parse(JSON.stringify(xen.save())) as XenSaveRecord;
+  const other = 7;
+  rec.domid = other;
+  for (const p of [...rec.events.ports, ...rec.dom0Events.ports]) if (p[3] === self) p[3] = other;
+  const fresh = scriptedGuest({ vcpuCount: 1, now: () => 0, pvTime: true, maxGrantFrames: 8 }).xen;
+  assert.equal(fresh.events.domId, self);
+  fresh.restore(rec);
+  assert.equal(fresh.dom0.channel(dom0Port)?.remoteDom, self, "dom0's end names the restored domain");
+  assert.equal(fresh.dom0.channel(dom0Port)?.remotePort, guestPort);
+  assert.equal(fresh.events.channel(guestPort)?.remoteDom, 0);
 });

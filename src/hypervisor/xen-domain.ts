@@ -426,6 +426,12 @@ export const PVCLOCK_REFRESH_NS = 1_000_000_000;
 
 export interface XenDomain {
   state: XenDomainState;
+  /**
+   * Where the guest had Xen write its hypercall page (the MSR), or null. Xen keeps no
+   * such state, but a restore onto another CPU backend must re-install the stubs that
+   * backend needs (a VMCALL page does not trap on every backend).
+   */
+  hypercallPage: number | null;
   events: EventChannels;
   grants: GrantTable;
   grantAccess: GrantAccess;
@@ -468,6 +474,8 @@ export const XEN_SAVE_RECORD_VERSION = 1;
 export interface XenSaveRecord {
   version: typeof XEN_SAVE_RECORD_VERSION;
   domid: number;
+  /** XenDomain.hypercallPage (absent in older records). */
+  hypercallPage?: number | null;
   vcpuCount: number;
   systemTimeNs: number;
   hvm: HvmStateRecord;
@@ -550,6 +558,7 @@ export function createXenDomain(opts: XenDomainOptions): XenDomain {
   const save = (): XenSaveRecord => ({
     version: XEN_SAVE_RECORD_VERSION,
     domid,
+    hypercallPage: xen.hypercallPage,
     vcpuCount,
     systemTimeNs: now(),
     hvm: hvm.save(),
@@ -565,14 +574,19 @@ export function createXenDomain(opts: XenDomainOptions): XenDomain {
   const restore = (r: XenSaveRecord): void => {
     if (!r || typeof r !== 'object') throw new RangeError('Xen state: the record is not an object');
     if (r.version !== XEN_SAVE_RECORD_VERSION) throw new RangeError(`Xen state: record version ${String(r.version)}, this tsxen reads ${XEN_SAVE_RECORD_VERSION}`);
-    if (r.domid !== domid || r.vcpuCount !== vcpuCount) throw new RangeError(`Xen state: saved for domain ${r.domid} with ${r.vcpuCount} vCPUs, restoring into domain ${domid} with ${vcpuCount}`);
+    if (r.vcpuCount !== vcpuCount) throw new RangeError(`Xen state: saved with ${r.vcpuCount} vCPUs, restoring into a domain with ${vcpuCount}`);
+    if (!Number.isInteger(r.domid) || r.domid <= 0 || r.domid >= DOMID_SELF) throw new RangeError(`Xen state: bad saved domid ${String(r.domid)}`);
+    // xl restore makes a new domain, usually with another domid: channels that named the
+    // saved domain (dom0's ends of the store/console rings, loopback ones) name this one.
+    const renumbered = (rec: EventChannelsRecord): EventChannelsRecord =>
+      r.domid === domid || !Array.isArray(rec?.ports) ? rec : { ...rec, ports: rec.ports.map((p) => (Array.isArray(p) && p[3] === r.domid ? [p[0], p[1], p[2], domid, p[4], p[5]] : p)) };
     if (r.sharedInfo?.backingOffset !== sharedInfo.backingOffset) {
       throw new RangeError(`Xen state: shared_info was at backing offset ${r.sharedInfo?.backingOffset}, this domain has it at ${sharedInfo.backingOffset} (different domain layout)`);
     }
     if (!Number.isFinite(r.systemTimeNs) || r.systemTimeNs < 0) throw new RangeError(`Xen state: bad system time ${r.systemTimeNs}`);
     // A part that does not fit throws part-way: the caller discards the half-restored domain.
-    events.restore(r.events);
-    dom0.restore(r.dom0Events);
+    events.restore(renumbered(r.events));
+    dom0.restore(renumbered(r.dom0Events));
     dom0Delivery.restorePending(Array.isArray(r.dom0Pending) ? r.dom0Pending : []);
     grants.restore(r.grants);
     physmap.restore(r.physmap);
@@ -581,10 +595,12 @@ export function createXenDomain(opts: XenDomainOptions): XenDomain {
     timers.restore(r.timers);
     runstate.restore(r.runstate);
     hvm.restore(r.hvm);
+    xen.hypercallPage = Number.isInteger(r.hypercallPage) && (r.hypercallPage as number) >= 0 && (r.hypercallPage as number) % PAGE_SIZE === 0 ? (r.hypercallPage as number) : null;
     // The time info in memory still pairs the saved TSC with the saved system time, and
     // both continue from there; republish at the first runTimers, when the vCPU (and
     // its TSC) has been restored too.
     clock.lastRefreshNs = -Infinity;
   };
-  return { state, events, grants, grantAccess, sharedInfo, hvm, physmap, dom0, hostGrants, domains, tables, clock, timers, runstate, nextTimerDeadlineNs, runTimers, save, restore };
+  const xen: XenDomain = { state, hypercallPage: null, events, grants, grantAccess, sharedInfo, hvm, physmap, dom0, hostGrants, domains, tables, clock, timers, runstate, nextTimerDeadlineNs, runTimers, save, restore };
+  return xen;
 }

@@ -87,3 +87,53 @@ test('ring offsets outside the domain memory are refused with the reason', () =>
     /store ring at backing offset .* outside/,
   );
 });
+
+test('a snapshot carries the guest\'s nodes and watches to a restored domain (even under another domid)', async () => {
+  const keepAlive = setInterval(() => {}, 1000);
+  const make = (domid: number, restore?: ReturnType<Dom0Backends['snapshot']>) => {
+    const ram = new SharedArrayBuffer(MEM + BACKING);
+    W.initXenStoreInterface(new Uint8Array(ram, STORE_OFF, 4096), 1);
+    const guestSide = new Dom0Link();
+    const b = new Dom0Backends({
+      store, name: 'guest-s', memoryBytes: MEM, backingBytes: BACKING, vcpus: 1, rings: { ...rings, domid }, ram, link: new Dom0Link(guestSide.buffer),
+      wakeWorker: () => {}, consoleOutput: () => {}, log: () => {}, ...(restore ? { restore } : {}),
+    });
+    return { b, ram, dv: new DataView(ram), guestSide };
+  };
+  const store = new XenStore();
+  const dom0 = new XsClient(store);
+  const first = make(7);
+  let reqProd = 0;
+  const send = async (g: typeof first, type: number, text: string) => {
+    const m = encodeMessage({ type, reqId: 1, txId: 0, payload: new TextEncoder().encode(text) });
+    new Uint8Array(g.ram).set(m, STORE_OFF + W.XS_RING_REQ + reqProd);
+    reqProd += m.length;
+    const before = g.dv.getUint32(STORE_OFF + W.XS_RING_RSP_PROD, true);
+    g.dv.setUint32(STORE_OFF + W.XS_RING_REQ_PROD, reqProd, true);
+    g.guestSide.notifyDom0(rings.storeDom0Port);
+    await until('answered', () => g.dv.getUint32(STORE_OFF + W.XS_RING_RSP_PROD, true) > before);
+  };
+  try {
+    await send(first, W.XS_WRITE, 'data/note\0hello');
+    await send(first, W.XS_WATCH, 'control/shutdown\0tok\0');
+    assert.equal(dom0.read('/local/domain/7/data/note'), 'hello');
+    const snap = first.b.snapshot();
+    assert.deepEqual(snap.watches, [{ path: 'control/shutdown', token: 'tok' }]);
+    first.b.close();
+
+    const second = make(9, snap);
+    try {
+      assert.equal(dom0.read('/local/domain/9/data/note'), 'hello', 'the guest\'s node is back');
+      assert.deepEqual(dom0.getPerms('/local/domain/9/data/note'), ['n9'], 'owned by the new domid');
+      assert.equal(dom0.read('/local/domain/9/name'), 'guest-s');
+      assert.equal(second.dv.getUint32(STORE_OFF + W.XS_RING_RSP_PROD, true), 0, 'no initial fire on restore');
+      dom0.write('/local/domain/9/control/shutdown', 'poweroff');
+      await until('the restored watch fires into the ring', () => second.dv.getUint32(STORE_OFF + W.XS_RING_RSP_PROD, true) > 0);
+      assert.equal(second.dv.getUint32(STORE_OFF + W.XS_RING_RSP, true), W.XS_WATCH_EVENT);
+    } finally {
+      second.b.close();
+    }
+  } finally {
+    clearInterval(keepAlive);
+  }
+});

@@ -11,6 +11,7 @@ import type { DomainEventMap } from '../devices/events.js';
 import { Dom0Link } from '../hypervisor/dom0-link.js';
 import { GuestMemory, PAGE_SIZE } from '../hypervisor/memory/guest-memory.js';
 import { PvConsoleBackend } from '../pv/console/backend.js';
+import type { PvConsoleState } from '../pv/console/state.js';
 import { XsClient } from '../pv/xenstore/client.js';
 import { writeGuestPaths } from '../pv/xenstore/guest-paths.js';
 import { domainPath } from '../pv/xenstore/path.js';
@@ -20,6 +21,24 @@ import type { PvRingsInfo } from './worker-protocol.js';
 
 /** A lost notification costs at most this long: both rings are also serviced on this period. */
 const FALLBACK_POLL_MS = 100;
+
+/**
+ * dom0's part of a Xen domain in a save image: its xenstore home (paths relative to
+ * /local/domain/D, values as latin1, Xen permission strings) and the watches the
+ * guest had registered, so its PV drivers find their store as they left it.
+ */
+export interface XenStoreSnapshot {
+  version: 1;
+  /** The domid the permissions name (a restore may get another one). */
+  domid: number;
+  nodes: Array<{ path: string; value: string; perms: string[] }>;
+  watches: Array<{ path: string; token: string }>;
+  /** The PV console backend's own state (queued input; whether hvc0 is in use). */
+  console?: PvConsoleState;
+}
+
+/** Nodes in a snapshot at most (C xenstored's per-domain quota is 1000). */
+const MAX_SNAPSHOT_NODES = 4096;
 
 export interface Dom0BackendsOptions {
   store: XenStore;
@@ -37,6 +56,8 @@ export interface Dom0BackendsOptions {
   /** hvc0 output. */
   consoleOutput: (bytes: Uint8Array) => void;
   log: (entry: DomainEventMap['log']) => void;
+  /** A restored domain: its saved xenstore home and watches instead of a fresh start. */
+  restore?: XenStoreSnapshot;
 }
 
 export class Dom0Backends {
@@ -64,9 +85,11 @@ export class Dom0Backends {
       consoleGfn: r.consoleGfn,
       consoleEvtchn: r.consoleGuestPort,
     });
+    if (o.restore) this.restoreNodes(o.restore);
     this.xs.introduce(r.domid, r.storeGfn, r.storeGuestPort);
 
     this.store = new XenStoreRingConnection(o.store, r.domid, storePage, () => this.notify(r.storeDom0Port));
+    if (o.restore) this.restoreWatches(o.restore);
     // The console backend reads its frame through a GuestMemory: dom0's own view of the
     // domain's memory, with only the console page mapped beside RAM.
     const memory = new GuestMemory({ ramBytes: o.memoryBytes, romBytes: o.backingBytes }, o.ram);
@@ -74,6 +97,13 @@ export class Dom0Backends {
     this.console = new PvConsoleBackend(memory, r.consoleGfn, () => this.notify(r.consoleDom0Port), o.consoleOutput, {
       log: (message) => o.log({ level: 'warn', source: 'pvconsole', message }),
     });
+    if (o.restore?.console) {
+      try {
+        this.console.restore(o.restore.console);
+      } catch (e) {
+        o.log({ level: 'warn', source: 'pvconsole', message: `the saved console state does not load: ${(e as Error).message}` });
+      }
+    }
     void this.serve();
   }
 
@@ -99,6 +129,49 @@ export class Dom0Backends {
       this.forget();
     } catch (e) {
       this.o.log({ level: 'warn', source: 'xenstore', message: `releasing domain ${this.domid}: ${(e as Error).message}` });
+    }
+  }
+
+  /** The domain's xenstore home and the guest's watches, for a save image. */
+  snapshot(): XenStoreSnapshot {
+    const home = domainPath(this.domid);
+    const nodes: XenStoreSnapshot['nodes'] = [];
+    const walk = (path: string): void => {
+      if (nodes.length >= MAX_SNAPSHOT_NODES) return;
+      const value = this.xs.tryRead(path);
+      if (value === null) return;
+      nodes.push({ path: path.slice(home.length), value, perms: this.xs.getPerms(path) });
+      for (const child of this.xs.directory(path)) walk(`${path}/${child}`);
+    };
+    walk(home);
+    const watches = this.store.connection.watches.map((w) => ({ path: w.given, token: w.token }));
+    return { version: 1, domid: this.domid, nodes, watches, console: this.console.save() };
+  }
+
+  /** A saved home over the fresh one dom0 just wrote: the guest's own nodes come back. */
+  private restoreNodes(snap: XenStoreSnapshot): void {
+    if (snap?.version !== 1 || !Array.isArray(snap.nodes)) throw new RangeError('the saved xenstore record is not version 1');
+    const home = domainPath(this.domid);
+    for (const n of snap.nodes.slice(0, MAX_SNAPSHOT_NODES)) {
+      // Relative paths only, under this domain's home: an edited image cannot write elsewhere.
+      if (typeof n?.path !== 'string' || (n.path !== '' && !n.path.startsWith('/')) || n.path.includes('/../') || typeof n.value !== 'string') continue;
+      const path = home + n.path;
+      try {
+        this.xs.write(path, n.value);
+        if (Array.isArray(n.perms) && n.perms.length > 0) this.xs.setPerms(path, n.perms.map((p) => renumber(String(p), snap.domid, this.domid)));
+      } catch (e) {
+        this.o.log({ level: 'warn', source: 'xenstore', message: `restoring ${path}: ${(e as Error).message}` });
+      }
+    }
+  }
+
+  private restoreWatches(snap: XenStoreSnapshot): void {
+    for (const w of (Array.isArray(snap.watches) ? snap.watches : []).slice(0, MAX_SNAPSHOT_NODES)) {
+      try {
+        this.o.store.restoreWatch(this.store.connection, String(w.path), String(w.token));
+      } catch (e) {
+        this.o.log({ level: 'warn', source: 'xenstore', message: `restoring the guest's watch ${String(w.path)}: ${(e as Error).message}` });
+      }
     }
   }
 
@@ -129,6 +202,12 @@ export class Dom0Backends {
     this.o.link.sendFromDom0(dom0Port);
     this.o.wakeWorker();
   }
+}
+
+/** A permission string ("r5", "n0"…) naming `from` names `to` instead. */
+function renumber(perm: string, from: number, to: number): string {
+  const m = /^([nrwb])(\d+)$/.exec(perm);
+  return m && Number(m[2]) === from ? `${m[1]}${to}` : perm;
 }
 
 function pageOf(ram: SharedArrayBuffer, offset: number, what: string): Uint8Array {

@@ -22,7 +22,7 @@ import { VcpuKick } from '../cpu/kvm/vcpu-kick.js';
 import { kvmDevicePath } from './run-paths.js';
 import type { DomainRequest, LogEntry, PvRingsInfo, ScreenImage, ScreenText, WorkerMessage, WorkerReply, WorkerStart } from './worker-protocol.js';
 import { Dom0Link } from '../hypervisor/dom0-link.js';
-import { Dom0Backends } from './dom0-backends.js';
+import { Dom0Backends, type XenStoreSnapshot } from './dom0-backends.js';
 import { allocateDomid, dom0XenStore, liveDomainTable, releaseDomid } from './dom0-xenstore.js';
 import type { XenStore } from '../pv/xenstore/store.js';
 import type { DomainState } from '../hypervisor/domain-save.js';
@@ -82,6 +82,8 @@ export interface DomainHandleOptions {
   xenstore?: XenStore;
   /** tsxen restore: the first start continues this saved state (pass the image's spec as `spec`); a restart boots afresh. */
   restore?: DomainState;
+  /** tsxen restore of a Xen domain: dom0's saved xenstore home and the guest's watches. */
+  restoreXenstore?: XenStoreSnapshot;
   /** tsxen restore -p: the restored domain starts paused (unpause() runs it). */
   startPaused?: boolean;
 }
@@ -276,7 +278,7 @@ export class DomainHandle extends EventEmitter<DomainHandleEvents> {
     if (r.kind !== 'save') throw new Error(`domain ${this.config.name}: the worker answered a save with ${r.kind}`);
     return {
       header: { name: this.config.name, cpuBackend: this.cpuBackend, savedAt: new Date().toISOString() },
-      config: { config: this.config },
+      config: { config: this.config, ...(this.backends ? { xenstore: this.backends.snapshot() } : {}) },
       spec: this.spec,
       state: r.state,
     };
@@ -376,9 +378,10 @@ export class DomainHandle extends EventEmitter<DomainHandleEvents> {
         started = true;
         const kick = m.vcpuKick ? new VcpuKick(m.vcpuKick) : null;
         if (m.pvRings && this.worker === worker) {
-          this.startBackends(m.pvRings, ram, link, kick);
+          const saved = restore ? this.opts.restoreXenstore : undefined;
+          this.startBackends(m.pvRings, ram, link, kick, saved);
           // Say so rather than leave the guest's xenbus silently deaf after a restore.
-          if (restore) this.log({ level: 'warn', source: 'toolstack', message: "restored Xen domain: its xenstore nodes and watches were not in the image; dom0 wrote fresh ones, and the guest's PV drivers keep waiting on watches xenstored no longer has" });
+          if (restore && !saved) this.log({ level: 'warn', source: 'toolstack', message: "restored Xen domain: the image has no xenstore record; dom0 wrote fresh nodes, and the guest's PV drivers keep waiting on watches xenstored no longer has" });
         }
       } else if (m.type === 'output') {
         for (const s of m.serial) this.emit('serial', s.port, s.bytes);
@@ -404,7 +407,7 @@ export class DomainHandle extends EventEmitter<DomainHandleEvents> {
   }
 
   /** dom0's xenstored and console backends for a Xen domain's rings (dom0-backends.ts). */
-  private startBackends(rings: PvRingsInfo, ram: SharedArrayBuffer, link: Dom0Link, kick: VcpuKick | null): void {
+  private startBackends(rings: PvRingsInfo, ram: SharedArrayBuffer, link: Dom0Link, kick: VcpuKick | null, restore: XenStoreSnapshot | undefined): void {
     this.backends?.close();
     this.backends = undefined;
     try {
@@ -424,6 +427,7 @@ export class DomainHandle extends EventEmitter<DomainHandleEvents> {
         },
         consoleOutput: (bytes) => this.emit('serial', 0, bytes),
         log: (entry) => this.log(entry),
+        ...(restore ? { restore } : {}),
       });
     } catch (e) {
       this.log({ level: 'error', source: 'toolstack', message: `dom0 backends for domain ${rings.domid}: ${(e as Error).message}` });

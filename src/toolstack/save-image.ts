@@ -7,6 +7,7 @@
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { decodeImage, encodeImage, SaveImageError, type DomainImage, type RecordCodec } from '../hypervisor/save/image-format.js';
+import type { XenStoreSnapshot } from './dom0-backends.js';
 import type { DomainConfig } from './domain-config.js';
 
 export { SaveImageError } from '../hypervisor/save/image-format.js';
@@ -21,6 +22,14 @@ const ZLIB: RecordCodec = {
 /** What the config record holds. */
 export interface SavedConfig {
   config: DomainConfig;
+  /** dom0's xenstore home and the guest's watches (Xen domains with a store ring). */
+  xenstore?: XenStoreSnapshot;
+}
+
+/** The xenstore record of an image, if it has one (validated when it is applied). */
+export function savedXenstore(image: DomainImage): XenStoreSnapshot | undefined {
+  const x = (image.config as Partial<SavedConfig> | null)?.xenstore;
+  return x && typeof x === 'object' ? x : undefined;
 }
 
 /** Writes the image to `path` (through a temporary file renamed into place: a failed save leaves no half image). Returns its size. */

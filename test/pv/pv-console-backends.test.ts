@@ -95,3 +95,39 @@ test('kvm: the same through dom0\'s RAM mapping and the vCPU kick', async (t) =>
   if (kvmSkip) return skipLoudly(t, kvmSkip);
   await echoThroughPvConsole('kvm');
 });
+
+async function saveAndRestoreWaitingGuest(from: 'emu' | 'kvm', to: 'emu' | 'kvm'): Promise<void> {
+  const code = assemble(GUEST);
+  const cfg = { name: `pvcon-save-${from}-${to}`, memory: 32, serial: 'pty', on_crash: 'destroy' };
+  const g = await GuestSession.start({ ...cfg, cpu_backend: from }, [], { spec: spec(code) });
+  let image;
+  try {
+    await g.waitForSerial('hi!', { timeoutMs: 30_000 });
+    g.handle.pause();
+    image = await g.handle.saveImage();
+  } finally {
+    await g.destroy();
+  }
+  // A new domain (another domid) continues from the image: dom0 serves the same rings.
+  const r = await GuestSession.start({ ...cfg, cpu_backend: to }, [], { spec: image.spec, restore: image.state, ...(image.config as { xenstore?: never }).xenstore ? { restoreXenstore: (image.config as { xenstore: never }).xenstore } : {} });
+  try {
+    assert.equal(r.handle.cpuBackend, to);
+    // The restored console has already seen output, so keystrokes go to hvc0 rather than
+    // COM1 once dom0's backends are up again (typed until the guest answers).
+    const typing = setInterval(() => r.handle.serialInput(new TextEncoder().encode('Q')), 250);
+    const exit = await r.waitForExit({ timeoutMs: 30_000 }).finally(() => clearInterval(typing));
+    assert.equal(exit.exitStatus, (0x10 << 1) | 1, `${exit.reason}: ${exit.detail}`);
+    assert.equal(r.output, 'Q');
+  } finally {
+    await r.destroy();
+  }
+}
+
+test('emu → emu: a Xen guest saved while waiting on hvc0 is restored as another domain and its console still works', async () => {
+  await saveAndRestoreWaitingGuest('emu', 'emu');
+});
+
+test('emu → kvm: the same across CPU backends', async (t) => {
+  if (kvmSkip) return skipLoudly(t, kvmSkip);
+  await saveAndRestoreWaitingGuest('emu', 'kvm');
+});

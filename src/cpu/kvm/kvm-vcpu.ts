@@ -371,15 +371,16 @@ export class KvmVcpu implements VcpuBackend {
     v.setUint8(abi.RUN.msrError, value === undefined ? 1 : 0);
     if (!m.write && value !== undefined) v.setBigUint64(abi.RUN.msrData, BigInt.asUintN(64, value), true);
     // The domain has just filled the page with VMCALL stubs; replace them with ours.
-    if (m.write && value !== undefined && m.index === XEN_MSR_HYPERCALL_PAGE) {
-      const gpa = Number(m.value & 0xfffff000n);
-      try {
-        this.memory.write(gpa, kvmHypercallPageBytes());
-        this.hypercallPage = gpa;
-        this.verifiedStubRipPage = -1;
-      } catch {
-        // Not RAM: the domain already refused it with #GP; nothing to rewrite.
-      }
+    if (m.write && value !== undefined && m.index === XEN_MSR_HYPERCALL_PAGE) this.hypercallPageInstalled(Number(m.value & 0xfffff000n));
+  }
+
+  hypercallPageInstalled(gpa: number): void {
+    try {
+      this.memory.write(gpa, kvmHypercallPageBytes());
+      this.hypercallPage = gpa;
+      this.verifiedStubRipPage = -1;
+    } catch {
+      // Not RAM: the domain already refused it with #GP; nothing to rewrite.
     }
   }
 

@@ -93,6 +93,12 @@ export interface VcpuBackend {
   translate?(linear: number, write: boolean): number | undefined;
   /** Ask a running vCPU to return from run() soon with `interrupted` (callable from the vCPU's own thread between slices, or from a timer). */
   requestExit(): void;
+  /**
+   * The domain has (re)written Xen's hypercall stubs into guest page `gpa` (the MSR
+   * write, or a restore). A backend whose guests cannot use those stubs as they are
+   * rewrites the page with its own (cpu/kvm without KVM_XEN_HVM_CONFIG).
+   */
+  hypercallPageInstalled?(gpa: number): void;
   /** Reset the vCPU to the architectural power-on state (SDM vol. 3A "Processor Management and Initialization"). */
   reset(): void;
   /**

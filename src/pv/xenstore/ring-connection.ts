@@ -5,7 +5,7 @@
 // ring's worth of data gets its connection marked bad, never a host exception.
 
 import * as W from '../../abi/xs-wire.js';
-import type { XenStore } from './store.js';
+import type { XenStore, XsConnection } from './store.js';
 import { XsSession } from './protocol.js';
 
 /** Replies waiting for ring space; past this we stop taking requests (backpressure). */
@@ -45,6 +45,11 @@ export class XenStoreRingConnection {
 
   get isBad(): boolean {
     return this.bad;
+  }
+
+  /** The store connection the guest's requests run on (its watches, for save/restore). */
+  get connection(): XsConnection {
+    return this.session.conn;
   }
 
   get connectionClosed(): boolean {

@@ -474,13 +474,26 @@ export class XenStore {
   }
 
   private watch(c: XsConnection, raw: string, token: string): void {
+    this.addWatch(c, raw, token);
+    // A new watch fires once at once (xenstore.txt WATCH).
+    c.queue({ path: raw, token });
+  }
+
+  private addWatch(c: XsConnection, raw: string, token: string): void {
     const special = isSpecialPath(raw);
     const target = special ? checkSpecialPath(raw) : resolvePath(raw, c.domid);
     if (c.watches.some((w) => w.target === target && w.token === token)) throw new XsError('EEXIST');
     if (!c.privileged && c.watches.length >= this.quotas.watches) throw new XsError('ENOSPC');
     c.watches.push({ given: raw, target, relative: !special && !raw.startsWith('/'), token });
-    // A new watch fires once at once (xenstore.txt WATCH).
-    c.queue({ path: raw, token });
+  }
+
+  /**
+   * A restored domain's watch, registered again on its new connection as the client
+   * gave it, without the initial fire (the guest saw that before it was saved). Same
+   * checks as WATCH; throws XsError.
+   */
+  restoreWatch(c: XsConnection, raw: string, token: string): void {
+    this.addWatch(c, raw, token);
   }
 
   private unwatch(c: XsConnection, raw: string, token: string): void {
