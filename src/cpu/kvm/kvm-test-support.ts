@@ -60,8 +60,14 @@ export interface KvmGuest {
   close(): void;
 }
 
-export function kvmGuest(ramBytes = 4 << 20): KvmGuest {
-  const backend = createKvmDomainBackend(ramBytes);
+/**
+ * A bare KvmVcpu over `ramBytes` of RAM. Run slices are long by default so a test sees
+ * the exit it expects even on a loaded machine (kvm-pvm runs guest code ~1000x slower;
+ * a 5 ms slice can end before a few real-mode instructions do); pass a short
+ * `sliceMs` to test the slice timer itself.
+ */
+export function kvmGuest(ramBytes = 4 << 20, sliceMs = 2000): KvmGuest {
+  const backend = createKvmDomainBackend(ramBytes, '/dev/kvm', sliceMs);
   const memory = new GuestMemory({ ramBytes }, backend.ram);
   const g = { backend, memory, accesses: [], uart: [], debug: [], acked: [], nextVector: 0x20, mmioValue: 0 } as unknown as KvmGuest;
   const ops: VmOps = {

@@ -235,7 +235,7 @@ org 0x1000
 
 test('a guest spinning without exits is kicked out of KVM_RUN by the slice timer', (t) => {
   if (skip) return skipLoudly(t, skip);
-  const g = kvmGuest();
+  const g = kvmGuest(4 << 20, 5);
   try {
     g.memory.write(0x1000, assemble('bits 16\norg 0x1000\n  sti\n.spin:\n  inc dword [0x2000]\n  jmp .spin\n'));
     startRealMode(g, 0x1000);
