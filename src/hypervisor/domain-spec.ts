@@ -93,6 +93,21 @@ export interface DomainSpec {
   debugconPorts: number[];
 }
 
+/** Where dom0 finds a Xen domain's store and console rings (special pages Xen's toolstack places). */
+export interface PvRings {
+  domid: number;
+  storeGfn: number;
+  /** Offset of the page in the backing store (the shared RAM buffer dom0 also sees). */
+  storeOffset: number;
+  /** The guest's store port and dom0's end of it. */
+  storeGuestPort: number;
+  storeDom0Port: number;
+  consoleGfn: number;
+  consoleOffset: number;
+  consoleGuestPort: number;
+  consoleDom0Port: number;
+}
+
 /** What one call of Domain.run() ended with. */
 export type RunResult =
   | { kind: 'running' }

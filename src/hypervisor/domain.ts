@@ -11,7 +11,7 @@ import { InstructionClock, type Clock } from './clock.js';
 import type { VcpuBackend, VcpuSpecialRegisters, SegmentRegister } from './vcpu/backend.js';
 import type { VmOps } from './vcpu/vm-ops.js';
 import { describeExit, type VmExit } from './vcpu/vm-exit.js';
-import type { DiskSpec, DomainSpec, RunResult, ShutdownReason } from './domain-spec.js';
+import type { DiskSpec, DomainSpec, PvRings, RunResult, ShutdownReason } from './domain-spec.js';
 import type { BlockBackend } from '../devices/block/block-backend.js';
 import type { IdeDrives } from '../devices/ide/piix-ide.js';
 import type { AccessSize } from './types.js';
@@ -133,21 +133,6 @@ export interface DomainOptions {
   dom0Link?: SharedArrayBuffer;
   /** dom0's live-domain table: one byte per domid, 1 while that domain exists. */
   liveDomains?: SharedArrayBuffer;
-}
-
-/** Where dom0 finds a Xen domain's store and console rings (special pages Xen's toolstack places). */
-export interface PvRings {
-  domid: number;
-  storeGfn: number;
-  /** Offset of the page in the backing store (the shared RAM buffer dom0 also sees). */
-  storeOffset: number;
-  /** The guest's store port and dom0's end of it. */
-  storeGuestPort: number;
-  storeDom0Port: number;
-  consoleGfn: number;
-  consoleOffset: number;
-  consoleGuestPort: number;
-  consoleDom0Port: number;
 }
 
 export class Domain {

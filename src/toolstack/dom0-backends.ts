@@ -17,7 +17,7 @@ import { writeGuestPaths } from '../pv/xenstore/guest-paths.js';
 import { domainPath } from '../pv/xenstore/path.js';
 import { XenStoreRingConnection } from '../pv/xenstore/ring-connection.js';
 import type { XenStore } from '../pv/xenstore/store.js';
-import type { PvRingsInfo } from './worker-protocol.js';
+import type { PvRings } from '../hypervisor/domain-spec.js';
 
 /** A lost notification costs at most this long: both rings are also serviced on this period. */
 const FALLBACK_POLL_MS = 100;
@@ -47,7 +47,7 @@ export interface Dom0BackendsOptions {
   /** Bytes of backing store after RAM (domainBackingBytes): the shared buffer is RAM + this. */
   backingBytes: number;
   vcpus: number;
-  rings: PvRingsInfo;
+  rings: PvRings;
   /** The guest's RAM + backing store, as the worker's GuestMemory sees it. */
   ram: SharedArrayBuffer;
   link: Dom0Link;

@@ -8,7 +8,7 @@ import { EventEmitter } from 'node:events';
 import { appendFileSync, mkdirSync, renameSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
-import type { DomainSpec, ShutdownReason } from '../hypervisor/domain-spec.js';
+import type { DomainSpec, PvRings, ShutdownReason } from '../hypervisor/domain-spec.js';
 import { ConsoleRing } from './console-ring.js';
 import { ControlWord, DomainControl, WorkerState } from './domain-control.js';
 import type { DomainConfig, LifecycleAction } from './domain-config.js';
@@ -20,7 +20,7 @@ import { allocateGuestRam } from '../cpu/kvm/kvm-system.js';
 import { unmap } from '../cpu/kvm/libc.js';
 import { VcpuKick } from '../cpu/kvm/vcpu-kick.js';
 import { kvmDevicePath } from './run-paths.js';
-import type { DomainRequest, LogEntry, PvRingsInfo, ScreenImage, ScreenText, WorkerMessage, WorkerReply, WorkerStart } from './worker-protocol.js';
+import type { DomainRequest, LogEntry, ScreenImage, ScreenText, WorkerMessage, WorkerReply, WorkerStart } from './worker-protocol.js';
 import { Dom0Link } from '../hypervisor/dom0-link.js';
 import { Dom0Backends, type XenStoreSnapshot } from './dom0-backends.js';
 import { allocateDomid, dom0XenStore, liveDomainTable, releaseDomid } from './dom0-xenstore.js';
@@ -407,7 +407,7 @@ export class DomainHandle extends EventEmitter<DomainHandleEvents> {
   }
 
   /** dom0's xenstored and console backends for a Xen domain's rings (dom0-backends.ts). */
-  private startBackends(rings: PvRingsInfo, ram: SharedArrayBuffer, link: Dom0Link, kick: VcpuKick | null, restore: XenStoreSnapshot | undefined): void {
+  private startBackends(rings: PvRings, ram: SharedArrayBuffer, link: Dom0Link, kick: VcpuKick | null, restore: XenStoreSnapshot | undefined): void {
     this.backends?.close();
     this.backends = undefined;
     try {

@@ -3,9 +3,9 @@
 // implementation by URL (WorkerStart.domainModule).
 
 import type { Clock } from '../hypervisor/clock.js';
-import type { DiskSpec, DomainSpec, RunResult } from '../hypervisor/domain-spec.js';
+import type { DiskSpec, DomainSpec, PvRings, RunResult } from '../hypervisor/domain-spec.js';
 import type { DomainEventMap } from '../devices/events.js';
-import type { PvRingsInfo, ScreenImage, ScreenText } from './worker-protocol.js';
+import type { ScreenImage, ScreenText } from './worker-protocol.js';
 
 export interface RunnableDomain {
   readonly events: { on<K extends keyof DomainEventMap>(name: K, listener: (payload: DomainEventMap[K]) => void): unknown };
@@ -21,7 +21,7 @@ export interface RunnableDomain {
   /** ACPI power button (PM1 status PWRBTN_STS + SCI): the guest decides what to do. */
   pressPowerButton?(): void;
   /** A Xen domain's store and console rings for dom0 (null without them). */
-  readonly pvRings?: PvRingsInfo | null;
+  readonly pvRings?: PvRings | null;
 }
 
 /** What the worker passes besides the spec (a subset of hypervisor DomainOptions). */

@@ -7,7 +7,7 @@
 // with a 'reply' message carrying the same id.
 
 import type { MessagePort } from 'node:worker_threads';
-import type { DomainSpec, ShutdownReason } from '../hypervisor/domain-spec.js';
+import type { DomainSpec, PvRings, ShutdownReason } from '../hypervisor/domain-spec.js';
 import type { DomainEventMap } from '../devices/events.js';
 import type { DomainState } from '../hypervisor/domain-save.js';
 
@@ -41,19 +41,6 @@ export interface WorkerStart {
    * pages, and dom0 unmaps it once the worker is gone. `ram` is then unused.
    */
   kvmRam?: { address: bigint; length: number };
-}
-
-/** Where a Xen domain's store and console rings are (hypervisor Domain.pvRings). */
-export interface PvRingsInfo {
-  domid: number;
-  storeGfn: number;
-  storeOffset: number;
-  storeGuestPort: number;
-  storeDom0Port: number;
-  consoleGfn: number;
-  consoleOffset: number;
-  consoleGuestPort: number;
-  consoleDom0Port: number;
 }
 
 export type LogEntry = DomainEventMap['log'];
@@ -98,7 +85,7 @@ export type WorkerMessage =
    * with kvm, the vCPU's kick record (src/cpu/kvm/vcpu-kick.ts): dom0 kicks the vCPU
    * out of KVM_RUN after raising an event for it.
    */
-  | { type: 'started'; pvRings?: PvRingsInfo; vcpuKick?: SharedArrayBuffer }
+  | { type: 'started'; pvRings?: PvRings; vcpuKick?: SharedArrayBuffer }
   /** `exitStatus`: the guest ended through isa-debug-exit; tsxen exits with it. */
   | { type: 'shutdown'; reason: ShutdownReason; detail: string; diagnostic?: string; exitStatus?: number }
   | WorkerReply
