@@ -66,18 +66,7 @@ async function runCreate({ values, positionals }: ParsedArgs): Promise<number> {
     process.stderr.write(`${file}: serial: "none" leaves no console for -c\n`);
     return EXIT_ERROR;
   }
-  let control: ControlServer;
-  try {
-    control = await ControlServer.claim(config.name, controlSocketPath(config.name));
-  } catch (e) {
-    process.stderr.write(e instanceof DomainRunningError ? `tsxen: ${e.message}\n` : `tsxen: cannot create the control socket ${controlSocketPath(config.name)}: ${(e as Error).message}\n`);
-    return EXIT_ERROR;
-  }
-  try {
-    return await runForeground(config, attach, control);
-  } finally {
-    control.close();
-  }
+  return runForeground(config, attach);
 }
 
 /** How restore differs from create: the handle's options and the first line it prints. */
@@ -90,10 +79,26 @@ export interface ForegroundOptions {
 }
 
 /**
- * A domain's life in the foreground (tsxen create and restore): outputs, console,
- * xenstore socket, signals, and the exit status by how it ended.
+ * A domain's life in the foreground (tsxen create and restore): its control socket
+ * (refused while another domain has the name), outputs, console, xenstore socket,
+ * signals, and the exit status by how it ended.
  */
-export async function runForeground(config: DomainConfig, attach: boolean, control: ControlServer, fg: ForegroundOptions = {}): Promise<number> {
+export async function runForeground(config: DomainConfig, attach: boolean, fg: ForegroundOptions = {}): Promise<number> {
+  let control: ControlServer;
+  try {
+    control = await ControlServer.claim(config.name, controlSocketPath(config.name));
+  } catch (e) {
+    process.stderr.write(e instanceof DomainRunningError ? `tsxen: ${e.message}\n` : `tsxen: cannot create the control socket ${controlSocketPath(config.name)}: ${(e as Error).message}\n`);
+    return EXIT_ERROR;
+  }
+  try {
+    return await runClaimed(config, attach, control, fg);
+  } finally {
+    control.close();
+  }
+}
+
+async function runClaimed(config: DomainConfig, attach: boolean, control: ControlServer, fg: ForegroundOptions): Promise<number> {
   const name = config.name;
   const logFile = domainLogPath(name);
   let terminal: SerialConsole | undefined;

@@ -8,8 +8,6 @@ import { runForeground } from './create-command.js';
 import { readSaveImage, savedConfig, savedXenstore, SaveImageError } from '../toolstack/save-image.js';
 import type { DomainImage } from '../hypervisor/save/image-format.js';
 import type { DomainConfig } from '../toolstack/domain-config.js';
-import { ControlServer, DomainRunningError } from '../toolstack/control-server.js';
-import { controlSocketPath } from '../toolstack/run-paths.js';
 
 const BACKENDS = ['auto', 'kvm', 'emu'] as const;
 
@@ -57,22 +55,12 @@ async function runRestore({ values, positionals: [file] }: ParsedArgs): Promise<
     process.stderr.write(`tsxen restore: ${file}: the domain has no serial console for -c\n`);
     return EXIT_ERROR;
   }
-  let control: ControlServer;
-  try {
-    control = await ControlServer.claim(config.name, controlSocketPath(config.name));
-  } catch (e) {
-    process.stderr.write(e instanceof DomainRunningError ? `tsxen: ${e.message}\n` : `tsxen: cannot create the control socket ${controlSocketPath(config.name)}: ${(e as Error).message}\n`);
-    return EXIT_ERROR;
-  }
-  try {
-    const paused = values.paused === true;
-    return await runForeground(config, attach, control, {
-      handle: { spec: image.spec, restore: image.state, startPaused: paused, ...(savedXenstore(image) ? { restoreXenstore: savedXenstore(image) } : {}) },
-      verb: 'restore',
-      started: (handle, logFile) =>
-        `domain ${config.name} restored from ${file} (saved ${image.header.savedAt} on ${image.header.cpuBackend}, running on ${handle.cpuBackend})${paused ? `; paused: tsxen unpause ${config.name} runs it` : ''}; log: ${logFile}`,
-    });
-  } finally {
-    control.close();
-  }
+  const paused = values.paused === true;
+  const xenstore = savedXenstore(image);
+  return runForeground(config, attach, {
+    handle: { spec: image.spec, restore: image.state, startPaused: paused, ...(xenstore ? { restoreXenstore: xenstore } : {}) },
+    verb: 'restore',
+    started: (handle, logFile) =>
+      `domain ${config.name} restored from ${file} (saved ${image.header.savedAt} on ${image.header.cpuBackend}, running on ${handle.cpuBackend})${paused ? `; paused: tsxen unpause ${config.name} runs it` : ''}; log: ${logFile}`,
+  });
 }

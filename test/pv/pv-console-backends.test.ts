@@ -7,6 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { GuestSession } from '../../src/toolstack/harness.js';
+import { savedXenstore } from '../../src/toolstack/save-image.js';
 import type { DomainSpec } from '../../src/hypervisor/domain-spec.js';
 import { assemble, kvmSkipReason, skipLoudly } from '../../src/cpu/kvm/kvm-test-support.js';
 
@@ -80,7 +81,6 @@ async function echoThroughPvConsole(backend: 'emu' | 'kvm'): Promise<void> {
     const exit = await g.waitForExit({ timeoutMs: 30_000 });
     assert.equal(exit.exitStatus, (0x10 << 1) | 1, `${exit.reason}: ${exit.detail}`);
     assert.equal(g.output, 'hi!Z');
-    // The toolstack's nodes for the domain are in dom0's xenstore while it runs.
   } finally {
     await g.destroy();
   }
@@ -109,7 +109,9 @@ async function saveAndRestoreWaitingGuest(from: 'emu' | 'kvm', to: 'emu' | 'kvm'
     await g.destroy();
   }
   // A new domain (another domid) continues from the image: dom0 serves the same rings.
-  const r = await GuestSession.start({ ...cfg, cpu_backend: to }, [], { spec: image.spec, restore: image.state, ...(image.config as { xenstore?: never }).xenstore ? { restoreXenstore: (image.config as { xenstore: never }).xenstore } : {} });
+  const xenstore = savedXenstore(image);
+  assert.ok(xenstore, 'the image carries dom0\'s xenstore record');
+  const r = await GuestSession.start({ ...cfg, cpu_backend: to }, [], { spec: image.spec, restore: image.state, restoreXenstore: xenstore });
   try {
     assert.equal(r.handle.cpuBackend, to);
     // The restored console has already seen output, so keystrokes go to hvc0 rather than
