@@ -108,7 +108,7 @@ test('ring fuzz: random bytes and random index values never throw out of the rin
   for (let round = 0; round < 300; round++) {
     const store = new XenStore();
     const page = new Uint8Array(4096);
-    XenStoreRingConnection.initPage(page);
+    W.initXenStoreInterface(page, 0);
     const ring = new XenStoreRingConnection(store, 4, page, () => {});
     const dv = new DataView(page.buffer);
     for (let step = 0; step < 10; step++) {

@@ -47,7 +47,7 @@ function setup(startIndex = 0) {
   dom0.setPerms('/local/domain/3', ['n3']);
   const mem = new Uint8Array(3 * 4096);
   const page = mem.subarray(4096, 8192);
-  XenStoreRingConnection.initPage(page, 7);
+  W.initXenStoreInterface(page, 7);
   const g = new GuestSide(page);
   for (const off of [W.XS_RING_REQ_CONS, W.XS_RING_REQ_PROD, W.XS_RING_RSP_CONS, W.XS_RING_RSP_PROD]) g.set(off, startIndex);
   let notified = 0;

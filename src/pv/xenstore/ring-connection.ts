@@ -38,11 +38,6 @@ export class XenStoreRingConnection {
     this.session = new XsSession(store, domid, (b) => this.enqueue(b), () => {});
   }
 
-  /** Prepares a fresh page for the guest (the domain builder does this before boot). */
-  static initPage(page: Uint8Array, evtchn = 0): void {
-    W.initXenStoreInterface(page, evtchn);
-  }
-
   get isBad(): boolean {
     return this.bad;
   }
