@@ -181,14 +181,7 @@ export class CpuTestRig {
   run(s: RigSnippet): RigOutcome {
     const cpl = s.cpl ?? 3;
     const m = this.memory;
-    if (s.code.length === 0 || s.code.length > CODE_MAX) throw new RangeError(`snippet of ${s.code.length} bytes`);
-    const end = CODE_ADDR + s.code.length;
-    m.write(CODE_ADDR, s.code);
-    m.writeU8(end, 0xf4);
-    const data = new Uint8Array(DATA_LEN);
-    if (s.data) data.set(s.data.subarray(0, DATA_LEN));
-    m.write(DATA_ADDR, data);
-    m.fill(STACK_WINDOW, STACK_WINDOW_LEN, 0);
+    const { end, data } = placeSnippet(m, s);
 
     const vcpu = this.vcpu;
     const outcome: RigOutcome = { vector: -1, errorCode: -1, regs: [], eip: end, eflags: 0, data, stack: new Uint8Array(0), cr2: 0 };
@@ -243,6 +236,19 @@ export class CpuTestRig {
  * the end, or one in the snippet). With `userEnd`, the rig's final HLT run at CPL 3 —
  * a #GP(0) at the end address — means the snippet finished. Both backends' rigs use it.
  */
+/** Writes a snippet's code (then HLT), its data and a zeroed stack window; the same layout on every backend. */
+export function placeSnippet(m: GuestMemory, s: RigSnippet): { end: number; data: Uint8Array } {
+  if (s.code.length === 0 || s.code.length > CODE_MAX) throw new RangeError(`snippet of ${s.code.length} bytes`);
+  const end = CODE_ADDR + s.code.length;
+  m.write(CODE_ADDR, s.code);
+  m.writeU8(end, 0xf4);
+  const data = new Uint8Array(DATA_LEN);
+  if (s.data) data.set(s.data.subarray(0, DATA_LEN));
+  m.write(DATA_ADDR, data);
+  m.fill(STACK_WINDOW, STACK_WINDOW_LEN, 0);
+  return { end, data };
+}
+
 export function readHandlerFrame(m: GuestMemory, o: SnippetOutcome, end: number, userEnd: boolean): void {
   const haltedAt = (o.eip - 1) >>> 0;
   if (haltedAt < HANDLERS_ADDR || haltedAt >= HANDLERS_ADDR + 256) {

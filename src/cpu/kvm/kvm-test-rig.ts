@@ -4,7 +4,7 @@
 // with the emu's (test/cpu/compare.ts). Snippets run at CPL 3, where kvm-pvm
 // executes guest code natively: KVM is the reference CPU.
 
-import { CODE_ADDR, CODE_MAX, CpuTestRig, DATA_ADDR, DATA_LEN, HANDLERS_ADDR, RIG_RAM_BYTES, SEL_CODE3, SEL_DATA3, SEL_TSS, STACK_TOP, STACK_WINDOW, STACK_WINDOW_LEN, TSS_ADDR, GDT_ADDR, IDT_ADDR, readHandlerFrame, type RigSnippet, type SnippetOutcome } from '../emu/test-rig.js';
+import { CODE_ADDR, CpuTestRig, DATA_ADDR, DATA_LEN, HANDLERS_ADDR, RIG_RAM_BYTES, SEL_CODE3, SEL_DATA3, SEL_TSS, STACK_TOP, STACK_WINDOW, STACK_WINDOW_LEN, TSS_ADDR, GDT_ADDR, IDT_ADDR, placeSnippet, readHandlerFrame, type RigSnippet, type SnippetOutcome } from '../emu/test-rig.js';
 import type { SegmentRegister } from '../../hypervisor/vcpu/backend.js';
 import { initialFpuState } from '../../hypervisor/vcpu/vcpu-state.js';
 import { describeExit, type VmExit } from '../../hypervisor/vcpu/vm-exit.js';
@@ -27,14 +27,7 @@ export class KvmTestRig {
 
   run(s: RigSnippet): SnippetOutcome {
     const { memory: m, vcpu } = this.guest;
-    if (s.code.length === 0 || s.code.length > CODE_MAX) throw new RangeError(`snippet of ${s.code.length} bytes`);
-    const end = CODE_ADDR + s.code.length;
-    m.write(CODE_ADDR, s.code);
-    m.writeU8(end, 0xf4);
-    const data = new Uint8Array(DATA_LEN);
-    if (s.data) data.set(s.data.subarray(0, DATA_LEN));
-    m.write(DATA_ADDR, data);
-    m.fill(STACK_WINDOW, STACK_WINDOW_LEN, 0);
+    const { end, data } = placeSnippet(m, s);
     const o: SnippetOutcome = { vector: -1, errorCode: -1, regs: [], eip: end, eflags: 0, data, stack: new Uint8Array(0) };
     let exit: VmExit | undefined;
     try {

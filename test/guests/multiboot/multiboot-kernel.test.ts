@@ -9,7 +9,6 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -25,34 +24,19 @@ import { loadMultiboot } from '../../../src/firmware/multiboot/load-multiboot.js
 import type { DomainSpec, MultibootSpec } from '../../../src/hypervisor/domain-spec.js';
 import { Domain } from '../../../src/hypervisor/domain.js';
 import type { AccessSize } from '../../../src/hypervisor/types.js';
+import { buildNasmKernel, nasmToolsMissing } from '../nasm-kernel.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
 const source = join(root, 'test/guests/multiboot');
 
-function toolMissing(): string | undefined {
-  for (const [tool, arg] of [
-    ['nasm', '-v'],
-    ['ld', '-v'],
-  ]) {
-    try {
-      execFileSync(tool, [arg], { stdio: 'ignore' });
-    } catch {
-      return `${tool} is not installed: the Multiboot test kernel cannot be built (apt-get install nasm binutils)`;
-    }
-  }
-  return undefined;
-}
-
-const missing = toolMissing();
+const missing = nasmToolsMissing('the Multiboot test kernel');
 if (missing) console.warn(`SKIPPING Multiboot kernel tests: ${missing}`);
 
 /** Assemble and link kernel.asm; returns the ELF bytes. */
 function buildKernel(): Uint8Array {
   const dir = mkdtempSync(join(tmpdir(), 'tsxen-multiboot-'));
   try {
-    execFileSync('nasm', ['-f', 'elf32', '-o', join(dir, 'kernel.o'), join(source, 'kernel.asm')]);
-    execFileSync('ld', ['-m', 'elf_i386', '-T', join(source, 'kernel.ld'), '--build-id=none', '--no-warn-rwx-segments', '-o', join(dir, 'kernel.elf'), join(dir, 'kernel.o')]);
-    return new Uint8Array(readFileSync(join(dir, 'kernel.elf')));
+    return new Uint8Array(readFileSync(buildNasmKernel(source, dir, 'kernel.elf')));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -14,7 +14,6 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -27,6 +26,7 @@ import { GuestSession } from '../../../src/toolstack/harness.js';
 import type { LogEntry } from '../../../src/toolstack/worker-protocol.js';
 import { XsClient } from '../../../src/pv/xenstore/client.js';
 import { fnv1a32, xorshift32 } from '../../support/fuzz.js';
+import { buildNasmKernel, nasmToolsMissing } from '../nasm-kernel.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
 const source = join(root, 'test/guests/xen-fuzz');
@@ -142,30 +142,8 @@ const EXPECTED: Array<[name: string, rc: number | 'nonneg' | 'same', status?: nu
   ['cpuid_domid', 'same'],
 ];
 
-function toolMissing(): string | undefined {
-  for (const [tool, arg] of [
-    ['nasm', '-v'],
-    ['ld', '-v'],
-  ]) {
-    try {
-      execFileSync(tool, [arg], { stdio: 'ignore' });
-    } catch {
-      return `${tool} is not installed: the Xen fuzz guest cannot be built (apt-get install nasm binutils)`;
-    }
-  }
-  return undefined;
-}
-
-const missing = toolMissing();
+const missing = nasmToolsMissing('the Xen fuzz guest');
 if (missing) console.warn(`SKIPPING the Xen hypercall fuzz guest test: ${missing}`);
-
-/** Assemble kernel.asm (and the .inc files it includes) and link into `dir`; returns the ELF's path. */
-function buildKernel(dir: string): string {
-  const elf = join(dir, 'xen-fuzz.elf');
-  execFileSync('nasm', ['-f', 'elf32', '-i', `${source}/`, '-o', join(dir, 'kernel.o'), join(source, 'kernel.asm')]);
-  execFileSync('ld', ['-m', 'elf_i386', '-T', join(source, 'kernel.ld'), '--build-id=none', '--no-warn-rwx-segments', '-o', elf, join(dir, 'kernel.o')]);
-  return elf;
-}
 
 /** The bytes kernel.asm's bystander writes: xorshift32 words, little-endian. */
 function bystanderHash(seed: number): string {
@@ -204,7 +182,7 @@ test(
     const sessions: GuestSession[] = [];
     const started = performance.now();
     try {
-      const kernel = buildKernel(dir);
+      const kernel = buildNasmKernel(source, dir, 'xen-fuzz.elf');
       const common = { kernel, xen_interface: 1, debugcon: 'port=0xe9', isa_debug_exit: 'iobase=0xf4,iosize=0x04', cpu_backend: 'emu', on_crash: 'destroy', on_poweroff: 'destroy' };
       const warn = (): void => {};
 

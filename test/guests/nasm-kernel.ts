@@ -1,0 +1,32 @@
+// Building the suite's own nasm test kernels (Multiboot ELFs linked with ld): one
+// tool check and one build step for every test that boots such a kernel.
+
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+
+/** Why the kernels cannot be built here (nasm or ld missing), or undefined. */
+export function nasmToolsMissing(what: string): string | undefined {
+  for (const [tool, arg] of [
+    ['nasm', '-v'],
+    ['ld', '-v'],
+  ]) {
+    try {
+      execFileSync(tool, [arg], { stdio: 'ignore' });
+    } catch {
+      return `${tool} is not installed: ${what} cannot be built (apt-get install nasm binutils)`;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Assembles `source/kernel.asm` (its `%include`s found in `source`) and links it with
+ * `source/kernel.ld` into `outDir/name`; returns the ELF's path.
+ */
+export function buildNasmKernel(source: string, outDir: string, name: string): string {
+  const elf = join(outDir, name);
+  const obj = join(outDir, 'kernel.o');
+  execFileSync('nasm', ['-f', 'elf32', '-i', `${source}/`, '-o', obj, join(source, 'kernel.asm')]);
+  execFileSync('ld', ['-m', 'elf_i386', '-T', join(source, 'kernel.ld'), '--build-id=none', '--no-warn-rwx-segments', '-o', elf, obj]);
+  return elf;
+}
