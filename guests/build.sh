@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Build tsxen's test guests from Debian 12 i386 packages into a cache outside git
-# (facts: /work/shared/reference/test-guests.md).
+# Build tsxen's test guests from Debian 12 i386 packages (and one amd64 guest for
+# cpu_backend="kvm") into a cache outside git (facts: /work/shared/reference/test-guests.md).
 #
 #   ${TSXEN_CACHE:-$HOME/.cache/tsxen}/guests/<key>/   <key> = hash of guests/*.sh and guests/xs/*.c
 #   ${TSXEN_CACHE:-$HOME/.cache/tsxen}/guests/current  -> <key>
@@ -11,6 +11,9 @@
 # client from xs/xs.c + the 686-pae Xen modules), busybox-version,
 # packages (the exact .deb versions used), default.cfg / default-pae.cfg (xl.cfg
 # for the kernel + initramfs), modules-686-pae/ (Xen PV driver modules, depmod'ed),
+# the amd64 guest: vmlinuz-amd64, config-amd64, release-amd64, modules-amd64/,
+# initramfs-amd64.cpio.gz (busybox-static:amd64, the same /init, an x86_64 /bin/xs)
+# and default-amd64.cfg (x86-64 kernels need long mode: cpu_backend="kvm" only),
 # and from firmware-images.sh the firmware-boot guests: cd-686.iso, disk-686.img,
 # memtest.iso with cd.cfg, disk.cfg, memtest.cfg (see README.md).
 #
@@ -66,6 +69,11 @@ done
 if ! echo 'int main(void) { return 0; }' | gcc -m32 -static -x c -o /dev/null - 2>/dev/null; then
   missing+=(gcc-multilib)
 fi
+# The amd64 initramfs's /bin/xs is a static x86_64 program (libc6-dev's libc.a; gcc-multilib
+# brings it too).
+if ! echo 'int main(void) { return 0; }' | gcc -m64 -static -x c -o /dev/null - 2>/dev/null; then
+  missing+=(libc6-dev)
+fi
 if ((${#missing[@]})); then
   log "installing host tools: ${missing[*]}"
   as_root bash "$here/../scripts/apt-update.sh"
@@ -80,18 +88,22 @@ fi
 
 # The meta packages name the concrete kernel (linux-image-6.1.0-NN-686); refresh
 # the package lists only when something we need is unknown.
-have_packages() { apt-cache show linux-image-686:i386 linux-image-686-pae:i386 busybox-static:i386 >/dev/null 2>&1; }
+wanted_packages=(linux-image-686:i386 linux-image-686-pae:i386 busybox-static:i386 linux-image-amd64:amd64 busybox-static:amd64)
+have_packages() { apt-cache show "${wanted_packages[@]}" >/dev/null 2>&1; }
 if ! have_packages; then
   log "package lists lack what we need: apt-get update"
   as_root bash "$here/../scripts/apt-update.sh"
-  have_packages || die "linux-image-686:i386, linux-image-686-pae:i386 or busybox-static:i386 not in the archive"
+  have_packages || die "one of ${wanted_packages[*]} is not in the archive"
 fi
 concrete() {
   apt-cache depends "$1" | sed -n 's/^ *Depends: \(linux-image-[0-9].*\)$/\1/p' | head -n 1
 }
 k686=$(concrete linux-image-686:i386)
 kpae=$(concrete linux-image-686-pae:i386)
-[[ -n $k686 && -n $kpae ]] || die "cannot resolve the kernel packages from linux-image-686{,-pae}:i386"
+# amd64 is the native architecture here, so apt names the dependency without ":amd64".
+kamd64=$(concrete linux-image-amd64:amd64)
+kamd64=${kamd64%:amd64}:amd64
+[[ -n $k686 && -n $kpae && $kamd64 != :amd64 ]] || die "cannot resolve the kernel packages from linux-image-686{,-pae}:i386 and linux-image-amd64"
 
 # ---- download and unpack -----------------------------------------------------
 work=$(mktemp -d "$cache/.build-$key-XXXXXX")
@@ -100,16 +112,31 @@ work=$(mktemp -d "$cache/.build-$key-XXXXXX")
 debs=$(mktemp -d) && chmod 0777 "$debs"
 trap 'rm -rf "$work" "$debs"' EXIT
 # memtest86+ is an amd64 package only (it carries the ia32 binary and ISO too).
-log "downloading $k686 $kpae busybox-static:i386 memtest86+:amd64"
-(cd "$debs" && apt-get download -q "$k686" "$kpae" busybox-static:i386 memtest86+:amd64 >&2) || {
+downloads=("$k686" "$kpae" busybox-static:i386 "$kamd64" busybox-static:amd64 memtest86+:amd64)
+log "downloading ${downloads[*]}"
+(cd "$debs" && apt-get download -q "${downloads[@]}" >&2) || {
   log "download failed: apt-get update and retry"
   as_root bash "$here/../scripts/apt-update.sh"
-  (cd "$debs" && apt-get download -q "$k686" "$kpae" busybox-static:i386 memtest86+:amd64 >&2)
+  (cd "$debs" && apt-get download -q "${downloads[@]}" >&2)
 }
-unpack() { mkdir -p "$work/$1" && dpkg-deb -x "$debs"/"$2"_*.deb "$work/$1"; }
-unpack k686 "${k686%:i386}"
-unpack kpae "${kpae%:i386}"
-unpack busybox busybox-static
+unpack() { # dir package arch [paths...]: the whole .deb, or only the tar members named
+  local dir=$work/$1 deb=("$debs"/"$2"_*_"$3".deb)
+  shift 3
+  [[ -f ${deb[0]} ]] || die "no $2 .deb for $3 in $debs"
+  mkdir -p "$dir"
+  if (($#)); then dpkg-deb --fsys-tarfile "${deb[0]}" | tar -x -C "$dir" --wildcards "$@"
+  else dpkg-deb -x "${deb[0]}" "$dir"; fi
+}
+unpack k686 "${k686%:i386}" i386
+unpack kpae "${kpae%:i386}" i386
+unpack busybox busybox-static i386
+# The amd64 kernel .deb unpacks to 400 MB, nearly all modules: take only the kernel, the
+# module lists and the Xen PV drivers (9 MB). The module walk below fails loudly if a
+# dependency falls outside this set.
+unpack kamd64 "${kamd64%:amd64}" amd64 './boot/vmlinuz-*' './boot/config-*' \
+  './lib/modules/*/modules.order' './lib/modules/*/modules.builtin' './lib/modules/*/modules.builtin.modinfo' \
+  './lib/modules/*/kernel/drivers/xen/*' './lib/modules/*/kernel/drivers/block/xen-blkfront.ko' './lib/modules/*/kernel/drivers/net/xen-netfront.ko'
+unpack busybox-amd64 busybox-static amd64
 
 stage=$work/out
 mkdir "$stage"
@@ -125,6 +152,7 @@ kernel_files() { # unpacked-dir flavour
 }
 kernel_files "$work/k686" 686
 kernel_files "$work/kpae" 686-pae
+kernel_files "$work/kamd64" amd64
 
 # ---- vmlinux-686-pae: the ELF kernel inside the bzImage, for PVH boot ------------
 # Linux boot protocol (Documentation/x86/boot.rst): setup_sects (u8 at 0x1f1, 0
@@ -157,80 +185,98 @@ extract_vmlinux() { # bzImage elf
 }
 extract_vmlinux "$stage/vmlinuz-686-pae" "$stage/vmlinux-686-pae"
 
-# ---- Xen PV modules of the 686-pae kernel, for later initramfs use -------------
-release=$(cat "$stage/release-686-pae")
-moddir=$work/kpae/lib/modules/$release
-modout=$stage/modules-686-pae/lib/modules/$release
-mkdir -p "$modout"
-cp "$moddir"/modules.order "$moddir"/modules.builtin "$moddir"/modules.builtin.modinfo "$modout/"
-wanted=(xen-blkfront xen-netfront xen-evtchn xenfs xen-privcmd xen-gntdev)
-declare -A copied=()
-while ((${#wanted[@]})); do
-  name=${wanted[0]}; wanted=("${wanted[@]:1}")
-  [[ -n ${copied[$name]:-} ]] && continue
-  copied[$name]=1
-  ko=$(find "$moddir/kernel" -name "$name.ko*" | head -n 1)
-  if [[ -z $ko ]]; then
-    grep -q "/$name.ko\$" "$moddir/modules.builtin" && continue # built in: nothing to copy
-    die "module $name is neither in $k686 nor built in"
-  fi
-  mkdir -p "$modout/$(dirname "${ko#"$moddir"/}")"
-  cp "$ko" "$modout/${ko#"$moddir"/}"
-  IFS=, read -ra deps <<<"$(modinfo -F depends "$ko")"
-  wanted+=("${deps[@]}")
-done
-depmod -b "$stage/modules-686-pae" "$release"
+# ---- Xen PV modules of the 686-pae and amd64 kernels, for the initramfs -----------
+#   xen_modules FLAVOUR UNPACKED   -> STAGE/modules-FLAVOUR/lib/modules/RELEASE, depmod'ed
+xen_modules() {
+  local flavour=$1 unpacked=$2
+  local release moddir modout name ko deps
+  release=$(cat "$stage/release-$flavour")
+  moddir=$unpacked/lib/modules/$release
+  modout=$stage/modules-$flavour/lib/modules/$release
+  mkdir -p "$modout"
+  cp "$moddir"/modules.order "$moddir"/modules.builtin "$moddir"/modules.builtin.modinfo "$modout/"
+  local wanted=(xen-blkfront xen-netfront xen-evtchn xenfs xen-privcmd xen-gntdev)
+  local -A copied=()
+  while ((${#wanted[@]})); do
+    name=${wanted[0]}; wanted=("${wanted[@]:1}")
+    [[ -z $name || -n ${copied[$name]:-} ]] && continue
+    copied[$name]=1
+    ko=$(find "$moddir/kernel" -name "$name.ko*" | head -n 1)
+    if [[ -z $ko ]]; then
+      grep -q "/$name.ko\$" "$moddir/modules.builtin" && continue # built in: nothing to copy
+      die "module $name is neither in the $flavour kernel package (as unpacked) nor built in"
+    fi
+    mkdir -p "$modout/$(dirname "${ko#"$moddir"/}")"
+    cp "$ko" "$modout/${ko#"$moddir"/}"
+    IFS=, read -ra deps <<<"$(modinfo -F depends "$ko")"
+    wanted+=("${deps[@]}")
+  done
+  depmod -b "$stage/modules-$flavour" "$release"
+}
+xen_modules 686-pae "$work/kpae"
+xen_modules amd64 "$work/kamd64"
 
 # ---- initramfs ---------------------------------------------------------------
-root=$work/root
-mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,mnt,tmp,root}
-cp "$work/busybox/bin/busybox" "$root/bin/busybox"
+#   initramfs ROOT BUSYBOX GCC_ARCH MODULES OUT
+# A root tree at ROOT (BUSYBOX: an unpacked busybox-static, GCC_ARCH: -m32 or -m64 for
+# /bin/xs, MODULES: a modules-FLAVOUR directory) packed as OUT. ROOT stays: the
+# firmware guests (firmware-images.sh) start from the i386 one, $work/root.
+initramfs() {
+  local root=$1 busybox=$2 arch=$3 modules=$4 cpio_out=$5 verb
+  mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,mnt,tmp,root}
+  cp "$busybox/bin/busybox" "$root/bin/busybox"
+  # --list-full gives each applet's usual path (bin/sh, sbin/poweroff, usr/bin/awk).
+  "$root/bin/busybox" --list-full | while read -r applet; do
+    [[ $applet == bin/busybox || -e $root/$applet ]] && continue
+    mkdir -p "$root/$(dirname "$applet")"
+    ln -s /bin/busybox "$root/$applet"
+  done
+  install -m 0755 "$here/init.sh" "$root/init"
+  # Without -f, busybox's poweroff/reboot/halt only signal PID 1 (an init daemon's
+  # job); /init is a shell that sits in a foreground shell, where traps wait until that
+  # shell exits. So these three act at once, for a user's `poweroff` and for the
+  # kernel's orderly_poweroff (it runs /sbin/poweroff when dom0 writes
+  # control/shutdown = poweroff: Linux drivers/xen/manage.c).
+  for verb in poweroff reboot halt; do
+    rm -f "$root/sbin/$verb"
+    printf '#!/bin/sh\n# No init daemon here: act at once (guests/build.sh).\nexec /bin/busybox %s -f "$@"\n' "$verb" > "$root/sbin/$verb"
+    chmod 0755 "$root/sbin/$verb"
+  done
+  # /bin/xs: the xenstore client /init's xenbus check uses (xs/xs.c).
+  gcc "$arch" -static -Os -s -Wall -o "$root/bin/xs" "$here/xs/xs.c"
+  # The kernel's Xen modules (xenfs, xen-evtchn, ...) for /init to modprobe; a kernel
+  # ignores a /lib/modules of another release (the 686 one shares the i386 image).
+  cp -a "$modules/lib" "$root/"
+  # /dev/console must exist before devtmpfs is mounted, or init has no stdout.
+  mknod -m 0600 "$root/dev/console" c 5 1
+  # Same input, same bytes: fixed timestamps, sorted names, no gzip name/time.
+  find "$root" -exec touch -h -d @0 {} +
+  (cd "$root" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc --reproducible -R 0:0 --quiet) | gzip -9 -n > "$cpio_out"
+}
+initramfs "$work/root" "$work/busybox" -m32 "$stage/modules-686-pae" "$stage/initramfs.cpio.gz"
+initramfs "$work/root-amd64" "$work/busybox-amd64" -m64 "$stage/modules-amd64" "$stage/initramfs-amd64.cpio.gz"
 # The banner names the Debian version: "BusyBox v1.35.0 (Debian 1:1.35.0-4+deb12u1+b1) ..."
-{ "$root/bin/busybox" 2>&1 || true; } | head -n 1 > "$stage/busybox-version"
-# --list-full gives each applet's usual path (bin/sh, sbin/poweroff, usr/bin/awk).
-"$root/bin/busybox" --list-full | while read -r applet; do
-  [[ $applet == bin/busybox || -e $root/$applet ]] && continue
-  mkdir -p "$root/$(dirname "$applet")"
-  ln -s /bin/busybox "$root/$applet"
-done
-install -m 0755 "$here/init.sh" "$root/init"
-# Without -f, busybox's poweroff/reboot/halt only signal PID 1 (an init daemon's
-# job); /init is a shell that sits in a foreground shell, where traps wait until that
-# shell exits. So these three act at once, for a user's `poweroff` and for the
-# kernel's orderly_poweroff (it runs /sbin/poweroff when dom0 writes
-# control/shutdown = poweroff: Linux drivers/xen/manage.c).
-for verb in poweroff reboot halt; do
-  rm -f "$root/sbin/$verb"
-  printf '#!/bin/sh\n# No init daemon here: act at once (guests/build.sh).\nexec /bin/busybox %s -f "$@"\n' "$verb" > "$root/sbin/$verb"
-  chmod 0755 "$root/sbin/$verb"
-done
-# /bin/xs: the xenstore client /init's xenbus check uses (xs/xs.c).
-gcc -m32 -static -Os -s -Wall -o "$root/bin/xs" "$here/xs/xs.c"
-# The 686-pae kernel's Xen modules (xenfs, xen-evtchn, ...) for /init to modprobe;
-# the 686 kernel ignores a /lib/modules of another release.
-cp -a "$stage/modules-686-pae/lib" "$root/"
-# /dev/console must exist before devtmpfs is mounted, or init has no stdout.
-mknod -m 0600 "$root/dev/console" c 5 1
-# Same input, same bytes: fixed timestamps, sorted names, no gzip name/time.
-find "$root" -exec touch -h -d @0 {} +
-(cd "$root" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc --reproducible -R 0:0 --quiet) | gzip -9 -n > "$stage/initramfs.cpio.gz"
+{ "$work/root/bin/busybox" 2>&1 || true; } | head -n 1 > "$stage/busybox-version"
 
 # ---- xl.cfg files ------------------------------------------------------------
-write_cfg() { # file flavour
+write_cfg() { # file flavour initramfs [comment]
   cat > "$stage/$1" <<EOF
-# Generated by tsxen guests/build.sh: Debian $(cat "$stage/release-$2") + busybox initramfs.
+# Generated by tsxen guests/build.sh: Debian $(cat "$stage/release-$2") + busybox initramfs.${4:+
+# $4}
 name = "guest-$2"
 type = "hvm"
 memory = 256
 kernel = "$out/vmlinuz-$2"
-ramdisk = "$out/initramfs.cpio.gz"
+ramdisk = "$out/$3"
 cmdline = "console=ttyS0 nokaslr cryptomgr.notests guest.shell"
 serial = "pty"
 on_reboot = "restart"
 EOF
 }
-write_cfg default.cfg 686
-write_cfg default-pae.cfg 686-pae
+write_cfg default.cfg 686 initramfs.cpio.gz
+write_cfg default-pae.cfg 686-pae initramfs.cpio.gz
+# No cpu_backend line: the user picks; tsxen refuses an x86-64 kernel on the software CPU.
+write_cfg default-amd64.cfg amd64 initramfs-amd64.cpio.gz 'An x86-64 kernel: it needs long mode, so cpu_backend = "kvm" on a host with VT-x/AMD-V.'
 
 # ---- firmware-boot guests: isolinux CD, syslinux disk, memtest86+ ------------------
 bash "$here/firmware-images.sh" "$stage" "$work" "$out" "$debs"
@@ -238,5 +284,5 @@ bash "$here/firmware-images.sh" "$stage" "$work" "$out" "$debs"
 touch "$stage/.complete"
 rm -rf "$out"
 mv "$stage" "$out"
-log "built $(cat "$out/release-686") and $(cat "$out/release-686-pae") guests"
+log "built $(cat "$out/release-686"), $(cat "$out/release-686-pae") and $(cat "$out/release-amd64") guests"
 finish

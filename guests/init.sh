@@ -48,8 +48,11 @@ fact cmdline "$(cat /proc/cmdline)"
 [ -r /sys/hypervisor/version/major ] && fact hypervisor.version "$(cat /sys/hypervisor/version/major).$(cat /sys/hypervisor/version/minor)$(cat /sys/hypervisor/version/extra)"
 # Paging mode comes from the kernel build, not the CPU: Debian names its PAE
 # (3-level) kernels *-pae; every other 32-bit kernel uses 2-level paging. The CPU's
-# "pae" flag (in cpu.flags) only says the CPU could.
-case "$(uname -r)" in
+# "pae" flag (in cpu.flags) only says the CPU could. An x86-64 kernel uses 4-level
+# paging, or 5-level where the CPU has LA57 (Debian's amd64 builds CONFIG_X86_5LEVEL=y;
+# Intel SDM vol. 3A §4.5).
+case "$(uname -m) $(uname -r)" in
+  x86_64\ *) if cpuinfo flags | grep -qw la57; then fact paging 5-level; else fact paging 4-level; fi ;;
   *-pae) fact paging PAE ;;
   *) fact paging 2-level ;;
 esac
@@ -57,8 +60,8 @@ esac
 pass() { echo "TEST $1 PASS"; }
 fail() { echo "TEST $1 FAIL $2"; }
 
-# cpu: integer and floating-point arithmetic (awk uses the x87 here). The
-# Pentium FDIV operands: a correct FPU gives 1.33382, the buggy one 1.33374.
+# cpu: integer and floating-point arithmetic (awk's doubles: the x87 on i686, SSE2 on
+# x86_64). The Pentium FDIV operands: a correct FPU gives 1.33382, the buggy one 1.33374.
 test_cpu() {
   cat /proc/cpuinfo
   quotient=$(awk 'BEGIN { print 4195835 / 3145727 }')
