@@ -20,6 +20,7 @@ import { allocateGuestRam } from '../cpu/kvm/kvm-system.js';
 import { unmap } from '../cpu/kvm/libc.js';
 import { VcpuKick } from '../cpu/kvm/vcpu-kick.js';
 import { kvmDevicePath } from './run-paths.js';
+import { refuseLongModeKernel } from './kernel-kind.js';
 import type { DomainRequest, LogEntry, ScreenImage, ScreenText, WorkerMessage, WorkerReply, WorkerStart } from './worker-protocol.js';
 import { Dom0Link } from '../hypervisor/dom0-link.js';
 import { Dom0Backends, type XenStoreSnapshot } from './dom0-backends.js';
@@ -140,6 +141,7 @@ export class DomainHandle extends EventEmitter<DomainHandleEvents> {
     // prints it and exits 1); a scripted test domain always runs as emu.
     const decision = opts.domainModule ? { backend: 'emu' as const, message: `cpu_backend=${config.cpuBackend}: scripted domain module, no CPU backend` } : chooseCpuBackend(config.cpuBackend, () => kvmAvailability({ devicePath: kvmDevicePath() }));
     this.cpuBackend = decision.backend;
+    refuseLongModeKernel(this.cpuBackend, config.kernel, this.spec.linux); // emu has no long mode: LongModeKernelError, before any worker
     this.log({ level: 'info', source: 'toolstack', message: decision.message });
     this.startWorker();
   }
