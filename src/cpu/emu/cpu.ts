@@ -11,8 +11,9 @@ import type { GuestMemory } from '../../hypervisor/memory/guest-memory.js';
 import type { VmOps } from '../../hypervisor/vcpu/vm-ops.js';
 import type { Clock } from '../../hypervisor/clock.js';
 import type {
-  CpuidEntry, SegmentRegister, VcpuBackend, VcpuRegisters, VcpuSpecialRegisters,
+  CpuidEntry, SegmentRegister, VcpuBackend, VcpuRegisters, VcpuRegisters64, VcpuSpecialRegisters,
 } from '../../hypervisor/vcpu/backend.js';
+import { REGISTERS64 } from '../../hypervisor/vcpu/backend.js';
 import type { VmExit } from '../../hypervisor/vcpu/vm-exit.js';
 import type { VcpuState } from '../../hypervisor/vcpu/vcpu-state.js';
 import {
@@ -308,6 +309,30 @@ export class EmuVcpu implements VcpuBackend {
       eip: this.cpu.eip >>> 0,
       eflags: readEflags(this.cpu) >>> 0,
     };
+  }
+
+  readonly longMode = false;
+
+  getRegisters64(): VcpuRegisters64 {
+    const r = this.getRegisters();
+    return {
+      rax: BigInt(r.eax), rbx: BigInt(r.ebx), rcx: BigInt(r.ecx), rdx: BigInt(r.edx), rsi: BigInt(r.esi), rdi: BigInt(r.edi),
+      rsp: BigInt(r.esp), rbp: BigInt(r.ebp), r8: 0n, r9: 0n, r10: 0n, r11: 0n, r12: 0n, r13: 0n, r14: 0n, r15: 0n,
+      rip: BigInt(r.eip), rflags: BigInt(r.eflags),
+    };
+  }
+
+  /** The software CPU has 32-bit registers only: a value it cannot hold is refused, never truncated. */
+  setRegisters64(regs: VcpuRegisters64): void {
+    for (const name of REGISTERS64) {
+      const v = regs[name];
+      const fits = /^r\d/.test(name) ? v === 0n : v >= 0n && v <= 0xffffffffn;
+      if (!fits) throw new RangeError(`${name} = 0x${BigInt.asUintN(64, v).toString(16)}: the software CPU has no long mode (32-bit registers, no R8-R15)`);
+    }
+    this.setRegisters({
+      eax: Number(regs.rax), ebx: Number(regs.rbx), ecx: Number(regs.rcx), edx: Number(regs.rdx), esi: Number(regs.rsi),
+      edi: Number(regs.rdi), esp: Number(regs.rsp), ebp: Number(regs.rbp), eip: Number(regs.rip), eflags: Number(regs.rflags),
+    });
   }
 
   setRegisters(regs: VcpuRegisters): void {

@@ -193,7 +193,7 @@ test('emu: MSRs the emu does not model are reported, not applied; a malformed re
 
   const before = a.vcpu.getState();
   const bad: unknown[] = [
-    { ...s, version: 2 },
+    { ...s, version: 3 },
     { ...s, regs: { ...s.regs, eax: -1 } },
     { ...s, fpu: { ...s.fpu, st: s.fpu.st.slice(1) } },
     { ...s, fpu: { ...s.fpu, xmm: [...s.fpu.xmm.slice(1), 'zz'.repeat(16)] } },

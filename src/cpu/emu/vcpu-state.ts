@@ -6,7 +6,7 @@
 // half-applied: the record is validated before anything changes.
 
 import {
-  float80Hex, float80Parts, bytesToHexLe, hexToBytesLe, msrHex, msrName, parseVcpuState, MSR_MTRRS, MSR_PAT, MSR_SYSENTER_CS,
+  float80Hex, float80Parts, bytesToHexLe, hexToBytesLe, longModeParts, msrHex, msrName, parseVcpuState, VcpuStateError, MSR_MTRRS, MSR_PAT, MSR_SYSENTER_CS,
   MSR_SYSENTER_EIP, MSR_SYSENTER_ESP, MSR_TSC, VCPU_STATE_VERSION, type VcpuMsr, type VcpuState,
 } from '../../hypervisor/vcpu/vcpu-state.js';
 import type { EmuVcpu } from './cpu.js';
@@ -63,6 +63,9 @@ export function exportEmuState(vcpu: EmuVcpu): VcpuState {
 export function importEmuState(vcpu: EmuVcpu, input: VcpuState): string[] {
   const s = parseVcpuState(input);
   const notes: string[] = [];
+  const long = longModeParts(s);
+  if (long.refuse) throw new VcpuStateError(long.refuse);
+  if (long.dropped.length) notes.push(`the upper halves of ${long.dropped.join(', ')} (x86-64 state the software CPU does not have) were dropped`);
   const cpu = vcpu.cpu;
   // EFLAGS first: the CPL computed from CS depends on EFLAGS.VM.
   vcpu.setRegisters(s.regs);

@@ -11,10 +11,10 @@
 // its default and a note says which ioctl and why (tests print them loudly).
 
 import {
-  float80Hex, float80Parts, bytesToHexLe, hexToBytesLe, initialFpuState, msrHex, msrName, parseVcpuState, STATE_MSRS, VCPU_STATE_VERSION,
+  float80Hex, float80Parts, bytesToHexLe, hexToBytesLe, initialFpuState, lowHalves, msrHex, msrName, parseVcpuState, stateRegisters64, STATE_MSRS, VCPU_STATE_VERSION,
   type InterruptShadow, type VcpuEvents, type VcpuFpuState, type VcpuMsr, type VcpuState,
 } from '../../hypervisor/vcpu/vcpu-state.js';
-import type { VcpuRegisters, VcpuSpecialRegisters } from '../../hypervisor/vcpu/backend.js';
+import { REGISTERS64, signed64, unsigned64, type VcpuRegisters64, type VcpuSpecialRegisters } from '../../hypervisor/vcpu/backend.js';
 import * as abi from './kvm-abi.js';
 import { ioctlBuf } from './libc.js';
 
@@ -22,8 +22,8 @@ import { ioctlBuf } from './libc.js';
 export interface KvmStateTarget {
   readonly fd: number;
   readonly vm: { readonly system: { checkExtension(cap: number): number } };
-  getRegisters(): VcpuRegisters;
-  setRegisters(regs: VcpuRegisters): void;
+  getRegisters64(): VcpuRegisters64;
+  setRegisters64(regs: VcpuRegisters64): void;
   getSpecialRegisters(): VcpuSpecialRegisters;
   setSpecialRegisters(sregs: VcpuSpecialRegisters): void;
   getFpu(): Uint8Array;
@@ -153,21 +153,39 @@ function hasXsave(t: KvmStateTarget): boolean {
   }
 }
 
-function readFpu(t: KvmStateTarget): VcpuFpuState {
-  if (!hasXsave(t)) return fpuFromKvm(t.getFpu());
-  const x = new Uint8Array(abi.XSAVE_BYTES);
-  ioctlBuf(t.fd, abi.KVM_GET_XSAVE, x, 'KVM_GET_XSAVE');
-  return fpuFromXsave(x);
+/** XMM8..XMM15 from the 16-slot XMM area of kvm_fpu or an XSAVE image (zeros when SSE state is in its initial state). */
+function xmmHighFrom(b: Uint8Array, xmmArea: number, inUse: boolean): string[] {
+  return Array.from({ length: 8 }, (_, i) => (inUse ? bytesToHexLe(b.subarray(xmmArea + 16 * (8 + i), xmmArea + 16 * (9 + i))) : '0'.repeat(32)));
 }
 
-function writeFpu(t: KvmStateTarget, f: VcpuFpuState): void {
+function xmmHighInto(b: Uint8Array, xmmArea: number, xmmHigh: readonly string[]): void {
+  xmmHigh.forEach((hex, i) => hexToBytesLe(hex, b, xmmArea + 16 * (8 + i)));
+}
+
+const NO_XMM_HIGH: readonly string[] = Array.from({ length: 8 }, () => '0'.repeat(32));
+
+function readFpu(t: KvmStateTarget): { fpu: VcpuFpuState; xmmHigh: string[] } {
   if (!hasXsave(t)) {
-    t.setFpu(fpuToKvm(f));
+    const b = t.getFpu();
+    return { fpu: fpuFromKvm(b), xmmHigh: xmmHighFrom(b, abi.FPU.xmm, true) };
+  }
+  const x = new Uint8Array(abi.XSAVE_BYTES);
+  ioctlBuf(t.fd, abi.KVM_GET_XSAVE, x, 'KVM_GET_XSAVE');
+  const sseInUse = (new DataView(x.buffer).getBigUint64(abi.XSAVE.xstateBv, true) & abi.XFEATURE_SSE) !== 0n;
+  return { fpu: fpuFromXsave(x), xmmHigh: xmmHighFrom(x, abi.XSAVE.xmm, sseInUse) };
+}
+
+function writeFpu(t: KvmStateTarget, f: VcpuFpuState, xmmHigh: readonly string[]): void {
+  if (!hasXsave(t)) {
+    const b = fpuToKvm(f);
+    xmmHighInto(b, abi.FPU.xmm, xmmHigh);
+    t.setFpu(b);
     return;
   }
   const x = new Uint8Array(abi.XSAVE_BYTES);
   ioctlBuf(t.fd, abi.KVM_GET_XSAVE, x, 'KVM_GET_XSAVE');
   fpuIntoXsave(f, x);
+  xmmHighInto(x, abi.XSAVE.xmm, xmmHigh);
   ioctlBuf(t.fd, abi.KVM_SET_XSAVE, x, 'KVM_SET_XSAVE');
 }
 
@@ -247,11 +265,12 @@ const NO_EVENTS: VcpuEvents = { interruptShadow: 'none', exception: null, interr
 
 export function readKvmState(t: KvmStateTarget, halted: boolean, intrLine: boolean): KvmStateOut {
   const notes: string[] = [];
-  const regs = t.getRegisters();
+  const regs64 = t.getRegisters64();
   const sregs = t.getSpecialRegisters();
   let fpu: VcpuFpuState | undefined;
+  let xmmHigh = [...NO_XMM_HIGH];
   try {
-    fpu = readFpu(t);
+    ({ fpu, xmmHigh } = readFpu(t));
   } catch (e) {
     notes.push(`KVM_GET_XSAVE/KVM_GET_FPU failed (${message(e)}): FPU state not saved`);
   }
@@ -278,12 +297,13 @@ export function readKvmState(t: KvmStateTarget, halted: boolean, intrLine: boole
     ioctlBuf(t.fd, abi.KVM_GET_DEBUGREGS, b, 'KVM_GET_DEBUGREGS');
     const v = new DataView(b.buffer);
     const u32 = (at: number) => Number(v.getBigUint64(at, true) & 0xffffffffn);
-    debug = { dr0: u32(0), dr1: u32(8), dr2: u32(16), dr3: u32(24), dr6: u32(abi.DEBUGREGS.dr6), dr7: u32(abi.DEBUGREGS.dr7) };
+    const address = (at: number) => signed64(v.getBigUint64(at, true));
+    debug = { dr0: address(0), dr1: address(8), dr2: address(16), dr3: address(24), dr6: u32(abi.DEBUGREGS.dr6), dr7: u32(abi.DEBUGREGS.dr7) };
   } catch (e) {
     notes.push(`KVM_GET_DEBUGREGS failed (${message(e)}): debug registers saved as their reset values`);
   }
   const state: VcpuState = {
-    version: VCPU_STATE_VERSION, regs, sregs,
+    version: VCPU_STATE_VERSION, regs: lowHalves(regs64), long: { regs: REGISTERS64.map((name) => msrHex(regs64[name])), xmmHigh }, sregs,
     fpu: fpu ?? initialFpuState(),
     msrs, debug, events, halted, intrLine,
   };
@@ -296,10 +316,10 @@ export function writeKvmState(t: KvmStateTarget, input: VcpuState): { state: Vcp
   const notes: string[] = [];
   // Registers before sregs (as KVM's own save order); events after sregs, whose
   // interrupt bitmap would otherwise queue a stale vector over ours.
-  t.setRegisters(s.regs);
+  t.setRegisters64(stateRegisters64(s));
   t.setSpecialRegisters(s.sregs);
   try {
-    writeFpu(t, s.fpu);
+    writeFpu(t, s.fpu, s.long?.xmmHigh ?? NO_XMM_HIGH);
   } catch (e) {
     notes.push(`KVM_SET_XSAVE/KVM_SET_FPU failed (${message(e)}): FPU state not restored`);
   }
@@ -325,7 +345,7 @@ export function writeKvmState(t: KvmStateTarget, input: VcpuState): { state: Vcp
     const b = new Uint8Array(abi.DEBUGREGS_BYTES);
     const v = new DataView(b.buffer);
     const d = s.debug;
-    [d.dr0, d.dr1, d.dr2, d.dr3].forEach((x, i) => v.setBigUint64(8 * i, BigInt(x >>> 0), true));
+    [d.dr0, d.dr1, d.dr2, d.dr3].forEach((x, i) => v.setBigUint64(8 * i, unsigned64(x), true));
     v.setBigUint64(abi.DEBUGREGS.dr6, BigInt(d.dr6 >>> 0), true);
     v.setBigUint64(abi.DEBUGREGS.dr7, BigInt(d.dr7 >>> 0), true);
     ioctlBuf(t.fd, abi.KVM_SET_DEBUGREGS, b, 'KVM_SET_DEBUGREGS');

@@ -20,7 +20,8 @@
 import type { Clock } from '../../hypervisor/clock.js';
 import type { GuestMemory } from '../../hypervisor/memory/guest-memory.js';
 import type { AccessSize } from '../../hypervisor/types.js';
-import type { CpuidEntry, DescriptorTableRegister, SegmentRegister, VcpuBackend, VcpuRegisters, VcpuSpecialRegisters } from '../../hypervisor/vcpu/backend.js';
+import type { CpuidEntry, DescriptorTableRegister, SegmentRegister, VcpuBackend, VcpuRegisters, VcpuRegisters64, VcpuSpecialRegisters } from '../../hypervisor/vcpu/backend.js';
+import { REGISTERS64, signed64, unsigned64 } from '../../hypervisor/vcpu/backend.js';
 import type { VmExit } from '../../hypervisor/vcpu/vm-exit.js';
 import type { VmOps } from '../../hypervisor/vcpu/vm-ops.js';
 import * as abi from './kvm-abi.js';
@@ -33,6 +34,8 @@ import type { VcpuState } from '../../hypervisor/vcpu/vcpu-state.js';
 import { readKvmState, writeKvmState } from './kvm-vcpu-state.js';
 
 const XEN_MSR_HYPERCALL_PAGE = 0x40000000;
+/** EFER.LMA: long mode active (SDM vol. 3A §2.2.1). */
+const EFER_LMA = 0x400;
 /** Port/MMIO exits served inline before run() hands control back so the domain's timers advance. */
 const INLINE_EXITS_PER_SLICE = 4096;
 /** Longest a run() lasts (host time) before it returns `interrupted`, exits or not. */
@@ -90,6 +93,8 @@ export class KvmVcpu implements VcpuBackend {
    * full page walk to come from the hypercall page; -1 when none (see inHypercallPage).
    */
   private verifiedStubRipPage = -1;
+  /** RIP bits 63:32 of verifiedStubRipPage (64-bit guests). */
+  private verifiedStubRipHigh = 0;
   /** Exits by KVM exit reason number (exitCounts names them). */
   private readonly exitsByReason = new Uint32Array(EXIT_REASON_SLOTS);
   private irqLine = false;
@@ -285,10 +290,15 @@ export class KvmVcpu implements VcpuBackend {
 
   private serveMmio(): void {
     const u32 = this.runU32;
-    // Physical addresses above 4 GiB are outside tsxen's 32-bit guest map: the low half is what devices decode.
     const address = u32[abi.RUN.mmioPhysAddr >> 2];
     const len = u32[abi.RUN.mmioLen >> 2];
     const write = this.runBytes[abi.RUN.mmioIsWrite] !== 0;
+    if (u32[(abi.RUN.mmioPhysAddr >> 2) + 1] !== 0) {
+      // Above 4 GiB nothing is decoded in tsxen's platform (a long-mode guest can reach
+      // there): reads float high, writes are dropped, as on an unclaimed PCI cycle.
+      if (!write) this.runBytes.fill(0xff, abi.RUN.mmioData, abi.RUN.mmioData + 8);
+      return;
+    }
     if (len === 1 || len === 2 || len === 4) {
       this.mmioPart(address, 0, len, write);
     } else if (len === 8) {
@@ -326,17 +336,24 @@ export class KvmVcpu implements VcpuBackend {
    */
   private inHypercallPage(): boolean {
     if (this.hypercallPage === null) return false;
-    const eip = this.regs32()[abi.REG_INDEX.eip * 2];
+    const w = this.regs32();
+    const eip = w[abi.REG_INDEX.eip * 2];
+    const ripHigh = w[abi.REG_INDEX.eip * 2 + 1];
     const ripPage = (eip & ~0xfff) >>> 0;
-    if (ripPage === this.verifiedStubRipPage) return true;
-    // The stubs run with CS base + EIP inside the page (flat segments, SeaBIOS and Linux).
+    if (ripPage === this.verifiedStubRipPage && ripHigh === this.verifiedStubRipHigh) return true;
+    // The stubs run with CS base + EIP inside the page (flat segments, SeaBIOS and Linux);
+    // in 64-bit code the linear address is RIP itself.
     const s = this.getSpecialRegisters();
-    const linear = (s.cs.base + eip) >>> 0;
+    const long = (s.efer & EFER_LMA) !== 0 && s.cs.l === 1;
+    const linear = long ? (ripHigh | 0) * 2 ** 32 + eip : (s.cs.base + eip) >>> 0; // signed64 form
     const paging = (s.cr0 & 0x80000000) !== 0;
     const pa = paging ? this.translate(linear, false) : linear;
     // EIP is past the OUT or still on it depending on the kernel: accept both.
     const inPage = pa !== undefined && pa >= this.hypercallPage && pa < this.hypercallPage + 4096;
-    if (inPage) this.verifiedStubRipPage = ripPage;
+    if (inPage) {
+      this.verifiedStubRipPage = ripPage;
+      this.verifiedStubRipHigh = ripHigh;
+    }
     return inPage;
   }
 
@@ -408,6 +425,28 @@ export class KvmVcpu implements VcpuBackend {
     setLow32(w, x.ebp, regs.ebp);
     setLow32(w, x.eip, regs.eip);
     setLow32(w, x.eflags, regs.eflags);
+    this.commitRegs();
+  }
+
+  readonly longMode = true;
+
+  getRegisters64(): VcpuRegisters64 {
+    const b = this.regs();
+    const v = new DataView(b.buffer, b.byteOffset, abi.REGS_BYTES);
+    const out = {} as VcpuRegisters64;
+    REGISTERS64.forEach((name, i) => (out[name] = v.getBigUint64(i * 8, true)));
+    return out;
+  }
+
+  setRegisters64(regs: VcpuRegisters64): void {
+    const b = this.regs();
+    const v = new DataView(b.buffer, b.byteOffset, abi.REGS_BYTES);
+    REGISTERS64.forEach((name, i) => v.setBigUint64(i * 8, BigInt.asUintN(64, regs[name]), true));
+    this.commitRegs();
+  }
+
+  /** regs()'s buffer, changed in place, goes to KVM: through kvm_run's sync area right after an exit, else KVM_SET_REGS. */
+  private commitRegs(): void {
     const b = this.regs();
     if (this.syncSerial >= 0 && this.syncSerial === ioctlSerial()) {
       // Right after an exit kvm_run's copy is the whole current kvm_regs: put the new
@@ -436,7 +475,8 @@ export class KvmVcpu implements VcpuBackend {
 
   getSpecialRegisters(): VcpuSpecialRegisters {
     const v = new DataView(this.sregs().buffer);
-    const u64 = (at: number) => Number(v.getBigUint64(at, true) & 0xffffffffn);
+    // signed64: exact for 32-bit values and for canonical 64-bit addresses (backend.ts).
+    const u64 = (at: number) => signed64(v.getBigUint64(at, true));
     const seg = (i: number): SegmentRegister => {
       const at = i * abi.SEGMENT_BYTES;
       return {
@@ -458,21 +498,25 @@ export class KvmVcpu implements VcpuBackend {
     // Start from KVM's current sregs so cr8 and the pending-interrupt bitmap stay as they are.
     const b = this.sregs().slice();
     const v = new DataView(b.buffer);
+    // In long mode (EFER.LMA) bases and CR2/CR3 are 64-bit (signed64 numbers); outside it
+    // they are 32-bit values, whatever sign a caller's 32-bit arithmetic left them with.
+    const long = (s.efer & EFER_LMA) !== 0;
+    const wide = (n: number): bigint => (long ? unsigned64(n) : BigInt(n >>> 0));
     abi.SREGS.segments.forEach((name, i) => {
       const g = s[name];
       const at = i * abi.SEGMENT_BYTES;
-      v.setBigUint64(at, BigInt(g.base >>> 0), true);
+      v.setBigUint64(at, wide(g.base), true);
       v.setUint32(at + 8, g.limit >>> 0, true);
       v.setUint16(at + 12, g.selector & 0xffff, true);
       [g.type, g.present, g.dpl, g.db, g.s, g.l, g.g, g.avl, g.unusable].forEach((x, k) => v.setUint8(at + 14 + k, x & 0xff));
     });
     for (const [at, d] of [[abi.SREGS.gdt, s.gdt], [abi.SREGS.idt, s.idt]] as const) {
-      v.setBigUint64(at, BigInt(d.base >>> 0), true);
+      v.setBigUint64(at, wide(d.base), true);
       v.setUint16(at + 8, d.limit & 0xffff, true);
     }
     v.setBigUint64(abi.SREGS.cr0, BigInt(s.cr0 >>> 0), true);
-    v.setBigUint64(abi.SREGS.cr2, BigInt(s.cr2 >>> 0), true);
-    v.setBigUint64(abi.SREGS.cr3, BigInt(s.cr3 >>> 0), true);
+    v.setBigUint64(abi.SREGS.cr2, wide(s.cr2), true);
+    v.setBigUint64(abi.SREGS.cr3, wide(s.cr3), true);
     v.setBigUint64(abi.SREGS.cr4, BigInt(s.cr4 >>> 0), true);
     v.setBigUint64(abi.SREGS.efer, BigInt(s.efer >>> 0), true);
     v.setBigUint64(abi.SREGS.apicBase, BigInt(s.apicBase >>> 0), true);
@@ -566,39 +610,71 @@ export class KvmVcpu implements VcpuBackend {
     return ioctlBuf(this.fd, abi.KVM_SET_MSRS, b, 'KVM_SET_MSRS');
   }
 
-  /** Linear → physical by walking the guest's 32-bit or PAE page tables in RAM (no A/D updates). */
+  /**
+   * Linear → physical by walking the guest's 32-bit, PAE or 4-level long-mode page
+   * tables in RAM (SDM vol. 3A §4.3-4.5; no A/D updates, supervisor access). In long
+   * mode `linear` is a signed64() number (canonical upper-half addresses are negative);
+   * a non-canonical one, or a frame above 4 GiB (tsxen's guests have none), is undefined.
+   */
   translate(linear: number, _write: boolean): number | undefined {
     const s = this.getSpecialRegisters();
+    if ((s.efer & EFER_LMA) !== 0 && (s.cr0 & 0x80000000) !== 0) return this.translateLong(s.cr3, linear);
     linear >>>= 0;
     if ((s.cr0 & 0x80000000) === 0) return linear;
-    const rd32 = (pa: number) => {
-      try {
-        return this.memory.readU32(pa);
-      } catch {
-        return undefined;
-      }
-    };
     if ((s.cr4 & 0x20) === 0) {
-      const pde = rd32(((s.cr3 & 0xfffff000) + ((linear >>> 22) << 2)) >>> 0);
+      const pde = this.readPhys32(((s.cr3 & 0xfffff000) + ((linear >>> 22) << 2)) >>> 0);
       if (pde === undefined || !(pde & 1)) return undefined;
       if (pde & 0x80 && s.cr4 & 0x10) return ((pde & 0xffc00000) | (linear & 0x3fffff)) >>> 0;
-      const pte = rd32(((pde & 0xfffff000) + (((linear >>> 12) & 0x3ff) << 2)) >>> 0);
+      const pte = this.readPhys32(((pde & 0xfffff000) + (((linear >>> 12) & 0x3ff) << 2)) >>> 0);
       if (pte === undefined || !(pte & 1)) return undefined;
       return ((pte & 0xfffff000) | (linear & 0xfff)) >>> 0;
     }
-    // PAE (and the low 4 GiB of long mode, which tsxen's 32-bit view covers).
-    const long = (s.efer & 0x400) !== 0;
-    let table = long ? s.cr3 & 0xfffff000 : s.cr3 & 0xffffffe0;
-    const levels = long ? [39, 30, 21, 12] : [30, 21, 12];
-    for (let i = 0; i < levels.length; i++) {
-      const shift = levels[i];
-      const idx = shift >= 32 ? 0 : (linear >>> shift) & (i === 0 && !long ? 3 : 0x1ff);
-      const e = rd32((table + idx * 8) >>> 0);
-      if (e === undefined || !(e & 1)) return undefined;
-      if (shift < 39 && shift > 12 && e & 0x80) return ((e & ~((1 << shift) - 1)) | (linear & ((1 << shift) - 1))) >>> 0;
-      table = e & 0xfffff000;
+    // PAE: PDPTE (index 31:30), PDE (29:21, PS = 2 MiB), PTE (20:12).
+    const pdpte = this.readEntry((s.cr3 & 0xffffffe0) + (linear >>> 30) * 8);
+    if (pdpte === undefined) return undefined;
+    const pde = this.readEntry(pdpte + ((linear >>> 21) & 0x1ff) * 8, true);
+    if (pde === undefined) return undefined;
+    if (pde < 0) return (((-pde - 1) & 0xffe00000) + (linear & 0x1fffff)) >>> 0;
+    const pte = this.readEntry(pde + ((linear >>> 12) & 0x1ff) * 8);
+    return pte === undefined ? undefined : (pte + (linear & 0xfff)) >>> 0;
+  }
+
+  /** The 4-level walk: PML4 (47:39), PDPT (38:30, PS = 1 GiB), PD (29:21, PS = 2 MiB), PT (20:12). */
+  private translateLong(cr3: number, linear: number): number | undefined {
+    if (!Number.isSafeInteger(linear) || linear < -(2 ** 47) || linear >= 2 ** 47) return undefined;
+    const hi = Math.floor(linear / 2 ** 32) >>> 0; // bits 63:32 (two's complement)
+    const lo = linear >>> 0;
+    const pml4e = this.readEntry((cr3 & 0xfffff000) + ((hi >>> 7) & 0x1ff) * 8);
+    if (pml4e === undefined) return undefined;
+    const pdpte = this.readEntry(pml4e + (((hi & 0x7f) << 2) | (lo >>> 30)) * 8, true);
+    if (pdpte === undefined) return undefined;
+    if (pdpte < 0) return (((-pdpte - 1) & 0xc0000000) + (lo & 0x3fffffff)) >>> 0;
+    const pde = this.readEntry(pdpte + ((lo >>> 21) & 0x1ff) * 8, true);
+    if (pde === undefined) return undefined;
+    if (pde < 0) return (((-pde - 1) & 0xffe00000) + (lo & 0x1fffff)) >>> 0;
+    const pte = this.readEntry(pde + ((lo >>> 12) & 0x1ff) * 8);
+    return pte === undefined ? undefined : (pte + (lo & 0xfff)) >>> 0;
+  }
+
+  /**
+   * A present 8-byte paging entry at `pa`: the frame it names (bits 51:12; undefined when
+   * above 4 GiB or not present), or with `leafOk` and PS set, -(frame + 1) for a large page
+   * (the caller masks off the PAT bit and what else lies below the large frame).
+   */
+  private readEntry(pa: number, leafOk = false): number | undefined {
+    const low = this.readPhys32(pa);
+    const high = this.readPhys32(pa + 4);
+    if (low === undefined || high === undefined || (low & 1) === 0 || (high & 0xfffff) !== 0) return undefined;
+    const frame = (low & 0xfffff000) >>> 0;
+    return leafOk && (low & 0x80) !== 0 ? -frame - 1 : frame;
+  }
+
+  private readPhys32(pa: number): number | undefined {
+    try {
+      return this.memory.readU32(pa);
+    } catch {
+      return undefined;
     }
-    return (table | (linear & 0xfff)) >>> 0;
   }
 
   reset(): void {
@@ -612,6 +688,7 @@ export class KvmVcpu implements VcpuBackend {
     this.pendingMsr = null;
     this.hypercallPage = null;
     this.verifiedStubRipPage = -1;
+    this.verifiedStubRipHigh = 0;
   }
 
   close(): void {

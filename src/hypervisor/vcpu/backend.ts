@@ -5,7 +5,11 @@
 import type { VmExit } from './vm-exit.js';
 import type { VcpuState } from './vcpu-state.js';
 
-/** General registers and EIP/EFLAGS (32-bit view; x86-64 extends this later). */
+/**
+ * General registers and EIP/EFLAGS: the 32-bit view (the low halves of the x86-64
+ * registers). setRegisters writes a changed register as a 32-bit write would
+ * (zero-extended) and leaves the others, and R8-R15, as they are.
+ */
 export interface VcpuRegisters {
   eax: number;
   ebx: number;
@@ -17,6 +21,47 @@ export interface VcpuRegisters {
   ebp: number;
   eip: number;
   eflags: number;
+}
+
+/** The x86-64 general registers, exact (kvm_regs order and names), for long-mode guests. */
+export interface VcpuRegisters64 {
+  rax: bigint;
+  rbx: bigint;
+  rcx: bigint;
+  rdx: bigint;
+  rsi: bigint;
+  rdi: bigint;
+  rsp: bigint;
+  rbp: bigint;
+  r8: bigint;
+  r9: bigint;
+  r10: bigint;
+  r11: bigint;
+  r12: bigint;
+  r13: bigint;
+  r14: bigint;
+  r15: bigint;
+  rip: bigint;
+  rflags: bigint;
+}
+
+export const REGISTERS64: readonly (keyof VcpuRegisters64)[] = [
+  'rax', 'rbx', 'rcx', 'rdx', 'rsi', 'rdi', 'rsp', 'rbp', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15', 'rip', 'rflags',
+];
+
+/**
+ * A 64-bit address or register value as a JS number in two's-complement form
+ * (Number(BigInt.asIntN(64, v))): 32-bit values stay as they are, and canonical
+ * 64-bit addresses (the upper half is negative) are exact. This is how the
+ * special registers carry segment and descriptor-table bases, CR2/CR3 and DR0-3.
+ */
+export function signed64(v: bigint): number {
+  return Number(BigInt.asIntN(64, v));
+}
+
+/** The inverse of signed64 for a value that came from it (or any 32-bit value). */
+export function unsigned64(n: number): bigint {
+  return BigInt.asUintN(64, BigInt(Math.trunc(n)));
 }
 
 /** A segment register's selector and hidden descriptor cache (kvm_segment). */
@@ -45,6 +90,10 @@ export interface DescriptorTableRegister {
   limit: number;
 }
 
+/**
+ * Control, segment and descriptor-table registers (kvm_sregs). Bases, CR2 and CR3 are
+ * signed64() numbers: plain 32-bit values outside long mode, exact canonical addresses in it.
+ */
 export interface VcpuSpecialRegisters {
   cs: SegmentRegister;
   ds: SegmentRegister;
@@ -81,6 +130,12 @@ export interface VcpuBackend {
   run(): VmExit;
   getRegisters(): VcpuRegisters;
   setRegisters(regs: VcpuRegisters): void;
+  /** The backend runs long mode (x86-64 guests): cpu/kvm does, the software CPU does not (yet). */
+  readonly longMode: boolean;
+  /** All 64 bits of every register; a backend without long mode has zero upper halves and no R8-R15. */
+  getRegisters64(): VcpuRegisters64;
+  /** Load all 64 bits; a backend without long mode throws RangeError naming a register it cannot hold. */
+  setRegisters64(regs: VcpuRegisters64): void;
   getSpecialRegisters(): VcpuSpecialRegisters;
   setSpecialRegisters(sregs: VcpuSpecialRegisters): void;
   /** The CPUID policy, as KVM_SET_CPUID2: leaves not listed read as zeros (Intel: the top basic leaf). */

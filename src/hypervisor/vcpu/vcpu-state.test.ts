@@ -5,8 +5,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   bytesToHexLe, float80Hex, float80Parts, hexToBytesLe, initialFpuState, msrHex, msrName, msrValue, parseVcpuState,
-  STATE_MSRS, VcpuStateError, type VcpuState,
+  STATE_MSRS, VcpuStateError, VCPU_STATE_VERSION, longModeParts, lowHalves, registers64, stateRegisters64, type VcpuState,
 } from './vcpu-state.js';
+import { REGISTERS64, signed64, unsigned64 } from './backend.js';
 
 function seg(selector: number, code: boolean) {
   return { selector, base: 0, limit: 0xffffffff, type: code ? 0xb : 3, s: 1, dpl: 0, present: 1, db: 1, g: 1, avl: 0, l: 0, unusable: 0 };
@@ -14,7 +15,7 @@ function seg(selector: number, code: boolean) {
 
 function sample(): VcpuState {
   return {
-    version: 1,
+    version: VCPU_STATE_VERSION,
     regs: { eax: 1, ebx: 2, ecx: 3, edx: 4, esi: 5, edi: 6, esp: 0x7000, ebp: 0xffffffff, eip: 0x1000, eflags: 0x202 },
     sregs: {
       cs: seg(8, true), ds: seg(16, false), es: seg(16, false), fs: seg(16, false), gs: seg(16, false), ss: seg(16, false),
@@ -89,8 +90,56 @@ test('parseVcpuState: every kind of bad input is a VcpuStateError naming the fie
     [{ ...s, events: { ...s.events, nmiPending: 1 } }, /events\.nmiPending/],
     [{ ...s, intrLine: undefined }, /intrLine/],
     [{ ...s, emu: { fpuRoundingSides: [2, 0, 0, 0, 0, 0, 0, 0] } }, /emu\.fpuRoundingSides\[0\]/],
+    [{ ...s, version: 3 }, /version 3 is not 1 or 2/],
+    [{ ...s, sregs: { ...s.sregs, fs: { ...s.sregs.fs, base: 2 ** 64 } } }, /sregs\.fs\.base .* is not a 64-bit address/],
+    [{ ...s, sregs: { ...s.sregs, cr2: 0.5 } }, /sregs\.cr2/],
+    [{ ...s, long: { regs: [], xmmHigh: [] } }, /long\.regs is not an array of 18/],
+    [{ ...s, long: { regs: Array(18).fill('0x1'), xmmHigh: Array(8).fill('0'.repeat(32)) } }, /regs\.eax = 0x1 is not|regs\.\w+ = 0x\w+ is not the low half/],
+    [{ ...s, long: { regs: Array(18).fill('0x10000000000000000'), xmmHigh: Array(8).fill('0'.repeat(32)) } }, /long\.regs\[0\] \(rax\)/],
+    [{ ...s, long: { ...longOf(s), xmmHigh: ['x'] } }, /long\.xmmHigh is not an array of 8/],
   ];
   for (const [input, message] of cases) {
     assert.throws(() => parseVcpuState(input), (e: unknown) => e instanceof VcpuStateError && message.test(e.message), `expected ${message}`);
   }
+});
+
+/** A `long` part consistent with `s.regs`: upper halves set, R8-R15 distinct. */
+function longOf(s: VcpuState): NonNullable<VcpuState['long']> {
+  const r = stateRegisters64(s);
+  const values = REGISTERS64.map((name, i) => (name === 'rflags' ? r[name] : r[name] | (BigInt(i + 1) << 40n)));
+  return { regs: values.map((v) => '0x' + v.toString(16)), xmmHigh: Array.from({ length: 8 }, (_, i) => (i + 1).toString(16).padStart(32, '0')) };
+}
+
+test('version 2: x86-64 registers exact, 32-bit view checked against them, canonical addresses as signed numbers', () => {
+  const s = sample();
+  const long = longOf(s);
+  const kernelBase = signed64(0xffffffff81000000n);
+  assert.equal(kernelBase, -0x7f000000);
+  assert.equal(unsigned64(kernelBase), 0xffffffff81000000n);
+  assert.equal(signed64(0xffff888000001234n), -0x777fffffedcc);
+  const withLong: VcpuState = { ...s, long, sregs: { ...s.sregs, efer: 0xd01, gs: { ...s.sregs.gs, base: signed64(0xffff888007c00000n) }, idt: { base: signed64(0xfffffe0000000000n), limit: 0xfff } } };
+  const p = parseVcpuState(JSON.parse(JSON.stringify(withLong)));
+  assert.deepEqual(p, { ...withLong, msrs: [{ index: 0x10, value: '0xffffffffffffffff' }, s.msrs[1]] });
+  const r = stateRegisters64(p);
+  assert.equal(r.rax, 0x10000000001n);
+  assert.equal(r.r15, 16n << 40n);
+  assert.deepEqual(lowHalves(r), s.regs);
+  assert.equal(unsigned64(p.sregs.gs.base), 0xffff888007c00000n);
+  assert.deepEqual(registers64([]).r9, 0n);
+  // A version 1 record (before long mode) reads as version 2 without `long`.
+  const v1 = parseVcpuState({ ...s, version: 1 });
+  assert.equal(v1.version, 2);
+  assert.equal('long' in v1, false);
+  assert.equal(stateRegisters64(v1).rip, 0x1000n);
+  assert.equal(stateRegisters64(v1).r8, 0n);
+});
+
+test('longModeParts: long mode is refused for a 32-bit-only backend; upper halves outside it are reported as dropped', () => {
+  const s = sample();
+  assert.deepEqual(longModeParts(s), { refuse: null, dropped: [] });
+  assert.match(longModeParts({ ...s, sregs: { ...s.sregs, efer: 0x500 } }).refuse!, /long mode \(EFER = 0x500\)/);
+  assert.match(longModeParts({ ...s, sregs: { ...s.sregs, efer: 0x100 } }).refuse!, /long mode/);
+  const dropped = longModeParts({ ...s, long: longOf(s) }).dropped;
+  assert.ok(dropped.includes('rax') && dropped.includes('r15') && dropped.includes('xmm8-15'), dropped.join());
+  assert.equal(dropped.includes('rflags'), false);
 });

@@ -6,12 +6,17 @@
 // kvm_mp_state); the layouts of the parts are the architectural ones
 // (FXSAVE's legacy image for the FPU, SDM vol. 1 §10.5.1).
 //
-// 64-bit quantities (MSR values, 80-bit and 128-bit registers) are hex strings,
-// so JSON keeps them exact. Everything else is a plain number or boolean.
+// 64-bit quantities (MSR values, 64-bit registers, 80-bit and 128-bit registers)
+// are hex strings, so JSON keeps them exact; addresses (bases, CR2/CR3, DR0-3) are
+// signed64() numbers (backend.ts), exact for canonical addresses. Everything else
+// is a plain number or boolean.
+//
+// Version 2 added `long` (the x86-64 registers) and 64-bit addresses; a version 1
+// record (32-bit only) reads as a version 2 record without `long`.
 
-import type { SegmentRegister, VcpuRegisters, VcpuSpecialRegisters } from './backend.js';
+import { REGISTERS64, type SegmentRegister, type VcpuRegisters, type VcpuRegisters64, type VcpuSpecialRegisters } from './backend.js';
 
-export const VCPU_STATE_VERSION = 1;
+export const VCPU_STATE_VERSION = 2;
 
 /** x87 + SSE state in FXSAVE's terms (SDM vol. 2 FXSAVE, Table 3-53). */
 export interface VcpuFpuState {
@@ -67,9 +72,19 @@ export interface VcpuEvents {
   nmiMasked: boolean;
 }
 
+/** The x86-64 part of a vCPU (cpu/kvm); absent means all of it is zero. */
+export interface VcpuLongState {
+  /** RAX..R15, RIP, RFLAGS (REGISTERS64 order) as "0x" + hex: authoritative; `regs` holds their low halves. */
+  regs: string[];
+  /** XMM8..XMM15 (32 hex digits each, most significant first). */
+  xmmHigh: string[];
+}
+
 export interface VcpuState {
   version: typeof VCPU_STATE_VERSION;
+  /** The 32-bit view: the low halves of `long.regs` when that is present. */
   regs: VcpuRegisters;
+  long?: VcpuLongState;
   sregs: VcpuSpecialRegisters;
   fpu: VcpuFpuState;
   /** The MSRs of STATE_MSRS this backend has; TSC is the guest-visible value when the state was taken. */
@@ -177,10 +192,60 @@ export function initialFpuState(): VcpuFpuState {
   };
 }
 
+// ---- the 64-bit registers ---------------------------------------------------------------
+
+/** REGISTERS64-ordered values as a VcpuRegisters64. */
+export function registers64(values: readonly bigint[]): VcpuRegisters64 {
+  const out = {} as VcpuRegisters64;
+  REGISTERS64.forEach((name, i) => (out[name] = BigInt.asUintN(64, values[i] ?? 0n)));
+  return out;
+}
+
+/** The 32-bit view of 64-bit registers. */
+export function lowHalves(r: VcpuRegisters64): VcpuRegisters {
+  const out = {} as VcpuRegisters;
+  for (const k of REGS) out[k] = Number(BigInt.asUintN(32, r[LONG_NAME[k]]));
+  return out;
+}
+
+/** The state's registers at full width (`long` when present, else the 32-bit view zero-extended). */
+export function stateRegisters64(state: Pick<VcpuState, 'regs' | 'long'>): VcpuRegisters64 {
+  if (state.long) return registers64(state.long.regs.map((v) => BigInt(v)));
+  return registers64(REGISTERS64.map((name) => {
+    const short = (Object.keys(LONG_NAME) as (typeof REGS)[number][]).find((k) => LONG_NAME[k] === name);
+    return short === undefined ? 0n : BigInt(state.regs[short] >>> 0);
+  }));
+}
+
+/** EFER.LMA (SDM vol. 3A §2.2.1). */
+export const EFER_LMA = 0x400;
+/** EFER.LME. */
+export const EFER_LME = 0x100;
+
+/**
+ * What a backend without long mode cannot take from `state`: long mode itself (an
+ * error), and x86-64 register contents it would drop (a note; outside long mode they
+ * are not architecturally visible to 32-bit code).
+ */
+export function longModeParts(state: VcpuState): { refuse: string | null; dropped: string[] } {
+  const s = state.sregs;
+  if ((s.efer & (EFER_LMA | EFER_LME)) !== 0) return { refuse: `the vCPU is in long mode (EFER = 0x${s.efer.toString(16)}); the software CPU runs 32-bit code only`, dropped: [] };
+  const dropped: string[] = [];
+  if (state.long) {
+    const r = stateRegisters64(state);
+    for (const name of REGISTERS64) if (r[name] >> 32n !== 0n) dropped.push(name);
+    if (state.long.xmmHigh.some((x) => /[^0]/.test(x))) dropped.push('xmm8-15');
+  }
+  return { refuse: null, dropped };
+}
+
 // ---- validation -------------------------------------------------------------------
 
 const SEGMENTS = ['cs', 'ds', 'es', 'fs', 'gs', 'ss', 'tr', 'ldt'] as const;
 const REGS = ['eax', 'ebx', 'ecx', 'edx', 'esi', 'edi', 'esp', 'ebp', 'eip', 'eflags'] as const;
+const LONG_NAME: Record<(typeof REGS)[number], keyof VcpuRegisters64> = {
+  eax: 'rax', ebx: 'rbx', ecx: 'rcx', edx: 'rdx', esi: 'rsi', edi: 'rdi', esp: 'rsp', ebp: 'rbp', eip: 'rip', eflags: 'rflags',
+};
 
 function obj(x: unknown, path: string): Record<string, unknown> {
   if (typeof x !== 'object' || x === null || Array.isArray(x)) throw new VcpuStateError(`${path} is not an object`);
@@ -215,11 +280,17 @@ function list(x: unknown, path: string, length?: number): unknown[] {
 
 const U32 = 0xffffffff;
 
+/** A signed64() address: a safe integer (canonical 64-bit addresses and every 32-bit value are). */
+function address(x: unknown, path: string): number {
+  if (typeof x !== 'number' || !Number.isSafeInteger(x) || x > U32 * 2 ** 21) throw new VcpuStateError(`${path} = ${JSON.stringify(x)} is not a 64-bit address`);
+  return x;
+}
+
 function segment(x: unknown, path: string): SegmentRegister {
   const o = obj(x, path);
   const bit = (k: string) => uint(o[k], `${path}.${k}`, 1);
   return {
-    selector: uint(o.selector, `${path}.selector`, 0xffff), base: uint(o.base, `${path}.base`, U32),
+    selector: uint(o.selector, `${path}.selector`, 0xffff), base: address(o.base, `${path}.base`),
     limit: uint(o.limit, `${path}.limit`, U32), type: uint(o.type, `${path}.type`, 15), s: bit('s'),
     dpl: uint(o.dpl, `${path}.dpl`, 3), present: bit('present'), db: bit('db'), g: bit('g'), avl: bit('avl'),
     l: bit('l'), unusable: bit('unusable'),
@@ -233,20 +304,32 @@ function segment(x: unknown, path: string): SegmentRegister {
  */
 export function parseVcpuState(x: unknown): VcpuState {
   const o = obj(x, 'state');
-  if (o.version !== VCPU_STATE_VERSION) throw new VcpuStateError(`version ${JSON.stringify(o.version)} is not ${VCPU_STATE_VERSION}`);
+  if (o.version !== VCPU_STATE_VERSION && o.version !== 1) throw new VcpuStateError(`version ${JSON.stringify(o.version)} is not 1 or ${VCPU_STATE_VERSION}`);
   const r = obj(o.regs, 'regs');
   const regs = {} as VcpuRegisters;
   for (const k of REGS) regs[k] = uint(r[k], `regs.${k}`, U32);
+  let long: VcpuLongState | undefined;
+  if (o.long !== undefined) {
+    const l = obj(o.long, 'long');
+    const values = list(l.regs, 'long.regs', REGISTERS64.length).map((v, i) => {
+      if (typeof v !== 'string' || !/^0x[0-9a-fA-F]{1,16}$/.test(v)) throw new VcpuStateError(`long.regs[${i}] (${REGISTERS64[i]}) is not a 64-bit hex value`);
+      return BigInt(v);
+    });
+    // The 32-bit view must be the low halves: a record that says two things is refused.
+    const low = lowHalves(registers64(values));
+    for (const k of REGS) if (low[k] !== regs[k]) throw new VcpuStateError(`regs.${k} = 0x${regs[k].toString(16)} is not the low half of long.regs' ${LONG_NAME[k]}`);
+    long = { regs: values.map(msrHex), xmmHigh: list(l.xmmHigh, 'long.xmmHigh', 8).map((v, i) => hexDigits(v, `long.xmmHigh[${i}]`, 32)) };
+  }
   const s = obj(o.sregs, 'sregs');
   const dt = (k: string) => {
     const d = obj(s[k], `sregs.${k}`);
-    return { base: uint(d.base, `sregs.${k}.base`, U32), limit: uint(d.limit, `sregs.${k}.limit`, 0xffff) };
+    return { base: address(d.base, `sregs.${k}.base`), limit: uint(d.limit, `sregs.${k}.limit`, 0xffff) };
   };
   const segs = {} as Record<(typeof SEGMENTS)[number], SegmentRegister>;
   for (const k of SEGMENTS) segs[k] = segment(s[k], `sregs.${k}`);
   const sregs: VcpuSpecialRegisters = {
     ...segs, gdt: dt('gdt'), idt: dt('idt'),
-    cr0: uint(s.cr0, 'sregs.cr0', U32), cr2: uint(s.cr2, 'sregs.cr2', U32), cr3: uint(s.cr3, 'sregs.cr3', U32),
+    cr0: uint(s.cr0, 'sregs.cr0', U32), cr2: address(s.cr2, 'sregs.cr2'), cr3: address(s.cr3, 'sregs.cr3'),
     cr4: uint(s.cr4, 'sregs.cr4', U32), efer: uint(s.efer, 'sregs.efer', U32), apicBase: uint(s.apicBase, 'sregs.apicBase', U32),
   };
   const f = obj(o.fpu, 'fpu');
@@ -268,8 +351,8 @@ export function parseVcpuState(x: unknown): VcpuState {
   if (new Set(msrs.map((m) => m.index)).size !== msrs.length) throw new VcpuStateError('an MSR appears twice');
   const d = obj(o.debug, 'debug');
   const debug: VcpuDebugRegisters = {
-    dr0: uint(d.dr0, 'debug.dr0', U32), dr1: uint(d.dr1, 'debug.dr1', U32), dr2: uint(d.dr2, 'debug.dr2', U32),
-    dr3: uint(d.dr3, 'debug.dr3', U32), dr6: uint(d.dr6, 'debug.dr6', U32), dr7: uint(d.dr7, 'debug.dr7', U32),
+    dr0: address(d.dr0, 'debug.dr0'), dr1: address(d.dr1, 'debug.dr1'), dr2: address(d.dr2, 'debug.dr2'),
+    dr3: address(d.dr3, 'debug.dr3'), dr6: uint(d.dr6, 'debug.dr6', U32), dr7: uint(d.dr7, 'debug.dr7', U32),
   };
   const ev = obj(o.events, 'events');
   const shadow = ev.interruptShadow;
@@ -290,6 +373,7 @@ export function parseVcpuState(x: unknown): VcpuState {
     version: VCPU_STATE_VERSION, regs, sregs, fpu, msrs, debug, events,
     halted: bool(o.halted, 'halted'), intrLine: bool(o.intrLine, 'intrLine'),
   };
+  if (long) state.long = long;
   if (o.emu !== undefined) {
     const e = obj(o.emu, 'emu');
     const sides = list(e.fpuRoundingSides, 'emu.fpuRoundingSides', 8).map((v, i) => {
