@@ -12,7 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chooseCpuBackend, kvmAvailability } from '../../src/cpu/kvm/availability.js';
-import { bzImageArch } from '../../src/toolstack/kernel-kind.js';
+import { GuestSession } from '../../src/toolstack/harness.js';
+import { bzImageArch, LongModeKernelError } from '../../src/toolstack/kernel-kind.js';
 import { kvmDevicePath } from '../../src/toolstack/run-paths.js';
 import { guestFile, guestFileMissing } from './guest-cache.js';
 
@@ -106,4 +107,17 @@ test('the same config with the 686 kernel is not refused (scripted domain: it st
   assert.match(ok.logs.get('amd64-as-686.log') ?? '', /cpu_backend=emu/);
   // The control: the identical run with the amd64 kernel is refused, scripted domain or not.
   assertRefused(create(base, { scripted: true, input: 'p' }), 'amd64-as-686', cfgKernel());
+});
+
+test('the harness (GuestSession.start) rejects with the typed LongModeKernelError', { skip: missing ?? false }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tsxen-amd64-'));
+  const saved = process.env.TSXEN_LOG_DIR;
+  process.env.TSXEN_LOG_DIR = dir;
+  try {
+    await assert.rejects(GuestSession.start(guestFile(CFG), ['name="amd64-harness"', 'cpu_backend="emu"']), (e: unknown) => e instanceof LongModeKernelError && e.kernel === cfgKernel());
+  } finally {
+    if (saved === undefined) delete process.env.TSXEN_LOG_DIR;
+    else process.env.TSXEN_LOG_DIR = saved;
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
