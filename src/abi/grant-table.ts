@@ -1,6 +1,8 @@
 // Grant table ABI v1 (xen/include/public/grant_table.h): sub-ops, entry flags,
 // map flags, per-op status codes and the 32-bit argument layouts.
 
+import type { ByWidth } from './guest-width.js';
+
 export const GNTTABOP_map_grant_ref = 0;
 export const GNTTABOP_unmap_grant_ref = 1;
 export const GNTTABOP_setup_table = 2;
@@ -63,22 +65,24 @@ export const GNTST_no_space = -13;
 /** Xen's default max_grant_frames (opt_max_grant_frames). */
 export const DEFAULT_MAX_GRANT_FRAMES = 64;
 
-/** 32-bit argument structs (xen_pfn_t, handles 4 bytes; uint64_t aligned to 4). */
+/** Argument structs with the same layout for both widths (fixed-size fields, uint64_t at 8-aligned offsets). */
 export const GNTTAB_MAP_GRANT_REF = { size: 32, hostAddr: 0, flags: 8, ref: 12, dom: 16, status: 18, handle: 20, devBusAddr: 24 } as const;
 export const GNTTAB_UNMAP_GRANT_REF = { size: 24, hostAddr: 0, devBusAddr: 8, handle: 16, status: 20 } as const;
-export const GNTTAB_SETUP_TABLE_32 = { size: 16, dom: 0, nrFrames: 4, status: 8, frameList: 12, frameEntry: 4 } as const;
-export const GNTTAB_COPY_32 = {
-  size: 24,
-  source: 0,
-  dest: 8,
-  /** within source/dest: ref or gmfn u32, domid u16, offset u16 */
-  ptrRef: 0,
-  ptrDomid: 4,
-  ptrOffset: 6,
-  len: 16,
-  flags: 18,
-  status: 20,
-} as const;
+/** gnttab_setup_table: dom u16, nr_frames u32, status i16, frame_list handle of xen_pfn_t (entries `width` bytes). */
+export const GNTTAB_SETUP_TABLE: ByWidth<{ size: number; dom: number; nrFrames: number; status: number; frameList: number; frameEntry: number }> = {
+  4: { size: 16, dom: 0, nrFrames: 4, status: 8, frameList: 12, frameEntry: 4 },
+  8: { size: 24, dom: 0, nrFrames: 4, status: 8, frameList: 16, frameEntry: 8 },
+};
+/**
+ * gnttab_copy: source and dest are gnttab_copy_ptr {union {ref u32, gmfn xen_pfn_t},
+ * domid u16, offset u16}, then len u16, flags u16, status i16.
+ */
+export const GNTTAB_COPY: ByWidth<{ size: number; source: number; dest: number; ptrRef: number; ptrDomid: number; ptrOffset: number; len: number; flags: number; status: number }> = {
+  4: { size: 24, source: 0, dest: 8, ptrRef: 0, ptrDomid: 4, ptrOffset: 6, len: 16, flags: 18, status: 20 },
+  8: { size: 40, source: 0, dest: 16, ptrRef: 0, ptrDomid: 8, ptrOffset: 10, len: 32, flags: 34, status: 36 },
+};
+export const GNTTAB_SETUP_TABLE_32 = GNTTAB_SETUP_TABLE[4];
+export const GNTTAB_COPY_32 = GNTTAB_COPY[4];
 export const GNTTAB_QUERY_SIZE = { size: 16, dom: 0, nrFrames: 4, maxNrFrames: 8, status: 12 } as const;
 export const GNTTAB_SET_VERSION = { size: 4, version: 0 } as const;
 export const GNTTAB_GET_VERSION = { size: 8, dom: 0, version: 4 } as const;

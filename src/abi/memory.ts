@@ -1,5 +1,8 @@
-// XENMEM_* (xen/include/public/memory.h; xen-abi.md §7), 32-bit guest layouts:
-// xen_ulong_t, xen_pfn_t and guest handles are 4 bytes there.
+// XENMEM_* (xen/include/public/memory.h; xen-abi.md §7) with each struct's
+// 32-bit and 64-bit layout (guest-width.ts): xen_ulong_t, xen_pfn_t and guest
+// handles are 4 bytes for a 32-bit caller, 8 for a 64-bit one.
+
+import type { ByWidth } from './guest-width.js';
 
 /** cmd bits 5:0 are the op; bits 6+ carry a continuation's start extent. */
 export const MEMOP_CMD_MASK = 0x3f;
@@ -18,6 +21,7 @@ export const XENMEM_machine_memory_map = 10;
 export const XENMEM_machphys_mapping = 12;
 export const XENMEM_maximum_gpfn = 14;
 export const XENMEM_remove_from_physmap = 15;
+export const XENMEM_add_to_physmap_batch = 23;
 
 /** add_to_physmap spaces. */
 export const XENMAPSPACE_shared_info = 0;
@@ -29,17 +33,35 @@ export const XENMAPSPACE_dev_mmio = 5;
 /** OR'd into a grant_table idx: map a status frame (v2 only). */
 export const XENMAPIDX_grant_table_status = 0x80000000;
 
-/** struct xen_add_to_physmap, 32-bit: 16 bytes. */
-export const XEN_ADD_TO_PHYSMAP_32 = { size: 16, domid: 0, count: 2, space: 4, idx: 8, gpfn: 12 } as const;
-/** struct xen_remove_from_physmap, 32-bit: 8 bytes. */
-export const XEN_REMOVE_FROM_PHYSMAP_32 = { size: 8, domid: 0, gpfn: 4 } as const;
-/** struct xen_memory_reservation, 32-bit: 20 bytes. */
-export const XEN_MEMORY_RESERVATION_32 = { size: 20, extentStart: 0, nrExtents: 4, extentOrder: 8, memFlags: 12, domid: 16 } as const;
-/** struct xen_memory_map, 32-bit: 8 bytes; entries are 20-byte e820 records. */
-export const XEN_MEMORY_MAP_32 = { size: 8, nrEntries: 0, buffer: 4 } as const;
+/** struct xen_add_to_physmap: domid u16, size u16, space u32, idx xen_ulong_t, gpfn xen_pfn_t. */
+export const XEN_ADD_TO_PHYSMAP: ByWidth<{ size: number; domid: number; count: number; space: number; idx: number; gpfn: number }> = {
+  4: { size: 16, domid: 0, count: 2, space: 4, idx: 8, gpfn: 12 },
+  8: { size: 24, domid: 0, count: 2, space: 4, idx: 8, gpfn: 16 },
+};
+/**
+ * struct xen_add_to_physmap_batch: domid u16, space u16, size u16, u (foreign_domid
+ * u16), then handles idxs (xen_ulong_t[]), gpfns (xen_pfn_t[]), errs (int[]).
+ */
+export const XEN_ADD_TO_PHYSMAP_BATCH: ByWidth<{ size: number; domid: number; space: number; count: number; foreignDomid: number; idxs: number; gpfns: number; errs: number }> = {
+  4: { size: 20, domid: 0, space: 2, count: 4, foreignDomid: 6, idxs: 8, gpfns: 12, errs: 16 },
+  8: { size: 32, domid: 0, space: 2, count: 4, foreignDomid: 6, idxs: 8, gpfns: 16, errs: 24 },
+};
+/** struct xen_remove_from_physmap: domid u16, gpfn xen_pfn_t. */
+export const XEN_REMOVE_FROM_PHYSMAP: ByWidth<{ size: number; domid: number; gpfn: number }> = {
+  4: { size: 8, domid: 0, gpfn: 4 },
+  8: { size: 16, domid: 0, gpfn: 8 },
+};
+/** struct xen_memory_reservation: extent_start handle, nr_extents xen_ulong_t, extent_order u32, mem_flags u32, domid u16. */
+export const XEN_MEMORY_RESERVATION: ByWidth<{ size: number; extentStart: number; nrExtents: number; extentOrder: number; memFlags: number; domid: number }> = {
+  4: { size: 20, extentStart: 0, nrExtents: 4, extentOrder: 8, memFlags: 12, domid: 16 },
+  8: { size: 32, extentStart: 0, nrExtents: 8, extentOrder: 16, memFlags: 20, domid: 24 },
+};
+/** struct xen_memory_map: nr_entries u32, buffer handle; entries are 20-byte e820 records. */
+export const XEN_MEMORY_MAP: ByWidth<{ size: number; nrEntries: number; buffer: number }> = {
+  4: { size: 8, nrEntries: 0, buffer: 4 },
+  8: { size: 16, nrEntries: 0, buffer: 8 },
+};
 export const E820_ENTRY = { size: 20, addr: 0, size_: 8, type: 16 } as const;
-/** xen_pfn_t in an extent list, 32-bit. */
-export const XEN_PFN_BYTES_32 = 4;
 
 /** Xen's EDOM (errno.h): add_to_physmap's start extent does not fit its u16 size field. */
 export const XEN_EDOM = 33;

@@ -19,4 +19,5 @@ export const XEN_EINVAL = 22;
 export const XEN_ENOSPC = 28;
 export const XEN_ENOSYS = 38;
 export const XEN_ETIME = 62;
+export const XEN_EILSEQ = 84;
 export const XEN_EOPNOTSUPP = 95;

@@ -28,8 +28,9 @@ export const XEN_COMPILE_INFO = {
 export const XEN_CAPABILITIES_INFO_LEN = 1024;
 /** xen_changeset_info_t: char[64]. */
 export const XEN_CHANGESET_INFO_LEN = 64;
-/** xen_platform_parameters_t: xen_ulong_t virt_start; 4 bytes for a 32-bit caller (compat layout). */
+/** xen_platform_parameters_t: xen_ulong_t virt_start; 4 bytes for a 32-bit caller (compat layout), 8 for 64-bit. */
 export const XEN_PLATFORM_PARAMETERS_32_LEN = 4;
+export const XEN_PLATFORM_PARAMETERS_64_LEN = 8;
 /** xen_feature_info_t: u32 submap_idx @0 (IN), u32 submap @4 (OUT). */
 export const XEN_FEATURE_INFO_LEN = 8;
 /** xen_domain_handle_t: u8[16] (the domain's UUID). */

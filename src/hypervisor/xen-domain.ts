@@ -21,6 +21,13 @@
 // read the TSC the guest sees (cpu/emu: system.ts readTsc), at `tscHz` (the CPUID
 // time leaf's frequency). Save images: `xen.save()` → XenSaveRecord (JSON-able),
 // `xen.restore(record)` after the domain's memory and vCPU state are back.
+//
+// Guest width (xen-abi.md §4.1): shared_info, vcpu_info and the runstate areas
+// have a 32- or 64-bit layout per domain, 64-bit until the guest latches it
+// (createXenDomain's guestWidth). A guest write of HVM_PARAM_CALLBACK_IRQ latches it
+// from the caller's mode (hvm_op); the lead calls `xen.latchGuestWidth(width)` on
+// every write of the hypercall-page MSR, width 8 when the vCPU is in 64-bit mode
+// (EFER.LMA and CS.L), else 4 — as Xen's hvm_latch_shinfo_size.
 
 import type { E820Entry } from '../firmware/linux-boot/e820.js';
 import { DOMID_SELF, VIRQ_TIMER } from '../abi/event-channel.js';
@@ -39,6 +46,7 @@ import { HostDelivery, TwoLevelDelivery } from './event-channel/delivery.js';
 import { GrantTable, type GrantTableRecord } from './grant-table/grant-table.js';
 import { GrantAccess } from './grant-table/grant-access.js';
 import type { XenDomainState } from './hypercall/hypercall-context.js';
+import type { GuestWidth } from '../abi/guest-width.js';
 import { XENFEAT_hvm_callback_vector, XENFEAT_hvm_safe_pvclock } from '../abi/xen-version.js';
 import { HVM_FEATURE_SUBMAP0 } from './hypercall/xen-version.js';
 import { PvClock } from './hypercall/pvclock.js';
@@ -419,6 +427,11 @@ export interface XenDomainOptions {
   utcMs?: () => number;
   /** The vCPU making the current hypercall; default 0. */
   currentVcpu?: () => number;
+  /**
+   * shared_info / vcpu_info / runstate layout until the guest latches its own
+   * (latchGuestWidth): Xen's default is 64-bit (has_32bit_shinfo = 0). Default 8.
+   */
+  guestWidth?: GuestWidth;
 }
 
 /** Time info and wallclock are republished at least this often (system time), so a real TSC cannot drift far. */
@@ -453,6 +466,15 @@ export interface XenDomain {
   nextTimerDeadlineNs(): number;
   /** Fire due vCPU timers and refresh time info when due; call between run slices with the domain clock. */
   runTimers(nowNs: number): void;
+  /**
+   * Xen's hvm_latch_shinfo_size: the guest's mode decides the shared_info layout
+   * from now on (8: 64-bit mode, 4: anything else). Nothing in the page moves; the
+   * wallclock is republished in the new layout. The lead calls it on every write
+   * of the hypercall-page MSR; hvm_op calls it on a guest write of CALLBACK_IRQ.
+   */
+  latchGuestWidth(width: GuestWidth): void;
+  /** The current shared_info layout width. */
+  guestWidth(): GuestWidth;
   /** The Xen state as a plain JSON-able record (see XenSaveRecord). */
   save(): XenSaveRecord;
   /**
@@ -476,6 +498,8 @@ export interface XenSaveRecord {
   domid: number;
   /** XenDomain.hypercallPage (absent in older records). */
   hypercallPage?: number | null;
+  /** The latched shared_info width (absent in older records, which were all 32-bit). */
+  guestWidth?: GuestWidth;
   vcpuCount: number;
   systemTimeNs: number;
   hvm: HvmStateRecord;
@@ -504,7 +528,7 @@ export function createXenDomain(opts: XenDomainOptions): XenDomain {
   // Other domains of the host (dom0's live-domain table): Xen answers "not yours" (-EPERM)
   // for them where an unknown id is "no such domain" (-ESRCH).
   const exists = (d: number) => domains.has(d) || (opts.domainExists?.(d) ?? false);
-  const sharedInfo = SharedInfoPage.allocate(memory);
+  const sharedInfo = SharedInfoPage.allocate(memory, opts.guestWidth === 4 ? 4 : 8);
   const events = new EventChannels({ domId: domid, vcpuCount, lookupDomain, domainExists: exists, delivery: new TwoLevelDelivery(sharedInfo, kick) });
   const dom0Delivery = new HostDelivery((port) => opts.notifyDom0?.(port));
   const dom0 = new EventChannels({
@@ -534,7 +558,7 @@ export function createXenDomain(opts: XenDomainOptions): XenDomain {
     },
     opts.currentVcpu,
   );
-  const runstate = new RunstateAreas(memory, now);
+  const runstate = new RunstateAreas(memory, now, () => sharedInfo.width);
   const pvTime = opts.pvTime ?? false;
   const vcpus: XenVcpus = {
     count: vcpuCount,
@@ -548,7 +572,12 @@ export function createXenDomain(opts: XenDomainOptions): XenDomain {
   let features = HVM_FEATURE_SUBMAP0;
   if (opts.callbackVector) features |= 1 << XENFEAT_hvm_callback_vector;
   if (pvTime) features |= 1 << XENFEAT_hvm_safe_pvclock;
-  const state: XenDomainState = { events, grants, grantAccess, physmap, hvm, vcpus, features: features >>> 0 };
+  const latchGuestWidth = (width: GuestWidth): void => {
+    sharedInfo.setWidth(width === 8 ? 8 : 4);
+    // Xen refreshes the wallclock here: "the timebase in the shared info structure" must be right.
+    clock.updateWallclock();
+  };
+  const state: XenDomainState = { events, grants, grantAccess, physmap, hvm, vcpus, features: features >>> 0, latchGuestWidth };
   const nextTimerDeadlineNs = () => timers.nextDeadlineNs() - timeOffsetNs;
   const runTimers = (domainNowNs: number) => {
     const system = domainNowNs + timeOffsetNs;
@@ -559,6 +588,7 @@ export function createXenDomain(opts: XenDomainOptions): XenDomain {
     version: XEN_SAVE_RECORD_VERSION,
     domid,
     hypercallPage: xen.hypercallPage,
+    guestWidth: sharedInfo.width,
     vcpuCount,
     systemTimeNs: now(),
     hvm: hvm.save(),
@@ -584,6 +614,9 @@ export function createXenDomain(opts: XenDomainOptions): XenDomain {
       throw new RangeError(`Xen state: shared_info was at backing offset ${r.sharedInfo?.backingOffset}, this domain has it at ${sharedInfo.backingOffset} (different domain layout)`);
     }
     if (!Number.isFinite(r.systemTimeNs) || r.systemTimeNs < 0) throw new RangeError(`Xen state: bad system time ${r.systemTimeNs}`);
+    if (r.guestWidth !== undefined && r.guestWidth !== 4 && r.guestWidth !== 8) throw new RangeError(`Xen state: bad guest width ${String(r.guestWidth)}`);
+    // The layout first: it sets the guest's port limit. Older records were all 32-bit.
+    sharedInfo.setWidth(r.guestWidth ?? 4);
     // A part that does not fit throws part-way: the caller discards the half-restored domain.
     events.restore(renumbered(r.events));
     dom0.restore(renumbered(r.dom0Events));
@@ -601,6 +634,7 @@ export function createXenDomain(opts: XenDomainOptions): XenDomain {
     // its TSC) has been restored too.
     clock.lastRefreshNs = -Infinity;
   };
-  const xen: XenDomain = { state, hypercallPage: null, events, grants, grantAccess, sharedInfo, hvm, physmap, dom0, hostGrants, domains, tables, clock, timers, runstate, nextTimerDeadlineNs, runTimers, save, restore };
+  const guestWidth = (): GuestWidth => sharedInfo.width;
+  const xen: XenDomain = { state, hypercallPage: null, events, grants, grantAccess, sharedInfo, hvm, physmap, dom0, hostGrants, domains, tables, clock, timers, runstate, nextTimerDeadlineNs, runTimers, latchGuestWidth, guestWidth, save, restore };
   return xen;
 }

@@ -2,8 +2,6 @@
 // 2-level ABI): through shared_info/vcpu_info bits for a guest, or straight to a
 // callback for dom0, whose backends live in the host process.
 
-import { EVTCHN_2L_NR_CHANNELS_32 } from '../../abi/event-channel.js';
-import { EVTCHN_WORD_BITS_32 } from '../../abi/shared-info.js';
 import type { SharedInfoPage } from './shared-info-page.js';
 
 export interface EventDelivery {
@@ -14,6 +12,8 @@ export interface EventDelivery {
   /** EVTCHNOP_unmask: clear the mask and redeliver a pending event. */
   unmask(port: number, vcpu: number): void;
   isPending(port: number): boolean;
+  /** Ports this delivery can hold (the 2-level bitmaps: 1024 or 4096 by the page's layout); absent: 1024. */
+  portLimit?(): number;
 }
 
 /**
@@ -29,24 +29,33 @@ export class TwoLevelDelivery implements EventDelivery {
   ) {}
 
   setPending(port: number, vcpu: number): void {
-    if (!inBitmap(port) || this.page.testAndSetPending(port)) return;
+    if (!this.inBitmap(port) || this.page.testAndSetPending(port)) return;
     if (!this.page.isMasked(port)) this.markSelector(port, vcpu);
   }
 
   clearPending(port: number): void {
-    if (inBitmap(port)) this.page.clearPending(port);
+    if (this.inBitmap(port)) this.page.clearPending(port);
   }
 
   unmask(port: number, vcpu: number): void {
-    if (inBitmap(port) && this.page.testAndClearMask(port) && this.page.isPending(port)) this.markSelector(port, vcpu);
+    if (this.inBitmap(port) && this.page.testAndClearMask(port) && this.page.isPending(port)) this.markSelector(port, vcpu);
   }
 
   isPending(port: number): boolean {
-    return inBitmap(port) && this.page.isPending(port);
+    return this.inBitmap(port) && this.page.isPending(port);
+  }
+
+  portLimit(): number {
+    return this.page.portLimit();
+  }
+
+  /** The bitmaps of the page's current layout hold `port` (1024 or 4096); never touch bytes past them. */
+  private inBitmap(port: number): boolean {
+    return Number.isInteger(port) && port >= 0 && port < this.page.portLimit();
   }
 
   private markSelector(port: number, vcpu: number): void {
-    const was = this.page.testAndSetSelector(vcpu, Math.floor(port / EVTCHN_WORD_BITS_32));
+    const was = this.page.testAndSetSelector(vcpu, Math.floor(port / this.page.wordBits()));
     if (was === false) this.markEventsPending(vcpu);
   }
 
@@ -54,11 +63,6 @@ export class TwoLevelDelivery implements EventDelivery {
   markEventsPending(vcpu: number): void {
     if (!this.page.testAndSetUpcallPending(vcpu)) this.kick(vcpu);
   }
-}
-
-/** The 32-bit shared_info bitmaps hold 1024 ports; never touch bytes past them. */
-function inBitmap(port: number): boolean {
-  return Number.isInteger(port) && port >= 0 && port < EVTCHN_2L_NR_CHANNELS_32;
 }
 
 /**

@@ -40,7 +40,7 @@ export interface EventChannelsOptions {
   lookupDomain: (domId: number) => EventChannels | undefined;
   /** A domain of the host that lookupDomain cannot reach exists (-EPERM, not -ESRCH, for an unprivileged caller). */
   domainExists?: (domId: number) => boolean;
-  /** Port limit; 1024 for the 2-level ABI with a 32-bit guest. */
+  /** A fixed port limit; default: what the delivery holds (2-level: 1024 or 4096 by the shared_info layout), else 1024. */
   maxPorts?: number;
   /** Xen's global VIRQ handler (dom0 by default): only it may bind global VIRQs. */
   globalVirqHandler?: boolean;
@@ -75,7 +75,6 @@ export interface EventChannelsRecord {
 export class EventChannels {
   readonly domId: number;
   readonly vcpuCount: number;
-  readonly maxPorts: number;
   readonly delivery: EventDelivery;
   private readonly channels: Channel[] = [];
   /** virqToPort[vcpu][virq], 0 = unbound. */
@@ -86,11 +85,18 @@ export class EventChannels {
     this.opts = opts;
     this.domId = opts.domId;
     this.vcpuCount = Math.max(1, opts.vcpuCount | 0);
-    this.maxPorts = opts.maxPorts ?? EVTCHN_2L_NR_CHANNELS_32;
     this.delivery = opts.delivery;
     this.virqToPort = Array.from({ length: this.vcpuCount }, () => new Array<number>(NR_VIRQS).fill(0));
     this.growTo(0);
     this.channels[0].state = ChannelState.Reserved;
+  }
+
+  /**
+   * Ports the domain may allocate (Xen's max_evtchns: 2-level capacity follows the
+   * latched shared_info width). Ports allocated under a larger limit stay valid.
+   */
+  get maxPorts(): number {
+    return this.opts.maxPorts ?? this.delivery.portLimit?.() ?? EVTCHN_2L_NR_CHANNELS_32;
   }
 
   /** Xen's port_is_valid: inside an allocated bucket. */

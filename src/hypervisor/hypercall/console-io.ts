@@ -11,7 +11,8 @@ import type { HypercallCall } from './hypercall-context.js';
 export const CONSOLE_WRITE_MAX = 4096;
 
 export function doConsoleIo(call: HypercallCall): number {
-  const [cmd, count, buffer] = call.args;
+  const [cmd, count] = call.args;
+  const buffer = call.ptrs[2];
   if (cmd === CONSOLEIO_write) {
     const n = Math.min(count >>> 0, CONSOLE_WRITE_MAX);
     const bytes = n === 0 ? new Uint8Array(0) : call.guest.copyFrom(buffer, n);

@@ -48,7 +48,9 @@ export function putU32(b: Uint8Array, at: number, v: number): void {
 }
 
 export function doEventChannelOp(call: HypercallCall): number {
-  const [cmd, arg] = call.args;
+  // Every event_channel_op struct has one layout for both widths (fixed-size fields only).
+  const cmd = call.args[0];
+  const arg = call.ptrs[1];
   const ev = call.ctx.xen?.events;
   if (!ev) return -XEN_ENOSYS;
   const read = (size: number) => call.guest.copyFrom(arg, size);

@@ -3,6 +3,8 @@
 // filter of x86/hvm/hypercall.c). Batch ops process `count` elements, each with
 // its own GNTST status; a fault reading or writing an element is -EFAULT.
 // query_size / setup_table / set_version / get_version take exactly one element.
+// setup_table and copy carry xen_pfn_t / handles: their layout is the caller's
+// width (abi/grant-table.ts); the other structs are the same for both.
 
 import { DOMID_SELF } from '../../abi/event-channel.js';
 import {
@@ -27,11 +29,11 @@ import {
   GNTTABOP_setup_table,
   GNTTABOP_swap_grant_ref,
   GNTTABOP_unmap_grant_ref,
-  GNTTAB_COPY_32,
+  GNTTAB_COPY,
   GNTTAB_GET_VERSION,
   GNTTAB_MAP_GRANT_REF,
   GNTTAB_QUERY_SIZE,
-  GNTTAB_SETUP_TABLE_32,
+  GNTTAB_SETUP_TABLE,
   GNTTAB_SET_VERSION,
   GNTTAB_SWAP_GRANT_REF,
   GNTTAB_UNMAP_GRANT_REF,
@@ -42,12 +44,15 @@ import { XEN_EFAULT, XEN_EINVAL, XEN_ENOSYS, XEN_EPERM, XEN_ESRCH } from '../../
 import type { CopyPtr } from '../grant-table/grant-access.js';
 import type { GrantTable } from '../grant-table/grant-table.js';
 import { putU16, putU32, u16, u32 } from './event-channel-op.js';
+import { GuestStruct, readStruct } from './guest-struct.js';
 import type { HypercallCall } from './hypercall-context.js';
 
-const INVALID_GFN_32 = 0xffffffff;
+/** INVALID_GFN in a xen_pfn_t of either width (all ones). */
+const INVALID_GFN = -1;
 
 export function doGrantTableOp(call: HypercallCall): number {
-  const [cmd, uop, count] = call.args;
+  const [cmd, , count] = call.args;
+  const uop = call.ptrs[1];
   const xen = call.ctx.xen;
   const gt = xen?.grants;
   if (!xen || !gt) return -XEN_ENOSYS;
@@ -102,21 +107,22 @@ export function doGrantTableOp(call: HypercallCall): number {
     }
     case GNTTABOP_setup_table: {
       if (count !== 1) return -XEN_EINVAL;
-      const s = GNTTAB_SETUP_TABLE_32;
-      const el = g.copyFrom(uop, s.size);
-      if (!el) return -XEN_EFAULT;
-      const nr = u32(el, s.nrFrames);
-      const list = u32(el, s.frameList);
-      const t = target(u16(el, s.dom));
+      const s = GNTTAB_SETUP_TABLE[call.width];
+      const st = readStruct(call, uop, s.size);
+      if (!st) return -XEN_EFAULT;
+      const el = st.bytes;
+      const nr = st.u32(s.nrFrames);
+      const list = st.handle(s.frameList);
+      const t = target(st.u16(s.dom));
       let status = GNTST_okay;
       if (t === 'none') status = GNTST_bad_domain;
       else if (t === 'denied') status = GNTST_permission_denied;
       else if (nr > t.maxFrames || t.grow(nr) < 0) status = GNTST_general_error;
       else {
         for (let i = 0; i < nr; i++) {
-          const out = new Uint8Array(s.frameEntry);
-          putU32(out, 0, t.frameGfn(i) ?? INVALID_GFN_32);
-          if (!g.copyTo(list + i * s.frameEntry, out)) {
+          const out = new GuestStruct(new Uint8Array(s.frameEntry), call.width);
+          out.setUlong(0, t.frameGfn(i) ?? INVALID_GFN);
+          if (!g.copyTo(list + i * s.frameEntry, out.bytes)) {
             status = GNTST_bad_virt_addr;
             break;
           }
@@ -163,16 +169,17 @@ export function doGrantTableOp(call: HypercallCall): number {
       return g.copyTo(uop, el) ? 0 : -XEN_EFAULT;
     }
     case GNTTABOP_copy: {
-      const s = GNTTAB_COPY_32;
+      const s = GNTTAB_COPY[call.width];
       const access = xen.grantAccess;
       return batch(s.size, (el) => {
         if (!access) return putU16(el, s.status, GNTST_general_error);
-        const flags = u16(el, s.flags);
+        const f = new GuestStruct(el, call.width);
+        const flags = f.u16(s.flags);
+        // The union is a grant_ref_t (u32) or a xen_pfn_t (the caller's width).
         const side = (base: number, isRef: boolean): CopyPtr => {
-          const domid = u16(el, base + s.ptrDomid);
-          const offset = u16(el, base + s.ptrOffset);
-          const v = u32(el, base + s.ptrRef);
-          return isRef ? { gref: v, domid, offset } : { gmfn: v, domid, offset };
+          const domid = f.u16(base + s.ptrDomid);
+          const offset = f.u16(base + s.ptrOffset);
+          return isRef ? { gref: f.u32(base + s.ptrRef), domid, offset } : { gmfn: f.ulong(base + s.ptrRef), domid, offset };
         };
         const st = access.copy({
           source: side(s.source, (flags & GNTCOPY_source_gref) !== 0),

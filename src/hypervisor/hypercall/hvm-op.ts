@@ -1,7 +1,9 @@
 // hvm_op (hypercall 34; xen/include/public/hvm/hvm_op.h, hvm/params.h; xen-abi.md §8)
 // as Xen's do_hvm_op answers the guest itself: params it may read or write about
 // itself (others -EPERM, deprecated -EINVAL), DOMID_SELF only, the time, and the
-// per-vCPU upcall vector when CPUID leaf 4 advertises it.
+// per-vCPU upcall vector when CPUID leaf 4 advertises it. Its structs are the same
+// for 32- and 64-bit callers (fixed-size fields, uint64_t 8-aligned); a guest write
+// of HVM_PARAM_CALLBACK_IRQ latches the domain's shared_info width (xen-abi.md §4.1).
 
 import {
   GUEST_GETTABLE_PARAMS,
@@ -13,6 +15,7 @@ import {
   HVM_NR_PARAMS,
   HVM_PARAM_ACPI_IOPORTS_LOCATION,
   HVM_PARAM_ALTP2M,
+  HVM_PARAM_CALLBACK_IRQ,
   HVM_PARAM_VM86_TSS,
   HVM_PARAM_VM86_TSS_SIZED,
   HVM_PARAM_X87_FIP_WIDTH,
@@ -29,7 +32,9 @@ import { u16, u32 } from './event-channel-op.js';
 import type { HypercallCall } from './hypercall-context.js';
 
 export function doHvmOp(call: HypercallCall): number {
-  const [op, arg] = call.args;
+  // op is an unsigned long: a 64-bit caller's high bits name no op.
+  const op = call.wide[0] > 0xffffffffn ? -1 : call.args[0];
+  const arg = call.ptrs[1];
   const hvm = call.ctx.xen?.hvm;
   if (!hvm) return -XEN_ENOSYS;
   switch (op) {
@@ -50,6 +55,9 @@ export function doHvmOp(call: HypercallCall): number {
         const value = dv.getBigUint64(s.value, true);
         const rc2 = checkParamValue(index, value, hvm.get(index));
         if (rc2 < 0) return rc2;
+        // Xen's hvm_latch_shinfo_size: one of the first things PV drivers do, so the
+        // caller's mode now decides the shared_info layout (64-bit mode: 64-bit).
+        if (index === HVM_PARAM_CALLBACK_IRQ) call.ctx.xen?.latchGuestWidth?.(call.width);
         hvm.set(index, value);
         return 0;
       }

@@ -12,66 +12,64 @@
 
 import { MULTICALL_ENTRY_32, MULTICALL_ENTRY_64, MULTICALL_HANDLER_ARGS, type MulticallLayout } from '../../abi/multicall.js';
 import { XEN_EFAULT, XEN_EINVAL, XEN_ENOSYS } from '../../abi/xen-errno.js';
-import type { HypercallCall } from './hypercall-context.js';
+import type { GuestWidth } from '../../abi/guest-width.js';
+import { guestPointer } from './guest-handle.js';
+import type { HypercallArgs, HypercallCall, HypercallCallInput } from './hypercall-context.js';
 
 /** Entries one multicall may carry (no continuations: see the header). */
 export const MULTICALL_MAX_CALLS = 1024;
 
-/** A field of an entry as an unsigned number; undefined when it does not fit 32 bits (no 32-bit handler can take it). */
-function field(view: DataView, at: number, word: 4 | 8): number | undefined {
-  if (word === 4) return view.getUint32(at, true);
-  const v = view.getBigUint64(at, true);
-  return v > 0xffffffffn ? undefined : Number(v);
-}
-
-/** The hypercall, as Xen's hvm_hypercall table: 32-bit callers use the compat layout. */
+/** The hypercall, as Xen's hvm_hypercall table: a 64-bit caller's entries are the native layout, a 32-bit caller's the compat one. */
 export function doMulticall(call: HypercallCall): number {
-  return runMulticall(call, MULTICALL_ENTRY_32);
+  return runMulticall(call, call.width === 8 ? MULTICALL_ENTRY_64 : MULTICALL_ENTRY_32);
 }
 
 /**
- * Run `nr_calls` entries of `layout` at call_list (args[0], args[1]). The 64-bit
- * layout is what a long-mode caller passes; tsxen's handlers take 32-bit
- * arguments, so an op or argument above 4 GiB makes that entry -EFAULT (no
- * 32-bit guest handle can name it) or -ENOSYS (no such op).
+ * Run `nr_calls` entries of `layout` at call_list (args[0], args[1]). Each entry
+ * is a call of the caller's width: a 64-bit caller's entries carry 64-bit
+ * arguments. A 32-bit caller handed the 64-bit layout (tests) gets -EFAULT for an
+ * entry whose argument does not fit 32 bits (no 32-bit handle can name it); an op
+ * beyond the table is -ENOSYS.
  */
-export function runMulticall(call: HypercallCall, layout: MulticallLayout): number {
-  if (call.inMulticall) return -XEN_EINVAL;
-  const table = call.table;
+export function runMulticall(input: HypercallCallInput, layout: MulticallLayout): number {
+  const width: GuestWidth = input.width ?? 4;
+  if (input.inMulticall) return -XEN_EINVAL;
+  const table = input.table;
   if (!table) return -XEN_ENOSYS;
-  const [list, nrCalls] = call.args;
+  const list = input.ptrs?.[0] ?? input.args[0];
+  const nrCalls = input.args[1];
   if (nrCalls > MULTICALL_MAX_CALLS) return -XEN_EINVAL;
   let rc = 0;
   for (let i = 0; i < nrCalls; i++) {
     const at = list + i * layout.size;
-    const entry = call.guest.copyFrom(at, layout.size);
+    const entry = input.guest.copyFrom(at, layout.size);
     if (!entry) return -XEN_EFAULT;
     const view = new DataView(entry.buffer, entry.byteOffset, entry.byteLength);
-    const op = field(view, layout.op, layout.word);
-    const args: number[] = [];
-    let wide = false;
-    for (let a = 0; a < MULTICALL_HANDLER_ARGS; a++) {
-      const v = field(view, layout.args + a * layout.word, layout.word);
-      if (v === undefined) wide = true;
-      args.push(v ?? 0);
-    }
-    const handler = op === undefined ? undefined : table.get(op);
+    const word = (off: number): bigint => (layout.word === 4 ? BigInt(view.getUint32(off, true)) : view.getBigUint64(off, true));
+    const op = word(layout.op);
+    const wide: bigint[] = [];
+    for (let a = 0; a < MULTICALL_HANDLER_ARGS; a++) wide.push(word(layout.args + a * layout.word));
+    const tooWide = width === 4 && wide.some((v) => v > 0xffffffffn);
+    const handler = op <= 0xffffffffn ? table.get(Number(op)) : undefined;
     let result: number;
     if (!handler) result = -XEN_ENOSYS;
-    else if (wide) result = -XEN_EFAULT;
+    else if (tooWide) result = -XEN_EFAULT;
     else {
+      const args = wide.map((v) => Number(v & 0xffffffffn)) as unknown as HypercallArgs;
+      const ptrs = width === 4 ? args : (wide.map(guestPointer) as unknown as HypercallArgs);
+      const entryCall: HypercallCall = { ...input, op: Number(op), args, width, ptrs, wide: wide as unknown as HypercallCall['wide'], inMulticall: true };
       try {
-        result = handler({ ...call, op: op!, args: args as [number, number, number, number, number], inMulticall: true });
+        result = handler(entryCall);
       } catch (e) {
-        call.ctx.log?.('warn', `multicall entry ${i} (op ${op}): handler failed: ${e instanceof Error ? e.message : String(e)}`);
+        input.ctx.log?.('warn', `multicall entry ${i} (op ${op}): handler failed: ${e instanceof Error ? e.message : String(e)}`);
         result = -XEN_ENOSYS;
       }
     }
     const out = new Uint8Array(layout.word);
     const outView = new DataView(out.buffer);
     if (layout.word === 4) outView.setUint32(0, result >>> 0, true);
-    else outView.setBigInt64(0, BigInt(result | 0), true);
-    if (!call.guest.copyTo(at + layout.result, out)) rc = -XEN_EFAULT;
+    else outView.setBigInt64(0, BigInt.asIntN(64, BigInt(Math.trunc(result))), true);
+    if (!input.guest.copyTo(at + layout.result, out)) rc = -XEN_EFAULT;
   }
   return rc;
 }

@@ -15,7 +15,7 @@
 // Each area is written as Xen does: version made odd, fields, version made even,
 // so a guest reading concurrently retries (pvclock's version loop).
 
-import { SHARED_INFO_32, VCPU_INFO_32, VCPU_TIME_INFO, XEN_PVCLOCK_TSC_STABLE_BIT } from '../../abi/shared-info.js';
+import { VCPU_INFO_32, VCPU_TIME_INFO, XEN_PVCLOCK_TSC_STABLE_BIT } from '../../abi/shared-info.js';
 import type { SharedInfoPage } from '../event-channel/shared-info-page.js';
 import { tscToNsScale } from './xen-cpuid-leaves.js';
 
@@ -69,6 +69,7 @@ export class PvClock {
   update(vcpu: number): void {
     const system = this.systemTimeNs();
     const tsc = this.tscAt(system);
+    // vcpu_info.time is at 32 in both layouts.
     for (const at of this.opts.page.timeInfoOffsets(vcpu)) this.write(at + VCPU_INFO_32.time, system, tsc);
   }
 
@@ -90,9 +91,8 @@ export class PvClock {
 
   /** The wallclock as published: ns since the epoch of system time 0. */
   wallclockNs(): bigint {
-    const base = this.opts.page.backingOffset;
-    const sec = BigInt(this.view.getUint32(base + SHARED_INFO_32.wcSec, true)) + (BigInt(this.view.getUint32(base + SHARED_INFO_32.wcSecHi, true)) << 32n);
-    return sec * 1_000_000_000n + BigInt(this.view.getUint32(base + SHARED_INFO_32.wcNsec, true));
+    const { sec, nsec } = this.opts.page.wallclock();
+    return BigInt(sec) * 1_000_000_000n + BigInt(nsec);
   }
 
   private write(at: number, system: number, tsc: bigint): void {

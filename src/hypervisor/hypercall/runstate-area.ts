@@ -7,8 +7,11 @@
 // "running since system time 0" and steal stays 0. Xen keeps the guest-virtual
 // address and translates it at each update; the area is a kernel per-CPU
 // variable (fixed in the direct map), so it is translated once at registration.
+// The layout (44 or 48 bytes) is the domain's latched shared_info width, as Xen's
+// update_runstate_area picks it from has_32bit_shinfo.
 
-import { RUNSTATE_running, VCPU_RUNSTATE_INFO_32 } from '../../abi/vcpu.js';
+import type { GuestWidth } from '../../abi/guest-width.js';
+import { RUNSTATE_running, VCPU_RUNSTATE_INFO } from '../../abi/vcpu.js';
 import type { GuestMemory } from '../memory/guest-memory.js';
 
 /** Guest-physical [address, length] pieces of one area (it may cross a page). */
@@ -25,7 +28,14 @@ export class RunstateAreas {
   constructor(
     private readonly memory: GuestMemory,
     private readonly now: () => number,
+    /** The domain's latched layout width (default 32-bit, as before widths existed). */
+    private readonly width: () => GuestWidth = () => 4,
   ) {}
+
+  /** Bytes of one area in the current layout. */
+  areaSize(): number {
+    return VCPU_RUNSTATE_INFO[this.width()].size;
+  }
 
   /** Remember vCPU `vcpu`'s area (undefined: the address did not translate; Xen keeps it and writes nothing) and fill it. */
   register(vcpu: number, pieces: AreaPieces | undefined): void {
@@ -41,7 +51,7 @@ export class RunstateAreas {
   write(vcpu: number): void {
     const pieces = this.areas.get(vcpu);
     if (!pieces) return;
-    const s = VCPU_RUNSTATE_INFO_32;
+    const s = VCPU_RUNSTATE_INFO[this.width()];
     const info = new Uint8Array(s.size);
     const dv = new DataView(info.buffer);
     const now = BigInt(Math.max(0, Math.floor(this.now())));
@@ -50,9 +60,12 @@ export class RunstateAreas {
     dv.setBigUint64(s.time + 8 * RUNSTATE_running, now, true);
     let done = 0;
     for (const [gpa, len] of pieces) {
+      // Registered under a smaller layout than now: write what was registered, never past it.
+      const n = Math.min(len, info.length - done);
+      if (n <= 0) break;
       // The page may have been given back since registration: only ever write RAM.
-      if (this.memory.isRam(gpa, len)) this.memory.write(gpa, info.subarray(done, done + len));
-      done += len;
+      if (this.memory.isRam(gpa, n)) this.memory.write(gpa, info.subarray(done, done + n));
+      done += n;
     }
   }
 
@@ -68,7 +81,7 @@ export class RunstateAreas {
     this.areas.clear();
     for (const [vcpu, pieces] of r.areas ?? []) {
       if (!Number.isInteger(vcpu) || !Array.isArray(pieces)) continue;
-      const ok = pieces.every((p) => Array.isArray(p) && Number.isInteger(p[0]) && p[0] >= 0 && Number.isInteger(p[1]) && p[1] > 0 && p[1] <= VCPU_RUNSTATE_INFO_32.size);
+      const ok = pieces.every((p) => Array.isArray(p) && Number.isInteger(p[0]) && p[0] >= 0 && Number.isInteger(p[1]) && p[1] > 0 && p[1] <= VCPU_RUNSTATE_INFO[8].size);
       if (ok) this.areas.set(vcpu, pieces.map(([a, l]) => [a, l] as [number, number]));
     }
   }

@@ -8,11 +8,12 @@
 // domain with the guest's reason; shutdown_code records the reason for later.
 
 import {
-  SCHED_POLL_32,
+  SCHED_POLL,
   SCHED_POLL_MAX_PORTS,
   SCHEDOP_block, SCHEDOP_poll, SCHEDOP_remote_shutdown, SCHEDOP_shutdown, SCHEDOP_shutdown_code, SCHEDOP_yield, SHUTDOWN_MAX,
 } from '../../abi/sched.js';
 import { XEN_EFAULT, XEN_EINVAL, XEN_ENOSYS, XEN_EPERM } from '../../abi/xen-errno.js';
+import { readStruct } from './guest-struct.js';
 import type { HypercallCall } from './hypercall-context.js';
 
 function readU32(call: HypercallCall, linear: number): number | undefined {
@@ -26,13 +27,12 @@ function upcallPending(call: HypercallCall, vcpu: number): boolean {
 
 /** SCHEDOP_poll, checked as Xen's do_poll: nr_ports ≤ 128, every port readable and below the limit. */
 function poll(call: HypercallCall, arg: number): number {
-  const s = SCHED_POLL_32;
-  const a = call.guest.copyFrom(arg, s.size);
+  const s = SCHED_POLL[call.width];
+  const a = readStruct(call, arg, s.size);
   if (!a) return -XEN_EFAULT;
-  const dv = new DataView(a.buffer, a.byteOffset, a.byteLength);
-  const list = dv.getUint32(s.ports, true);
-  const nrPorts = dv.getUint32(s.nrPorts, true);
-  const timeout = dv.getBigUint64(s.timeout, true);
+  const list = a.handle(s.ports);
+  const nrPorts = a.u32(s.nrPorts);
+  const timeout = a.u64(s.timeout);
   if (nrPorts > SCHED_POLL_MAX_PORTS) return -XEN_EINVAL;
   const events = call.ctx.xen?.events;
   const ports: number[] = [];
@@ -54,7 +54,8 @@ function poll(call: HypercallCall, arg: number): number {
 }
 
 export function doSchedOp(call: HypercallCall): number {
-  const [cmd, arg] = call.args;
+  const cmd = call.args[0];
+  const arg = call.ptrs[1];
   switch (cmd) {
     case SCHEDOP_yield:
       return 0;

@@ -17,21 +17,22 @@ import {
   PERIODIC_TIMER_MAX_NS,
   VCPU_REGISTER_RUNSTATE_AREA,
   VCPU_REGISTER_VCPU_INFO,
-  VCPU_RUNSTATE_INFO_32,
   VCPU_SET_PERIODIC_TIMER,
-  VCPU_SET_SINGLESHOT_TIMER_32,
+  VCPU_SET_SINGLESHOT_TIMER,
   VCPU_SSHOTTMR_future,
 } from '../../abi/vcpu.js';
 import { VCPU_INFO_SIZE } from '../../abi/shared-info.js';
 import { XEN_EFAULT, XEN_EINVAL, XEN_ENOENT, XEN_ENOSYS, XEN_ENXIO, XEN_ETIME } from '../../abi/xen-errno.js';
 import { PAGE_SIZE } from '../memory/guest-memory.js';
 import { u32 } from './event-channel-op.js';
+import { readStruct } from './guest-struct.js';
 import type { HypercallCall } from './hypercall-context.js';
 
 const TIMER_OPS = new Set([VCPUOP_set_periodic_timer, VCPUOP_stop_periodic_timer, VCPUOP_set_singleshot_timer, VCPUOP_stop_singleshot_timer]);
 
 export function doVcpuOp(call: HypercallCall): number {
-  const [cmd, vcpu, arg] = call.args;
+  const [cmd, vcpu] = call.args;
+  const arg = call.ptrs[2];
   const vcpus = call.ctx.xen?.vcpus;
   if (!vcpus) return -XEN_ENOSYS;
   const timers = vcpus.timers;
@@ -59,18 +60,19 @@ export function doVcpuOp(call: HypercallCall): number {
     }
     case VCPUOP_register_runstate_memory_area: {
       // Xen copies the handle in (-EFAULT), then writes the area if it can and answers 0 either way.
-      const a = call.guest.copyFrom(arg, VCPU_REGISTER_RUNSTATE_AREA.size);
+      const a = readStruct(call, arg, VCPU_REGISTER_RUNSTATE_AREA.size);
       if (!a || !vcpus.runstate) return -XEN_EFAULT;
-      const linear = u32(a, VCPU_REGISTER_RUNSTATE_AREA.addr);
-      // A NULL handle switches updates off.
-      vcpus.runstate.register(vcpu, linear === 0 ? undefined : call.guest.physicalRam(linear, VCPU_RUNSTATE_INFO_32.size));
+      // The handle: a 32-bit guest's in the union's low 4 bytes, a 64-bit guest's in all 8.
+      const linear = a.handle(VCPU_REGISTER_RUNSTATE_AREA.addr);
+      // A NULL handle switches updates off. The area is as big as the domain's latched layout says.
+      vcpus.runstate.register(vcpu, linear === 0 ? undefined : call.guest.physicalRam(linear, vcpus.runstate.areaSize()));
       return 0;
     }
     case VCPUOP_is_up:
       return (vcpus.isUp?.(vcpu) ?? true) ? 1 : 0;
     case VCPUOP_set_singleshot_timer: {
       if (!timers || vcpu !== timers.current()) return -XEN_EINVAL;
-      const s = VCPU_SET_SINGLESHOT_TIMER_32;
+      const s = VCPU_SET_SINGLESHOT_TIMER[call.width];
       const a = call.guest.copyFrom(arg, s.size);
       if (!a) return -XEN_EFAULT;
       const deadline = Number(new DataView(a.buffer, a.byteOffset).getBigUint64(s.timeoutAbsNs, true));

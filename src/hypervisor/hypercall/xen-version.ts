@@ -26,6 +26,7 @@ import {
   XEN_EXTRAVERSION_LEN,
   XEN_FEATURE_INFO_LEN,
   XEN_PLATFORM_PARAMETERS_32_LEN,
+  XEN_PLATFORM_PARAMETERS_64_LEN,
 } from '../../abi/xen-version.js';
 import { XEN_EFAULT, XEN_EINVAL, XEN_ENOSYS, XEN_EPERM } from '../../abi/xen-errno.js';
 import type { HypercallCall } from './hypercall-context.js';
@@ -70,7 +71,8 @@ function copyOut(call: HypercallCall, arg: number, bytes: Uint8Array): number {
 }
 
 export function doXenVersion(call: HypercallCall): number {
-  const [cmd, arg] = call.args;
+  const cmd = call.args[0];
+  const arg = call.ptrs[1];
   const privileged = call.domain.privileged;
   switch (cmd) {
     case XENVER_version:
@@ -91,8 +93,8 @@ export function doXenVersion(call: HypercallCall): number {
     case XENVER_changeset:
       return copyOut(call, arg, charArray(XEN_VERSION_INFO.changeset, XEN_CHANGESET_INFO_LEN));
     case XENVER_platform_parameters:
-      // A 32-bit caller gets the compat layout; virt_start is 0 for HVM.
-      return copyOut(call, arg, new Uint8Array(XEN_PLATFORM_PARAMETERS_32_LEN));
+      // virt_start (a xen_ulong_t: the caller's width) is 0 for HVM.
+      return copyOut(call, arg, new Uint8Array(call.width === 8 ? XEN_PLATFORM_PARAMETERS_64_LEN : XEN_PLATFORM_PARAMETERS_32_LEN));
     case XENVER_get_features: {
       const fi = call.guest.copyFrom(arg, XEN_FEATURE_INFO_LEN);
       if (!fi) return -XEN_EFAULT;
