@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeGuestDir } from '../toolstack/testing/guest-files.js';
 import { assemble, kvmSkipReason, skipLoudly } from '../cpu/kvm/kvm-test-support.js';
+import { X86_64_ONLY_FLAGS } from '../hypervisor/cpuid-policy.js';
 
 const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
 const TICKS = 3000;
@@ -89,11 +90,15 @@ async function waitFor(cond: () => boolean, what: string, ms = 60_000): Promise<
   }
 }
 
+/** xl cpuid pinning a KVM domain to the software CPU's CPUID, so its image restores on emu. */
+const PIN_TO_EMU = `cpuid = "host,${X86_64_ONLY_FLAGS.map((f) => `${f}=0`).join(',')}"\n`;
+
 async function saveAndRestore(from: 'emu' | 'kvm', to: 'emu' | 'kvm'): Promise<void> {
   const g = makeGuestDir();
   try {
     writeFileSync(join(g.dir, 'counter.bin'), assemble(COUNTER));
-    g.cfg('cnt.cfg', `name = "cnt"\nkernel = "counter.bin"\nmemory = 32\nserial = "none"\ncpu_backend = "${from}"\ndebugcon = [ "port=0xe9,stdio" ]\nisa_debug_exit = "iobase=0xf4,iosize=0x04"\n`);
+    const pin = from === 'kvm' && to === 'emu' ? PIN_TO_EMU : '';
+    g.cfg('cnt.cfg', `name = "cnt"\nkernel = "counter.bin"\nmemory = 32\nserial = "none"\n${pin}cpu_backend = "${from}"\ndebugcon = [ "port=0xe9,stdio" ]\nisa_debug_exit = "iobase=0xf4,iosize=0x04"\n`);
     const env = { ...process.env, TSXEN_LOG_DIR: join(g.dir, 'log'), TSXEN_RUN_DIR: join(g.dir, 'run') };
     const image = join(g.dir, 'cnt.save');
 

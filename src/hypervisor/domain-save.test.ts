@@ -7,6 +7,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { X86_64_ONLY_FLAGS } from './cpuid-policy.js';
 import { Domain, domainBackingBytes } from './domain.js';
 import { HostClock, type Clock } from './clock.js';
 import type { DomainSpec, RunResult } from './domain-spec.js';
@@ -83,14 +84,17 @@ interface Running {
   kvm: KvmDomainBackend | null;
 }
 
-function start(backend: 'emu' | 'kvm', clock: Clock): Running {
+/** SPEC pinned to the software CPU's CPUID (xl cpuid = "host,sse=0,..."), so it may move from kvm to emu. */
+const PINNED: DomainSpec = { ...SPEC, cpuidHidden: [...X86_64_ONLY_FLAGS] };
+
+function start(backend: 'emu' | 'kvm', clock: Clock, spec = SPEC): Running {
   let kvm: KvmDomainBackend | null = null;
   let domain: Domain;
   if (backend === 'kvm') {
-    kvm = createKvmDomainBackend(SPEC.memoryBytes + domainBackingBytes(SPEC));
-    domain = new Domain(SPEC, { clock, ram: kvm.ram, createVcpu: kvm.createVcpu });
+    kvm = createKvmDomainBackend(spec.memoryBytes + domainBackingBytes(spec));
+    domain = new Domain(spec, { clock, ram: kvm.ram, createVcpu: kvm.createVcpu });
   } else {
-    domain = new Domain(SPEC, { clock });
+    domain = new Domain(spec, { clock });
   }
   const out: number[] = [];
   domain.events.on('debugcon.tx', (e) => out.push(...e.bytes));
@@ -113,8 +117,8 @@ function expectCounting(out: number[]): void {
   out.forEach((b, i) => assert.equal(b, (i + 1) & 0xff, `tick ${i + 1} wrote ${b}`));
 }
 
-function saveAndRestore(from: 'emu' | 'kvm', to: 'emu' | 'kvm'): void {
-  const a = start(from, hostClock());
+function saveAndRestore(from: 'emu' | 'kvm', to: 'emu' | 'kvm', spec = SPEC): void {
+  const a = start(from, hostClock(), spec);
   let state: DomainState;
   try {
     runUntil(a, () => a.out.length >= 100);
@@ -123,7 +127,7 @@ function saveAndRestore(from: 'emu' | 'kvm', to: 'emu' | 'kvm'): void {
   } finally {
     a.kvm?.close();
   }
-  const b = start(to, new ResumedClock(hostClock(), state.guestNs));
+  const b = start(to, new ResumedClock(hostClock(), state.guestNs), spec);
   try {
     const warnings: string[] = [];
     b.domain.events.on('log', (e) => void (e.source === 'restore' && warnings.push(e.message)));
@@ -145,7 +149,28 @@ test('emu → kvm and kvm → emu: the same image restores on the other backend'
   const skip = kvmSkipReason();
   if (skip) return skipLoudly(t, skip);
   saveAndRestore('emu', 'kvm');
-  saveAndRestore('kvm', 'emu');
+  saveAndRestore('kvm', 'emu', PINNED);
+});
+
+test('kvm → emu is refused for a guest that was shown SSE and long mode, naming them and the cpuid pin', (t) => {
+  const skip = kvmSkipReason();
+  if (skip) return skipLoudly(t, skip);
+  const a = start('kvm', hostClock());
+  let state: DomainState;
+  try {
+    runUntil(a, () => a.out.length >= 5);
+    state = a.domain.save();
+  } finally {
+    a.kvm?.close();
+  }
+  assert.ok(state.cpuid?.some((e) => e.leaf === 0x80000001 && e.edx & (1 << 29)), 'the image records the x86-64 CPUID the guest saw');
+  const b = start('emu', new ResumedClock(hostClock(), state.guestNs));
+  const before = b.domain.memory.bytes.slice(0, 0x2000);
+  assert.throws(
+    () => b.domain.restore(state),
+    (e: unknown) => e instanceof RestoreError && /cpuid: the guest was shown clfsh, mmx, sse, sse2, lahfsahf, syscall, lm, which this domain's CPU backend does not have/.test(e.message) && /cpuid = "host,clfsh=0,mmx=0,sse=0,sse2=0,lahfsahf=0,syscall=0,lm=0"/.test(e.message),
+  );
+  assert.deepEqual(b.domain.memory.bytes.slice(0, 0x2000), before, 'nothing was applied');
 });
 
 test('a state for another memory size is refused before anything changes', () => {

@@ -11,7 +11,8 @@
 // its memory is laid out, and the image then overwrites all of it.
 
 import { PAGE_SHIFT, PAGE_SIZE, type GuestMemory } from './memory/guest-memory.js';
-import type { VcpuBackend } from './vcpu/backend.js';
+import type { CpuidEntry, VcpuBackend } from './vcpu/backend.js';
+import { missingCpuidFlags } from './cpuid-policy.js';
 import type { VcpuState } from './vcpu/vcpu-state.js';
 import { hex } from './types.js';
 
@@ -38,6 +39,8 @@ export interface DomainState {
   guestNs: number;
   /** The backend-neutral vCPU state (vcpu-state.ts): loads into emu or kvm alike. */
   vcpu: VcpuState;
+  /** The CPUID table the guest was shown (absent in older images). */
+  cpuid?: CpuidEntry[];
   /** Each device's save() result, by the name DomainParts gives it. */
   devices: Array<{ name: string; state: unknown }>;
   /** The Xen state's save(), or null when the domain has none (or it cannot save yet). */
@@ -50,6 +53,8 @@ export interface DomainState {
 export interface DomainParts {
   memory: GuestMemory;
   vcpu: VcpuBackend;
+  /** The CPUID table this domain shows (cpuid-policy.ts). */
+  cpuid: readonly CpuidEntry[];
   /** Guest time now (the domain clock). */
   nowNs(): number;
   /** Every stateful device, by a name unique in the domain ("pit", "com1", "ide"…). */
@@ -79,6 +84,7 @@ export function gatherDomainState(parts: DomainParts): DomainState {
   return {
     guestNs: parts.nowNs(),
     vcpu: parts.vcpu.getState(),
+    cpuid: parts.cpuid.map((e) => ({ ...e })),
     devices,
     xen: parts.xen ? parts.xen.save() : null,
     memoryMap: frameRuns(parts.memory),
@@ -93,6 +99,14 @@ export function gatherDomainState(parts: DomainParts): DomainState {
  */
 export function applyDomainState(parts: DomainParts, state: DomainState): string[] {
   const warnings: string[] = [];
+  // A guest keeps using what CPUID showed it (SSE, long mode...): never move it to a
+  // domain that lacks one of those (the software CPU has no SSE or long mode).
+  const missing = state.cpuid ? missingCpuidFlags(state.cpuid, parts.cpuid) : [];
+  if (missing.length) {
+    throw new RestoreError(
+      `cpuid: the guest was shown ${missing.join(', ')}, which this domain's CPU backend does not have; restore it on a backend that does (cpu_backend = "kvm"), or create the domain with cpuid = "host,${missing.map((f) => `${f}=0`).join(',')}" so it never sees them`,
+    );
+  }
   const mem = parts.memory;
   if (state.memory.length !== mem.bytes.length) {
     throw new RestoreError(`memory: the image has ${state.memory.length} bytes of RAM and backing store, this domain ${mem.bytes.length} (${mem.ramBytes} RAM)`);

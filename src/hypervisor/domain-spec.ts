@@ -61,6 +61,12 @@ export interface DomainSpec {
   /** Guest RAM in bytes (multiple of 1 MiB). */
   memoryBytes: number;
   vcpus: number;
+  /**
+   * CPUID flags hidden from the guest (xl.cfg `cpuid = "host,<flag>=0,..."`, libxl's flag
+   * names: cpuid-policy.ts CPUID_FLAGS). Pinning a KVM domain to the software CPU's set
+   * lets it be saved on kvm and restored on emu.
+   */
+  cpuidHidden?: string[];
   /** Direct kernel boot (issue 3's only boot path; firmware boot comes later). */
   linux?: LinuxBootSpec;
   /**

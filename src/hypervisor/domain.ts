@@ -8,14 +8,15 @@
 
 import { GuestMemory, PAGE_SIZE } from './memory/guest-memory.js';
 import { InstructionClock, type Clock } from './clock.js';
-import type { VcpuBackend, VcpuSpecialRegisters, SegmentRegister } from './vcpu/backend.js';
+import type { CpuidEntry, VcpuBackend, VcpuSpecialRegisters, SegmentRegister } from './vcpu/backend.js';
+import { EFER_LMA } from './vcpu/vcpu-state.js';
 import type { VmOps } from './vcpu/vm-ops.js';
 import { describeExit, type VmExit } from './vcpu/vm-exit.js';
 import type { DiskSpec, DomainSpec, PvRings, RunResult, ShutdownReason } from './domain-spec.js';
 import type { BlockBackend } from '../devices/block/block-backend.js';
 import type { IdeDrives } from '../devices/ide/piix-ide.js';
 import type { AccessSize } from './types.js';
-import { emuCpuidPolicy } from './cpuid-policy.js';
+import { domainCpuidPolicy, hideCpuidFlags } from './cpuid-policy.js';
 import { IoBus } from '../devices/bus/io-bus.js';
 import { EventBus, type DomainEventMap } from '../devices/events.js';
 import type { PicPair } from './platform/pic/device.js';
@@ -27,7 +28,6 @@ import { I8042 } from '../devices/i8042/device.js';
 import { SystemControlPort, PostCodePort } from '../devices/system-control/device.js';
 import { DebugCon } from '../devices/debugcon/device.js';
 import { EmuVcpu } from '../cpu/emu/cpu.js';
-import { readTsc } from '../cpu/emu/system.js';
 import { loadLinux } from '../firmware/linux-boot/load-linux.js';
 import { HvmPlatform, VRAM_BYTES } from './hvm-platform.js';
 import { biosEntryState, mapBiosRom } from '../firmware/bios/bios-rom.js';
@@ -147,6 +147,8 @@ export class Domain {
   /** The software vCPU, when that is the backend: its slices end exactly at timer deadlines. */
   private readonly emu: EmuVcpu | null = null;
   readonly vcpu: VcpuBackend;
+  /** The CPUID table the guest sees (cpuid-policy.ts + the Xen leaves); saved with the domain. */
+  readonly cpuid: CpuidEntry[];
   readonly pic: PicPair;
   /** 8259s, and with apic=1 the IOAPIC and the vCPU's LAPIC. */
   readonly interrupts: PlatformInterrupts;
@@ -281,8 +283,10 @@ export class Domain {
     // Firmware boot presents Xen (SeaBIOS's Xen path needs the CPUID leaves, the
     // hypercall-page MSR and xen_version); direct boot stays a bare PC.
     this.xen = presentsXen(spec);
-    const policy = emuCpuidPolicy({ apic: this.apicPresent });
-    this.vcpu.setCpuid(this.xen ? withXenLeaves(policy, { tscKhz: 1_000_000, domId: this.domid, vcpuId: 0 }) : policy);
+    // A backend that runs long mode shows the x86-64 set (cpuid-policy.ts).
+    const policy = hideCpuidFlags(domainCpuidPolicy({ apic: this.apicPresent, longMode: this.vcpu.longMode }), spec.cpuidHidden ?? []);
+    this.cpuid = this.xen ? withXenLeaves(policy, { tscKhz: this.vcpu.tscKhz, domId: this.domid, vcpuId: 0 }) : policy;
+    this.vcpu.setCpuid(this.cpuid);
     this.vcpu.reset();
     this.boot();
   }
@@ -396,7 +400,7 @@ export class Domain {
     if (this.hvm) devices.push({ name: 'ide', device: this.hvm.ide });
     if (this.hvm?.vga) devices.push({ name: 'vga', device: this.hvm.vga });
     if (this.hvm?.xenPlatform) devices.push({ name: 'xen-platform', device: this.hvm.xenPlatform });
-    return { memory: this.memory, vcpu: this.vcpu, nowNs: () => this.clock.nowNs(), devices, xen: this.xenState };
+    return { memory: this.memory, vcpu: this.vcpu, cpuid: this.cpuid, nowNs: () => this.clock.nowNs(), devices, xen: this.xenState };
   }
 
   /** Registers and recent exits, for crash reports and `tsxen dmesg`. */
@@ -496,10 +500,11 @@ export class Domain {
       now: () => this.clock.nowNs(),
       // HVM_PARAM_CALLBACK_IRQ's vector type is injected directly (driveIntr/acknowledgeInterrupt).
       callbackVector: true,
-      // Xen's PV clock and vCPU timers need the guest TSC the time info describes: on the
-      // software CPU that is the domain clock at 1 GHz (withXenLeaves tscKhz), read as RDTSC does.
-      // KVM's TSC runs at the host's rate: no PV time there until it is read from the vCPU.
-      ...(this.emu ? { pvTime: true, tscHz: 1e9, readTsc: ((cpu) => () => readTsc(cpu))(this.emu.cpu) } : {}),
+      // Xen's PV clock and vCPU timers need the guest TSC the time info describes, at the
+      // rate CPUID's Xen time leaf reports: the software CPU counts the domain clock's
+      // nanoseconds; KVM's TSC runs at the host's rate (KVM_GET_TSC_KHZ) and is read through
+      // the vCPU. A backend that cannot say its rate offers no PV clock.
+      ...(this.vcpu.tscKhz > 0 ? { pvTime: true, tscHz: this.vcpu.tscKhz * 1000, readTsc: () => this.vcpu.readTsc() } : {}),
       ...(link ? { notifyDom0: (port: number) => link.notifyDom0(port) } : {}),
       domainExists: this.domainExists,
     });
@@ -593,11 +598,12 @@ export class Domain {
   private hypercall(): void {
     const s = this.vcpu.getSpecialRegisters();
     const regs = this.vcpu.getRegisters();
-    const pe = (s.cr0 & 1) !== 0;
-    const mode: HypercallCallerMode = !pe ? 'real' : (regs.eflags & 0x20000) !== 0 ? 'vm86' : s.cs.db ? 'protected32' : 'protected16';
+    const mode = callerMode(s, regs.eflags);
+    const pe = mode !== 'real';
     const paging = (s.cr0 & 0x80000000) !== 0;
     dispatchHypercall({
       regs: { get: () => this.vcpu.getRegisters(), set: (r) => this.vcpu.setRegisters(r) },
+      regs64: { get: () => this.vcpu.getRegisters64(), set: (r) => this.vcpu.setRegisters64(r) },
       memory: this.memory,
       cpl: pe ? s.cs.selector & 3 : 0,
       mode,
@@ -718,6 +724,14 @@ export class Domain {
     }
     if (this.xen) this.startXen(e820 ?? e820FromMemory(this.memory));
   }
+}
+
+/** Xen's hvm_guest_x86_mode: real, vm86, 16- or 32-bit protected (incl. compat mode), or 64-bit (EFER.LMA and CS.L). */
+function callerMode(s: VcpuSpecialRegisters, eflags: number): HypercallCallerMode {
+  if ((s.cr0 & 1) === 0) return 'real';
+  if ((eflags & 0x20000) !== 0) return 'vm86';
+  if ((s.efer & EFER_LMA) !== 0 && s.cs.l === 1) return 'long64';
+  return s.cs.db ? 'protected32' : 'protected16';
 }
 
 /** Flat 32-bit protected mode, CPL 0, paging off: what a raw 32-bit test image expects. */

@@ -24,6 +24,7 @@ export function buildDomainSpec(config: DomainConfig): DomainSpec {
     vga: config.vga,
   };
   if (config.debugExit) spec.debugExit = { ...config.debugExit };
+  if (config.cpuidHidden.length) spec.cpuidHidden = [...config.cpuidHidden];
   if (config.xenInterface !== undefined) spec.xen = config.xenInterface;
   if (!config.xenPlatformPci) spec.xenPlatformPci = false;
   if (config.boot === 'linux') {

@@ -12,6 +12,7 @@ import { parsePvhKernel } from '../firmware/pvh/pvh-kernel.js';
 import { PvhError } from '../firmware/pvh/pvh-error.js';
 import { parseDiskList, type DiskConfig } from './disk-config.js';
 import { kernelKind } from './kernel-kind.js';
+import { CPUID_FLAGS } from '../hypervisor/cpuid-policy.js';
 import {
   checkBiosOverride, checkVideoram, DEFAULT_VIDEORAM_MIB, parseBootOrder, parseFirmwareKey, parseVga, seabiosFile,
   SEABIOS_DIR, STDVGA_BIOS_FILE, SYSTEM_BIOS_FILE, type FirmwareConfig,
@@ -88,6 +89,8 @@ export interface DomainConfig {
   /** tsxen xen_interface: the Xen interface for a direct-boot guest (undefined = the default). */
   xenInterface?: boolean;
   cpuBackend: 'auto' | 'kvm' | 'emu';
+  /** xl cpuid (libxl string format): the flags set to 0 after "host". */
+  cpuidHidden: string[];
 }
 
 /** One bad setting: `file:line: key: what is wrong`. */
@@ -132,7 +135,7 @@ const DEBUGCON_DEFAULT_PORT = 0xe9;
 // Keys xl knows that tsxen reads. Anything else draws a warning.
 const KNOWN_KEYS = new Set([
   'type', 'builder', 'name', 'memory', 'maxmem', 'vcpus', 'kernel', 'ramdisk', 'cmdline', 'extra', 'root',
-  'serial', 'on_poweroff', 'on_reboot', 'on_crash', 'debugcon', 'cpu_backend',
+  'serial', 'on_poweroff', 'on_reboot', 'on_crash', 'debugcon', 'cpu_backend', 'cpuid',
   'disk', 'boot', 'bios_path_override', 'vga', 'videoram', 'acpi', 'apic', 'firmware', 'isa_debug_exit', 'modules', 'xen_interface', 'xen_platform_pci',
 ]);
 
@@ -306,6 +309,8 @@ export function validateDomainConfig(settings: CfgSettings, opts: ValidateOption
     if (b !== 'auto' && b !== 'emu' && b !== 'kvm') err(backendSetting, `expected "auto", "emu" or "kvm", got "${b}"`);
     cpuBackend = b as 'auto' | 'kvm' | 'emu';
   }
+  const cpuidSetting = get('cpuid');
+  const cpuidHidden = cpuidSetting ? parseCpuid(str(cpuidSetting), (detail) => err(cpuidSetting, detail)) : [];
 
   // Drives, graphics and firmware (xl.cfg(5), xl-disk-configuration(5)).
   const diskSetting = get('disk');
@@ -371,7 +376,7 @@ export function validateDomainConfig(settings: CfgSettings, opts: ValidateOption
   return {
     type: type as DomainConfig['type'], name, memoryMiB, maxmemMiB, vcpus, boot, ...(kernel !== undefined ? { kernel } : {}), ...(ramdisk !== undefined ? { ramdisk } : {}), cmdline, modules,
     ...(firmware ? { firmware } : {}), disks, vga, videoramMiB, ...(debugExit ? { debugExit } : {}),
-    serials, onPoweroff, onReboot, onCrash, debugcon, cpuBackend, xenPlatformPci, ...(xenInterface !== undefined ? { xenInterface } : {}),
+    serials, onPoweroff, onReboot, onCrash, debugcon, cpuBackend, cpuidHidden, xenPlatformPci, ...(xenInterface !== undefined ? { xenInterface } : {}),
   };
 }
 
@@ -501,4 +506,24 @@ function readGuestFile(s: CfgSetting, p: string, err: (s: CfgSetting, d: string)
 /** Turns a CfgSyntaxError or ConfigError into the one-line message the CLI prints. */
 export function isConfigProblem(e: unknown): e is ConfigError | CfgSyntaxError {
   return e instanceof ConfigError || e instanceof CfgSyntaxError;
+}
+
+/**
+ * xl.cfg(5) cpuid, libxl string format: "host" then ",<flag>=<value>" items. tsxen's CPU
+ * shows a fixed set (cpuid-policy.ts), so a flag can only be hidden ("=0"); "=1" or a
+ * flag tsxen does not know is an error naming it.
+ */
+export function parseCpuid(text: string, fail: (detail: string) => never): string[] {
+  const [head, ...items] = text.split(',').map((x) => x.trim());
+  if (head !== 'host') fail(`expected the libxl format "host,<flag>=0,...", got "${text}" (the xend list format is not supported)`);
+  const hidden: string[] = [];
+  for (const item of items) {
+    const m = /^([a-z0-9_]+)=([01xk])$/.exec(item);
+    if (!m) fail(`"${item}" is not <flag>=0`);
+    const [, name, value] = m!;
+    if (!(name in CPUID_FLAGS)) fail(`unknown CPUID flag "${name}" (known: ${Object.keys(CPUID_FLAGS).join(', ')})`);
+    if (value !== '0') fail(`${name}=${value}: tsxen can only hide a flag (=0); its CPU shows a fixed set`);
+    if (!hidden.includes(name)) hidden.push(name);
+  }
+  return hidden;
 }

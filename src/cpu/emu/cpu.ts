@@ -27,7 +27,7 @@ import { CpuSegmentedMemory } from './segmented-memory.js';
 import { DecodeCache, type Block } from './decode-cache.js';
 import { compileBlock, COMPILE_THRESHOLD } from './block-compiler.js';
 import { deliverEvent, raiseException, EVENT_EXCEPTION, EVENT_EXTERNAL } from './interrupts.js';
-import { cpuidLookup, reloadPagingState } from './system.js';
+import { cpuidLookup, readTsc, reloadPagingState } from './system.js';
 import { formatDiagnostic, recordEvent, EV_EXCEPTION, EV_INTERRUPT } from './diagnostics.js';
 import { exportEmuState, importEmuState } from './vcpu-state.js';
 
@@ -312,6 +312,12 @@ export class EmuVcpu implements VcpuBackend {
   }
 
   readonly longMode = false;
+  /** RDTSC counts the domain clock's nanoseconds (system.ts readTsc). */
+  readonly tscKhz = 1_000_000;
+
+  readTsc(): bigint {
+    return readTsc(this.cpu);
+  }
 
   getRegisters64(): VcpuRegisters64 {
     const r = this.getRegisters();

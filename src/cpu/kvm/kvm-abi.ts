@@ -31,6 +31,8 @@ export const KVM_X86_SET_MSR_FILTER = iow(0xc6, 392);
 
 // vCPU ioctls.
 export const KVM_RUN = io(0x80);
+/** The vCPU's TSC rate in kHz (api.rst §4.56 KVM_GET_TSC_KHZ). */
+export const KVM_GET_TSC_KHZ = io(0xa3);
 export const KVM_GET_REGS = ior(0x81, 144);
 export const KVM_SET_REGS = iow(0x82, 144);
 export const KVM_GET_SREGS = ior(0x83, 312);

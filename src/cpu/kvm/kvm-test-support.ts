@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ManualClock } from '../../hypervisor/clock.js';
 import { GuestMemory } from '../../hypervisor/memory/guest-memory.js';
-import { emuCpuidPolicy } from '../../hypervisor/cpuid-policy.js';
+import { domainCpuidPolicy } from '../../hypervisor/cpuid-policy.js';
 import type { SegmentRegister, VcpuSpecialRegisters } from '../../hypervisor/vcpu/backend.js';
 import type { VmOps } from '../../hypervisor/vcpu/vm-ops.js';
 import { kvmAvailability } from './availability.js';
@@ -95,7 +95,7 @@ export function kvmGuest(ramBytes = 4 << 20, sliceMs = 2000): KvmGuest {
   };
   g.vcpu = backend.createVcpu(memory, ops, new ManualClock()) as KvmVcpu;
   // The same CPUID policy a Domain gives both backends (FPU, SSE... as the emu has them).
-  g.vcpu.setCpuid(emuCpuidPolicy());
+  g.vcpu.setCpuid(domainCpuidPolicy());
   g.close = () => backend.close();
   return g;
 }

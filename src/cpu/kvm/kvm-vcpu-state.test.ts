@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ManualClock } from '../../hypervisor/clock.js';
 import { GuestMemory } from '../../hypervisor/memory/guest-memory.js';
-import { emuCpuidPolicy } from '../../hypervisor/cpuid-policy.js';
+import { domainCpuidPolicy } from '../../hypervisor/cpuid-policy.js';
 import type { VcpuBackend } from '../../hypervisor/vcpu/backend.js';
 import type { VmOps } from '../../hypervisor/vcpu/vm-ops.js';
 import { describeExit } from '../../hypervisor/vcpu/vm-exit.js';
@@ -72,7 +72,7 @@ function ops(m: Machine): VmOps {
 function emuMachine(): Machine {
   const m = { memory: new GuestMemory({ ramBytes: RAM }), checkpoints: 0, acked: 0, close: () => {} } as unknown as Machine;
   m.vcpu = new EmuVcpu(m.memory, ops(m), new ManualClock());
-  m.vcpu.setCpuid(emuCpuidPolicy());
+  m.vcpu.setCpuid(domainCpuidPolicy());
   return m;
 }
 
@@ -81,7 +81,7 @@ function kvmMachine(): Machine {
   const m = { checkpoints: 0, acked: 0, close: () => backend.close() } as unknown as Machine;
   m.memory = new GuestMemory({ ramBytes: RAM }, backend.ram);
   m.vcpu = backend.createVcpu(m.memory, ops(m), new ManualClock());
-  m.vcpu.setCpuid(emuCpuidPolicy());
+  m.vcpu.setCpuid(domainCpuidPolicy());
   return m;
 }
 

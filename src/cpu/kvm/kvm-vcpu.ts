@@ -144,6 +144,7 @@ export class KvmVcpu implements VcpuBackend {
       this.runU32[RUN_SYNC.validRegs >> 2] = KVM_SYNC_X86_REGS;
       setBeforeIoctl(fd, () => this.flushDirtyRegs());
     }
+    this.tscKhz = Math.max(0, ioctlRaw(fd, abi.KVM_GET_TSC_KHZ));
     this.powerOn = { regs: this.rawGet(abi.KVM_GET_REGS, abi.REGS_BYTES), sregs: this.rawGet(abi.KVM_GET_SREGS, abi.SREGS.bytes) };
   }
 
@@ -429,6 +430,13 @@ export class KvmVcpu implements VcpuBackend {
   }
 
   readonly longMode = true;
+  /** KVM_GET_TSC_KHZ at creation (0 if the host refuses it: then no PV clock is offered). */
+  readonly tscKhz: number;
+
+  /** IA32_TSC through KVM_GET_MSRS (~12 µs on kvm-pvm; the PV clock reads it about once a second). */
+  readTsc(): bigint {
+    return this.getMsrs([abi.MSR_INDEX_TSC])[0] ?? 0n;
+  }
 
   getRegisters64(): VcpuRegisters64 {
     const b = this.regs();

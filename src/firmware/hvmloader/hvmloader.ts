@@ -14,7 +14,7 @@
 
 import type { GuestMemory } from '../../hypervisor/memory/guest-memory.js';
 import { hex } from '../../hypervisor/types.js';
-import { emuCpuidPolicy } from '../../hypervisor/cpuid-policy.js';
+import { domainCpuidPolicy } from '../../hypervisor/cpuid-policy.js';
 import type { E820Entry } from '../linux-boot/e820.js';
 import { copyBiosToLowRam } from '../bios/bios-rom.js';
 import { installAcpi, type AcpiPlacement } from './acpi/install.js';
@@ -185,7 +185,7 @@ export function runHvmloader(env: HvmloaderEnv): HvmloaderResult {
 }
 
 function cpuidLeaf1(apic: boolean): { eax: number; edx: number } {
-  const leaf = emuCpuidPolicy({ apic }).find((e) => e.leaf === 1);
+  const leaf = domainCpuidPolicy({ apic }).find((e) => e.leaf === 1);
   return { eax: leaf?.eax ?? 0, edx: leaf?.edx ?? 0 };
 }
 

@@ -4,7 +4,7 @@ import { GuestMemory } from '../memory/guest-memory.js';
 import { ManualClock } from '../clock.js';
 import type { VcpuRegisters } from '../vcpu/backend.js';
 import { EmuVcpu } from '../../cpu/emu/cpu.js';
-import { emuCpuidPolicy } from '../cpuid-policy.js';
+import { domainCpuidPolicy } from '../cpuid-policy.js';
 import { multibootEntrySpecialRegisters } from '../../firmware/multiboot/entry-state.js';
 import { tscToNsScale, withXenLeaves, xenCpuidLeaves } from './xen-cpuid-leaves.js';
 import { handleXenMsr, hypercallPageBytes, writeHypercallPage } from './hypercall-page.js';
@@ -61,7 +61,7 @@ test('tsc->ns scale matches ns = ((tsc << shift) * mul) >> 32', () => {
 });
 
 test('withXenLeaves sets CPUID.1:ECX.hypervisor and appends, without touching the input', () => {
-  const base = emuCpuidPolicy();
+  const base = domainCpuidPolicy();
   const before = JSON.stringify(base);
   const p = withXenLeaves(base);
   assert.equal(JSON.stringify(base), before);
@@ -223,7 +223,7 @@ test('end to end on the software CPU: find Xen by CPUID, install the page by WRM
   const m = new GuestMemory({ ramBytes: 4 * MiB });
   const ops = { pioRead: () => 0xffffffff, pioWrite: () => {}, mmioRead: () => 0xffffffff, mmioWrite: () => {}, acknowledgeInterrupt: () => 0 };
   const vcpu = new EmuVcpu(m, ops, new ManualClock());
-  vcpu.setCpuid(withXenLeaves(emuCpuidPolicy()));
+  vcpu.setCpuid(withXenLeaves(domainCpuidPolicy()));
   const page = 0x8000;
   const code = 0x1000;
   const callAt = code + 0x35;

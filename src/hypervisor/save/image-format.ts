@@ -15,6 +15,7 @@
 import type { DomainSpec } from '../domain-spec.js';
 import type { DomainState, FrameRun } from '../domain-save.js';
 import type { VcpuState } from '../vcpu/vcpu-state.js';
+import type { CpuidEntry } from '../vcpu/backend.js';
 import { crc32 } from './crc32.js';
 import { decodeStateJson, encodeStateJson } from './state-json.js';
 
@@ -122,7 +123,7 @@ export function encodeImage(image: DomainImage, codec?: RecordCodec): Uint8Array
   json(REC_SPEC, withBlobRefs(image.spec, blobs));
   for (const b of blobs) bytes(REC_BLOB, b);
   const s = image.state;
-  json(REC_VCPU, { guestNs: s.guestNs, vcpu: s.vcpu });
+  json(REC_VCPU, { guestNs: s.guestNs, vcpu: s.vcpu, ...(s.cpuid ? { cpuid: s.cpuid } : {}) });
   for (const d of s.devices) json(REC_DEVICE, d);
   if (s.xen !== null) json(REC_XEN, s.xen);
   json(REC_MEMORY_MAP, s.memoryMap);
@@ -167,7 +168,7 @@ export function decodeImage(bytes: Uint8Array, source: string, codec?: RecordCod
   let config: unknown = null;
   let specJson: unknown;
   const blobs: Uint8Array[] = [];
-  let vcpu: { guestNs: number; vcpu: VcpuState } | undefined;
+  let vcpu: { guestNs: number; vcpu: VcpuState; cpuid?: CpuidEntry[] } | undefined;
   const devices: Array<{ name: string; state: unknown }> = [];
   let xen: unknown = null;
   let memoryMap: FrameRun[] | undefined;
@@ -227,9 +228,10 @@ export function decodeImage(bytes: Uint8Array, source: string, codec?: RecordCod
         blobs.push(raw.slice());
         break;
       case REC_VCPU: {
-        const v = parse() as { guestNs?: unknown; vcpu?: unknown };
+        const v = parse() as { guestNs?: unknown; vcpu?: unknown; cpuid?: unknown };
         if (!isObject(v) || typeof v.guestNs !== 'number' || !Number.isFinite(v.guestNs) || !isObject(v.vcpu)) fail(`${what} lacks guestNs or the vcpu state`);
-        vcpu = v as { guestNs: number; vcpu: VcpuState };
+        if (v.cpuid !== undefined && !isCpuidTable(v.cpuid)) fail(`${what} has a malformed CPUID table`);
+        vcpu = v as { guestNs: number; vcpu: VcpuState; cpuid?: CpuidEntry[] };
         break;
       }
       case REC_DEVICE: {
@@ -265,7 +267,7 @@ export function decodeImage(bytes: Uint8Array, source: string, codec?: RecordCod
   } catch (e) {
     return fail(`spec record: ${(e as Error).message}`);
   }
-  return { header: header!, config, spec, state: { guestNs: vcpu!.guestNs, vcpu: vcpu!.vcpu, devices, xen, memoryMap: memoryMap!, memory: memory! } };
+  return { header: header!, config, spec, state: { guestNs: vcpu!.guestNs, vcpu: vcpu!.vcpu, ...(vcpu!.cpuid ? { cpuid: vcpu!.cpuid } : {}), devices, xen, memoryMap: memoryMap!, memory: memory! } };
 }
 
 function checkHeader(h: unknown, fail: (m: string) => never): SaveHeader {
@@ -307,4 +309,10 @@ function withBlobs(value: unknown, blobs: Uint8Array[]): unknown {
     return out;
   }
   return value;
+}
+
+/** A KVM_SET_CPUID2-style table: at most 256 entries of 32-bit fields. */
+function isCpuidTable(x: unknown): x is CpuidEntry[] {
+  const u32 = (n: unknown) => typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= 0xffffffff;
+  return Array.isArray(x) && x.length <= 256 && x.every((e) => isObject(e) && u32(e.leaf) && u32(e.subleaf) && typeof e.indexed === 'boolean' && u32(e.eax) && u32(e.ebx) && u32(e.ecx) && u32(e.edx));
 }

@@ -136,6 +136,10 @@ export interface VcpuBackend {
   getRegisters64(): VcpuRegisters64;
   /** Load all 64 bits; a backend without long mode throws RangeError naming a register it cannot hold. */
   setRegisters64(regs: VcpuRegisters64): void;
+  /** The guest TSC's rate in kHz (the software CPU counts 1 per ns; KVM: KVM_GET_TSC_KHZ), 0 when unknown. */
+  readonly tscKhz: number;
+  /** The guest's TSC now, as RDTSC would read it (Xen's PV clock pairs it with system time). */
+  readTsc(): bigint;
   getSpecialRegisters(): VcpuSpecialRegisters;
   setSpecialRegisters(sregs: VcpuSpecialRegisters): void;
   /** The CPUID policy, as KVM_SET_CPUID2: leaves not listed read as zeros (Intel: the top basic leaf). */
