@@ -46,7 +46,7 @@ import { dispatchHypercall } from './hypercall/dispatch.js';
 import { Dom0Link } from './dom0-link.js';
 import { initXenStoreInterface } from '../abi/xs-wire.js';
 import { HVM_PARAM_CONSOLE_EVTCHN, HVM_PARAM_CONSOLE_PFN, HVM_PARAM_STORE_EVTCHN, HVM_PARAM_STORE_PFN } from '../abi/hvm-params.js';
-import type { HypercallCallerMode } from './hypercall/hypercall-context.js';
+import { callerWidth, type BlockRequest, type HypercallCallerMode } from './hypercall/hypercall-context.js';
 import { applyDomainState, gatherDomainState, type DomainParts, type DomainState, type SaveableState } from './domain-save.js';
 
 /** ISA COM ports and their IRQs (PC/AT convention). */
@@ -149,6 +149,8 @@ export class Domain {
   readonly vcpu: VcpuBackend;
   /** The CPUID table the guest sees (cpuid-policy.ts + the Xen leaves); saved with the domain. */
   readonly cpuid: CpuidEntry[];
+  /** SCHEDOP_block/poll asked to idle the vCPU (set by the hypercall, taken by its exit). */
+  private blockRequest: BlockRequest | null = null;
   readonly pic: PicPair;
   /** 8259s, and with apic=1 the IOAPIC and the vCPU's LAPIC. */
   readonly interrupts: PlatformInterrupts;
@@ -431,22 +433,7 @@ export class Domain {
           this.vcpuDown = true;
           return this.finish('poweroff', 'every vCPU halted with interrupts disabled');
         }
-        const next = this.nextTimerNs();
-        let now = this.clock.nowNs();
-        if (next <= now) return null;
-        if (this.guestClock) {
-          // Halted: nothing observes guest time, so it may move on to host time, but
-          // never past the next timer: every tick is delivered, none is coalesced
-          // (Xen's delay_for_missed_ticks), so jiffies stay in step with the TSC.
-          const host = this.hostClock.nowNs();
-          if (host > now) {
-            this.guestClock.advanceTo(Math.min(host, next));
-            if (next <= host) return null;
-            now = this.clock.nowNs();
-          }
-        }
-        this.flushSerial();
-        return { kind: 'idle', wakeAtNs: this.hostClock.nowNs() + (next - now) };
+        return this.idle();
       }
       case 'msr': {
         const apicBase = exit.index === 0x1b ? this.interrupts.apicBaseMsr : null;
@@ -460,7 +447,12 @@ export class Domain {
         if (xen.handled && !xen.gp) {
           if (xen.hypercallPage !== undefined) {
             this.log('info', 'xen', `hypercall page at ${xen.hypercallPage.toString(16)}`);
-            if (this.xenState) this.xenState.hypercallPage = xen.hypercallPage;
+            if (this.xenState) {
+              this.xenState.hypercallPage = xen.hypercallPage;
+              // Xen latches the shared_info layout from the writer's mode here (xen-abi.md §2.2).
+              const s = this.vcpu.getSpecialRegisters();
+              this.xenState.latchGuestWidth(callerWidth(callerMode(s, this.vcpu.getRegisters().eflags)));
+            }
           }
           this.vcpu.completeMsr(exit.write ? 0n : (xen.value ?? 0n));
           return null;
@@ -473,6 +465,13 @@ export class Domain {
       case 'hypercall':
         if (!this.xen) return this.finish('crash', 'hypercall without the Xen interface enabled');
         this.hypercall();
+        if (this.blockRequest) {
+          // SCHEDOP_block/poll with nothing pending: idle as HLT does, also until the poll's
+          // timeout. Any wake-up returns from the call (Xen wakes an HVM poller on any interrupt).
+          const { deadlineNs } = this.blockRequest;
+          this.blockRequest = null;
+          return this.idle(deadlineNs);
+        }
         return null;
       case 'triple-fault':
         this.log('error', 'vcpu0', `triple fault: ${exit.detail}\n${this.diagnostic()}`);
@@ -589,9 +588,38 @@ export class Domain {
    */
   private acknowledgeInterrupt(): number {
     if (this.callbackVia.type === 'vector' && this.callbackVectorPending()) return this.callbackVia.vector;
+    if (this.callbackVia.type === 'vector' && !this.interrupts.intrLevel) {
+      // The line rose for a callback the guest has since taken (it cleared
+      // evtchn_upcall_pending): Xen samples that flag at each VM entry, so nothing is due.
+      this.driveIntr(false);
+      return -1;
+    }
     const vector = this.interrupts.acknowledge();
     this.driveIntr(this.interrupts.intrLevel);
     return vector;
+  }
+
+  /**
+   * Nothing to run until the next timer (HLT), or `deadlineNs` of domain time (a
+   * SCHEDOP_poll timeout): the idle result the caller sleeps on, or null when due already.
+   */
+  private idle(deadlineNs = Infinity): RunResult | null {
+    const next = Math.min(this.nextTimerNs(), deadlineNs);
+    let now = this.clock.nowNs();
+    if (next <= now) return null;
+    if (this.guestClock) {
+      // Halted: nothing observes guest time, so it may move on to host time, but
+      // never past the next timer: every tick is delivered, none is coalesced
+      // (Xen's delay_for_missed_ticks), so jiffies stay in step with the TSC.
+      const host = this.hostClock.nowNs();
+      if (host > now) {
+        this.guestClock.advanceTo(Math.min(host, next));
+        if (next <= host) return null;
+        now = this.clock.nowNs();
+      }
+    }
+    this.flushSerial();
+    return { kind: 'idle', wakeAtNs: this.hostClock.nowNs() + (next - now) };
   }
 
   /** A VMCALL from the guest: Xen's hypercall table (src/hypervisor/hypercall). */
@@ -611,6 +639,7 @@ export class Domain {
       ...(paging ? { translate: (linear: number, write: boolean) => (this.vcpu.translate ? this.vcpu.translate(linear, write) : undefined) } : {}),
       log: (level, message) => this.log(level, 'xen', message),
       shutdown: (reason) => this.xenShutdown(reason),
+      block: (request) => (this.blockRequest = request),
       ...(this.xenState ? { xen: this.xenState.state } : {}),
       console: (text) => this.log('info', 'xen-console', text.replace(/\n$/, '')),
     });

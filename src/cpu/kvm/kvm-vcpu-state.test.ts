@@ -485,3 +485,111 @@ test('KVM: which vCPU-state ioctls this host has (printed), and the ones getStat
     m.close();
   }
 });
+
+// A long-mode guest: 4-level paging (identity + an alias at 0xffffffff80000000), GS base
+// and the SYSCALL MSRs in the upper half, R8-R15 and upper register halves set; it
+// pauses at a checkpoint, then adds numbers that need all of that. (kvm-pvm cannot
+// emulate SSE in guest kernel code, so XMM8-15 go in through the record.)
+const LONG_GUEST = `
+bits 32
+org ${CODE}
+  mov dword [0x50000], 0x51003          ; PML4[0] -> PDPT
+  mov dword [0x50000 + 511 * 8], 0x52003 ; PML4[511] -> PDPT2
+  mov dword [0x51000], 0x53003           ; PDPT[0] -> PD
+  mov dword [0x52000 + 510 * 8], 0x53003 ; PDPT2[510] -> PD: 0xffffffff80000000 -> 0
+  mov dword [0x53000], 0x00000083        ; PD[0], PD[1]: 2 MiB pages over the first 4 MiB
+  mov dword [0x53008], 0x00200083
+  mov eax, cr4
+  or eax, 0x220                          ; PAE, OSFXSR
+  mov cr4, eax
+  mov eax, 0x50000
+  mov cr3, eax
+  mov ecx, 0xc0000080
+  rdmsr
+  or eax, 0x100
+  wrmsr
+  mov eax, cr0
+  or eax, 0x80000000
+  mov cr0, eax
+  lgdt [gdtr]
+  jmp 0x08:lmode
+bits 64
+lmode:
+  mov rax, 0xffffffff80000000 + high
+  jmp rax
+high:
+  mov rax, 0x123456789abcdef0
+  mov r8, rax
+  mov r15, 0x0fedcba987654321
+  mov rbx, 0xffff888000001000
+  mov ecx, 0xc0000101                    ; GS base
+  mov eax, 0x00001000
+  mov edx, 0xffff8880
+  wrmsr
+  mov ecx, 0xc0000082                    ; LSTAR
+  mov eax, 0x80001234
+  mov edx, 0xffffffff
+  wrmsr
+  out ${CHECKPOINT_PORT}, al
+  add r8, r15
+  mov rax, 0x123456789abcdef0
+  add rax, rbx
+  mov [${OUT}], r8
+  mov [${OUT + 8}], rax
+  lea rdx, [rel high]
+  mov [${OUT + 16}], rdx
+  cli
+  hlt
+align 8
+gdt: dq 0, 0x00209a0000000000, 0x0000920000000000
+gdtr: dw 23
+  dd gdt
+`;
+
+test('long mode: a KVM vCPU paused in 64-bit code moves to a fresh KVM vCPU exactly; the emu refuses it', (t) => {
+  if (skip) return skipLoudly(t, skip);
+  const a = kvmMachine();
+  const b = kvmMachine();
+  try {
+    a.vcpu.setCpuid(domainCpuidPolicy({ apic: false, longMode: true }));
+    b.vcpu.setCpuid(domainCpuidPolicy({ apic: false, longMode: true }));
+    a.memory.write(CODE, assemble(LONG_GUEST));
+    a.vcpu.setState(initialState(false));
+    runUntil(a, 'checkpoint');
+    const s = a.vcpu.getState();
+    assert.ok(s.long, 'a KVM state carries the x86-64 registers');
+    const regs = a.vcpu.getRegisters64();
+    assert.equal(regs.r8, 0x123456789abcdef0n);
+    assert.equal(regs.r15, 0x0fedcba987654321n);
+    assert.equal(regs.rip >> 32n, 0xffffffffn, 'RIP in the upper half');
+    assert.equal(s.sregs.efer & 0x500, 0x500, 'LME and LMA');
+    assert.equal(s.sregs.cs.l, 1);
+    assert.equal(BigInt.asUintN(64, BigInt(s.sregs.gs.base)), 0xffff888000001000n, 'GS base exact as a signed64 number');
+    assert.equal(msrValue(s, 0xc0000082), 0xffffffff80001234n, 'LSTAR');
+    assert.equal(s.long!.xmmHigh.length, 8);
+
+    // Through JSON, as a save image carries it, into a fresh vCPU (memory copied too),
+    // with XMM8-15 set in the record.
+    const xmmHigh = Array.from({ length: 8 }, (_, i) => `${i + 8}`.padStart(2, '0').repeat(16));
+    const moved = { ...s, long: { ...s.long!, xmmHigh } };
+    b.memory.write(0, a.memory.read(0, LOW));
+    const notes = b.vcpu.setState(JSON.parse(JSON.stringify(moved)) as VcpuState);
+    loud(notes);
+    assert.deepEqual(b.vcpu.getRegisters64(), regs);
+    assert.deepEqual(b.vcpu.getState().long!.xmmHigh, xmmHigh, 'XMM8-15 through KVM_SET_XSAVE/KVM_SET_FPU');
+    runUntil(b, 'hlt');
+    const out = new DataView(b.memory.read(OUT, 24).buffer);
+    assert.equal(out.getBigUint64(0, true), 0x123456789abcdef0n + 0x0fedcba987654321n);
+    assert.equal(out.getBigUint64(8, true), BigInt.asUintN(64, 0x123456789abcdef0n + 0xffff888000001000n));
+    assert.equal(out.getBigUint64(16, true) >> 32n, 0xffffffffn);
+
+    // The software CPU has no long mode: the record is refused whole, nothing changes.
+    const emu = emuMachine();
+    const before = emu.vcpu.getState();
+    assert.throws(() => emu.vcpu.setState(s), /vCPU state: the vCPU is in long mode \(EFER = 0x[0-9a-f]+\); the software CPU runs 32-bit code only/);
+    assert.deepEqual(emu.vcpu.getState(), before);
+  } finally {
+    a.close();
+    b.close();
+  }
+});

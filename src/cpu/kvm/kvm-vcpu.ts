@@ -255,7 +255,13 @@ export class KvmVcpu implements VcpuBackend {
       return;
     }
     if (v.getUint8(abi.RUN.readyForInterruptInjection) && v.getUint8(abi.RUN.ifFlag)) {
-      const vector = this.ops.acknowledgeInterrupt() & 0xff;
+      const acked = this.ops.acknowledgeInterrupt();
+      if (acked < 0) {
+        // The line was stale (VmOps: nothing to deliver): wait for it to rise again.
+        v.setUint8(abi.RUN.requestInterruptWindow, this.irqLine ? 1 : 0);
+        return;
+      }
+      const vector = acked & 0xff;
       new DataView(this.interruptArg.buffer).setUint32(0, vector, true);
       ioctlBuf(this.fd, abi.KVM_INTERRUPT, this.interruptArg, 'KVM_INTERRUPT');
       v.setUint8(abi.RUN.requestInterruptWindow, 0);

@@ -14,7 +14,9 @@ export interface VmOps {
   mmioWrite(address: number, size: AccessSize, value: number): void;
   /**
    * The INTA cycle: the vCPU accepts an external interrupt (INTR pin high, IF=1)
-   * and asks the interrupt controller for its vector.
+   * and asks the interrupt controller for its vector. Negative: nothing is pending
+   * any more (the line was stale, e.g. a Xen callback the guest has already taken);
+   * the vCPU delivers nothing and the hypervisor has lowered the line.
    */
   acknowledgeInterrupt(): number;
 }
