@@ -121,3 +121,12 @@ export type RunResult =
   | { kind: 'idle'; wakeAtNs: number }
   /** `exitStatus` is set when the guest ended through isa-debug-exit: the process should exit with it. */
   | { kind: 'shutdown'; reason: ShutdownReason; detail: string; exitStatus?: number };
+
+/**
+ * Whether the domain sees the Xen interface (CPUID leaves, hypercall page,
+ * hypercalls): firmware boot always (SeaBIOS's Xen path), direct boot on request
+ * (DomainSpec.xen), never a bios_path_override machine unless asked.
+ */
+export function presentsXen(spec: DomainSpec): boolean {
+  return spec.xen ?? (!!spec.firmware && !spec.firmware.override);
+}

@@ -12,7 +12,7 @@ import type { CpuidEntry, VcpuBackend, VcpuSpecialRegisters, SegmentRegister } f
 import { EFER_LMA } from './vcpu/vcpu-state.js';
 import type { VmOps } from './vcpu/vm-ops.js';
 import { describeExit, type VmExit } from './vcpu/vm-exit.js';
-import type { DiskSpec, DomainSpec, PvRings, RunResult, ShutdownReason } from './domain-spec.js';
+import { presentsXen, type DiskSpec, type DomainSpec, type PvRings, type RunResult, type ShutdownReason } from './domain-spec.js';
 import type { BlockBackend } from '../devices/block/block-backend.js';
 import type { IdeDrives } from '../devices/ide/piix-ide.js';
 import type { AccessSize } from './types.js';
@@ -93,15 +93,6 @@ function openDrives(spec: DomainSpec, open: DomainOptions['openDisk']): IdeDrive
     drives[d.vdev] = { kind: d.devtype, backend: d.path === null ? null : open!(d) };
   }
   return drives;
-}
-
-/**
- * Whether the domain sees the Xen interface (CPUID leaves, hypercall page,
- * hypercalls): firmware boot always (SeaBIOS's Xen path), direct boot on request
- * (DomainSpec.xen), never a bios_path_override machine unless asked.
- */
-function presentsXen(spec: DomainSpec): boolean {
-  return spec.xen ?? (!!spec.firmware && !spec.firmware.override);
 }
 
 /** The graphics card: std-vga by default with firmware (the VGA BIOS needs one), none for direct boot. */

@@ -8,7 +8,7 @@ import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_thread
 import { HostClock, type Clock } from '../hypervisor/clock.js';
 import { ResumedClock } from '../hypervisor/save/resumed-clock.js';
 import type { DomainState } from '../hypervisor/domain-save.js';
-import type { DomainSpec, RunResult } from '../hypervisor/domain-spec.js';
+import { presentsXen, type DomainSpec, type RunResult } from '../hypervisor/domain-spec.js';
 import { ConsoleRing } from './console-ring.js';
 import { ControlWord, DomainControl, WorkerState } from './domain-control.js';
 import { loadDiskOpener, type DiskOpener } from './disk-opener.js';
@@ -179,6 +179,9 @@ async function main(): Promise<void> {
     built.events.on('serial.tx', (e) => serial.push({ port: e.port, bytes: e.bytes.slice() }));
     built.events.on('debugcon.tx', (e) => debugcon.push({ ioport: e.ioport, bytes: e.bytes.slice() }));
     built.events.on('log', (e) => logs.push(e));
+    // How the guest's Xen hypercalls reach tsxen on KVM decides which guests can use them.
+    const route = (built as { vcpu?: { hypercallRoute?: string } }).vcpu?.hypercallRoute;
+    if (start.cpuBackend === 'kvm' && route && presentsXen(start.spec)) logs.push({ level: route.startsWith('KVM_XEN') ? 'info' : 'warn', source: 'kvm', message: `Xen hypercalls: ${route}` });
     if (start.restore) {
       // A restore that fails is a domain that could not start (never restarted).
       if (!built.restore) throw new Error(`${start.domainModule}'s Domain cannot restore a saved state`);

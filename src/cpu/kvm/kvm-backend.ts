@@ -19,6 +19,7 @@ import { unmap, viewMapping, type Mapping } from './libc.js';
 
 /** MSRs that must reach tsxen as `msr` exits: IA32_APIC_BASE and Xen's hypercall-page MSR. */
 export const ROUTED_MSRS = [0x1b, 0x40000000];
+const XEN_MSR_HYPERCALL_PAGE = 0x40000000;
 
 export interface KvmDomainBackend {
   /** Pass as DomainOptions.ram (runtime type: an ArrayBuffer over the mmap). */
@@ -53,6 +54,7 @@ export function createKvmDomainBackend(totalBytes: number, devicePath = '/dev/kv
     vm = system.createVm();
     vm.setupRealModePages();
     vm.routeMsrsToUserspace(ROUTED_MSRS);
+    vm.interceptXenHypercalls(XEN_MSR_HYPERCALL_PAGE);
     // dom0's mapping (its backends see the same pages; it unmaps after this thread is
     // gone), or one of our own for a VM made outside the toolstack (tests, benchmarks).
     if (dom0Ram && dom0Ram.length !== totalBytes) throw new RangeError(`dom0's guest RAM mapping has ${dom0Ram.length} bytes, expected ${totalBytes}`);

@@ -5,6 +5,7 @@
 import type { GuestMemory } from '../../hypervisor/memory/guest-memory.js';
 import { PAGE_SHIFT, PAGE_SIZE } from '../../hypervisor/memory/guest-memory.js';
 import * as abi from './kvm-abi.js';
+import { KVM_XEN_HVM_CONFIG, KVM_XEN_HVM_CONFIG_INTERCEPT_HCALL, xenHvmConfig } from './kvm-xen-abi.js';
 import { closeFd, ioctl, ioctlBuf, mapShared, openDevice, SyscallError, unmap, type Mapping } from './libc.js';
 
 /** Guest-physical pages KVM uses for real-mode emulation on VT (QEMU's choice: top of the 4 GiB hole, below the LAPIC/ROM). */
@@ -67,6 +68,8 @@ interface Slot {
 }
 
 export class KvmVm {
+  /** KVM_EXIT_XEN carries the guest's Xen hypercalls (interceptXenHypercalls). */
+  xenHypercallIntercept = false;
   private slots: Slot[] = [];
   readonly readOnlyMemory: boolean;
 
@@ -131,6 +134,20 @@ export class KvmVm {
     v.setBigUint64(16, BigInt(s.size), true);
     v.setBigUint64(24, s.size ? ram.address + BigInt(s.offset) : 0n, true);
     ioctlBuf(this.fd, abi.KVM_SET_USER_MEMORY_REGION, b, `KVM_SET_USER_MEMORY_REGION slot ${index} gpa 0x${s.gpa.toString(16)}`);
+  }
+
+  /**
+   * Have KVM hand every Xen hypercall (VMCALL/VMMCALL) to userspace as KVM_EXIT_XEN
+   * (kvm-xen-abi.ts), where the host supports it; false where it does not (then
+   * tsxen's port-exit hypercall page is the only way in: hypercall-stubs.ts).
+   * `msr` stays filtered to userspace, so tsxen itself fills the hypercall page.
+   */
+  interceptXenHypercalls(msr: number): boolean {
+    const supported = this.system.checkExtension(abi.KVM_CAP_XEN_HVM);
+    if (supported <= 0 || (supported & KVM_XEN_HVM_CONFIG_INTERCEPT_HCALL) === 0) return false;
+    ioctlBuf(this.fd, KVM_XEN_HVM_CONFIG, xenHvmConfig(KVM_XEN_HVM_CONFIG_INTERCEPT_HCALL, msr), 'KVM_XEN_HVM_CONFIG');
+    this.xenHypercallIntercept = true;
+    return true;
   }
 
   /**

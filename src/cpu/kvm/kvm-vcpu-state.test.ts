@@ -593,3 +593,37 @@ test('long mode: a KVM vCPU paused in 64-bit code moves to a fresh KVM vCPU exac
     b.close();
   }
 });
+
+test('KVM: a state taken right after an answered MSR exit has the answer and RIP past the instruction (KVM finishes exits only on re-entry)', (t) => {
+  if (skip) return skipLoudly(t, skip);
+  const a = kvmMachine();
+  const b = kvmMachine();
+  try {
+    a.memory.write(CODE, assemble(`bits 32
+org ${CODE}
+  mov ecx, 0x40000000
+  rdmsr                      ; routed to tsxen (the Xen hypercall-page MSR)
+  mov [${OUT}], eax
+  mov [${OUT + 4}], edx
+  cli
+  hlt
+`));
+    a.vcpu.setState(initialState(false));
+    const exit = a.vcpu.run();
+    assert.equal(exit.kind, 'msr');
+    a.vcpu.completeMsr(0x1122334455667788n);
+    // No run() in between: the state must already show the RDMSR done.
+    const s = a.vcpu.getState();
+    assert.equal(s.regs.eax, 0x55667788);
+    assert.equal(s.regs.edx, 0x11223344);
+    assert.equal(s.regs.eip, CODE + 7, 'RIP past mov ecx + rdmsr');
+    b.memory.write(0, a.memory.read(0, LOW));
+    b.vcpu.setState(s);
+    runUntil(b, 'hlt');
+    const out = new DataView(b.memory.read(OUT, 8).buffer);
+    assert.equal(out.getBigUint64(0, true), 0x1122334455667788n, 'the moved vCPU did not execute RDMSR again');
+  } finally {
+    a.close();
+    b.close();
+  }
+});

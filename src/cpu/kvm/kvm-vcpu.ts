@@ -29,6 +29,7 @@ import type { KvmVm } from './kvm-system.js';
 import { EINTR, EAGAIN, KERNEL_SIGSET_BYTES, PendingSignal, SIGURG, ThreadKickTimer, blockSignalInThread, closeFd, ioctlBuf, ioctlRaw, ioctlSerial, mapShared, setBeforeIoctl, threadId, unblockInMask, unmap, type Mapping } from './libc.js';
 import { KVM_CAP_SYNC_REGS, KVM_SET_SIGNAL_MASK, KVM_SYNC_X86_REGS, RUN_SYNC, SIGNAL_MASK_HEADER_BYTES } from './kvm-run-abi.js';
 import { VcpuKick } from './vcpu-kick.js';
+import { KVM_EXIT_XEN, KVM_EXIT_XEN_HCALL, RUN_XEN, readXenExit } from './kvm-xen-abi.js';
 import { HYPERCALL_PORT, kvmHypercallPageBytes } from './hypercall-stubs.js';
 import type { VcpuState } from '../../hypervisor/vcpu/vcpu-state.js';
 import { readKvmState, writeKvmState } from './kvm-vcpu-state.js';
@@ -93,6 +94,10 @@ export class KvmVcpu implements VcpuBackend {
    * full page walk to come from the hypercall page; -1 when none (see inHypercallPage).
    */
   private verifiedStubRipPage = -1;
+  /** A KVM_EXIT_XEN hypercall was returned; its result goes to kvm_run before the next KVM_RUN. */
+  private xenHypercallPending = false;
+  /** The last KVM_RUN ended in an exit KVM finishes (IO in, MMIO read, MSR, Xen hypercall: RIP and results) on the next one. */
+  private exitToFinish = false;
   /** RIP bits 63:32 of verifiedStubRipPage (64-bit guests). */
   private verifiedStubRipHigh = 0;
   /** Exits by KVM exit reason number (exitCounts names them). */
@@ -176,10 +181,14 @@ export class KvmVcpu implements VcpuBackend {
         return { kind: 'interrupted' };
       }
       if (inline >= INLINE_EXITS_PER_SLICE || (inline & 63) === 63 && performance.now() >= this.sliceEnd) return { kind: 'interrupted' };
+      if (this.xenHypercallPending) this.completeXenHypercall();
       this.injectPending();
       this.regsCache = null;
       this.sregsCache = null;
       const rc = ioctlRaw(this.fd, abi.KVM_RUN);
+      // KVM finished the previous exit first, even when it then returned -EINTR; an exit
+      // now (IO, MMIO, MSR, Xen hypercall) is finished by the next KVM_RUN in its turn.
+      this.exitToFinish = rc >= 0;
       this.syncSerial = rc >= 0 && this.syncRegs ? ioctlSerial() : -1;
       if (rc < 0) {
         if (-rc === EINTR || -rc === EAGAIN) {
@@ -226,6 +235,15 @@ export class KvmVcpu implements VcpuBackend {
           this.note(`${write ? 'wrmsr' : 'rdmsr'} 0x${index.toString(16)}`);
           return { kind: 'msr', write, index, value };
         }
+        case KVM_EXIT_XEN: {
+          const x = readXenExit(v);
+          if (x.type !== KVM_EXIT_XEN_HCALL) return this.internalError(`KVM_EXIT_XEN of unknown type ${x.type}`);
+          // Registers are the guest's at the VMCALL; the domain answers in RAX, which
+          // goes back as hcall.result before the next KVM_RUN (completeXenHypercall).
+          this.xenHypercallPending = true;
+          this.note(`xen hcall ${x.input}`);
+          return { kind: 'hypercall' };
+        }
         case abi.KVM_EXIT_SHUTDOWN:
           this.note('shutdown');
           return { kind: 'triple-fault', detail: `KVM_EXIT_SHUTDOWN (triple fault) at ${this.where()}` };
@@ -268,6 +286,57 @@ export class KvmVcpu implements VcpuBackend {
     } else {
       v.setUint8(abi.RUN.requestInterruptWindow, 1);
     }
+  }
+
+  /**
+   * KVM completes an intercepted Xen hypercall on the next KVM_RUN by writing
+   * hcall.result to RAX and stepping over the VMCALL: the result is the RAX the
+   * domain left (dispatchHypercall writes its answer there).
+   */
+  private completeXenHypercall(): void {
+    this.xenHypercallPending = false;
+    const w = this.regs32();
+    const rax = (BigInt(w[1]) << 32n) | BigInt(w[0]);
+    this.runView.setBigUint64(RUN_XEN.result, rax, true);
+  }
+
+  /**
+   * KVM finishes an MSR or Xen-hypercall exit (result into RAX/RDX, RIP past the
+   * instruction) only inside the next KVM_RUN, and that pending step is in no state
+   * userspace can read (api.rst §5, "the corresponding operations are complete ...
+   * only after userspace has re-entered the kernel with KVM_RUN"). Before a state is
+   * taken, re-enter with immediate_exit set: KVM finishes the exit and returns
+   * -EINTR without running a guest instruction.
+   */
+  private finishPendingExit(): void {
+    if (this.xenHypercallPending) this.completeXenHypercall();
+    if (!this.exitToFinish) return;
+    this.exitToFinish = false;
+    const v = this.runView;
+    v.setUint8(abi.RUN.immediateExit, 1);
+    this.regsCache = null;
+    this.sregsCache = null;
+    // A string I/O or split MMIO access may need more exits before it is done: serve those too.
+    for (let step = 0; ; step++) {
+      const rc = ioctlRaw(this.fd, abi.KVM_RUN);
+      this.syncSerial = -1;
+      if (rc === -EINTR || rc === -EAGAIN) break;
+      const reason = this.runU32[abi.RUN.exitReason >> 2];
+      if (rc < 0 || step >= 64 || (reason !== abi.KVM_EXIT_IO && reason !== abi.KVM_EXIT_MMIO)) {
+        v.setUint8(abi.RUN.immediateExit, 0);
+        throw new Error(`KVM_RUN (immediate_exit, finishing the last exit) returned ${rc < 0 ? `errno ${-rc}` : `exit ${abi.EXIT_REASON_NAMES[reason] ?? reason}`}, expected -EINTR`);
+      }
+      if (reason === abi.KVM_EXIT_IO) this.serveIo();
+      else this.serveMmio();
+    }
+    v.setUint8(abi.RUN.immediateExit, 0);
+  }
+
+  /** How Xen hypercalls reach tsxen on this host (for the domain log). */
+  get hypercallRoute(): string {
+    return this.vm.xenHypercallIntercept
+      ? 'KVM_XEN_HVM_CONFIG intercepts VMCALL/VMMCALL (KVM_EXIT_XEN)'
+      : `KVM cannot intercept Xen hypercalls here (no KVM_CAP_XEN_HVM INTERCEPT_HCALL): only calls through the hypercall page reach tsxen (port 0x${HYPERCALL_PORT.toString(16)} stubs); a guest that executes VMCALL/VMMCALL directly (Linux 6.1.119+ and 6.12+) gets KVM's -ENOSYS instead`;
   }
 
   /** Serve a port exit through VmOps; returns the hypercall exit for the stub port. */
@@ -399,6 +468,8 @@ export class KvmVcpu implements VcpuBackend {
   }
 
   hypercallPageInstalled(gpa: number): void {
+    // With KVM's interception the domain's own VMCALL/VMMCALL stubs reach tsxen as they are.
+    if (this.vm.xenHypercallIntercept) return;
     try {
       this.memory.write(gpa, kvmHypercallPageBytes());
       this.hypercallPage = gpa;
@@ -559,12 +630,14 @@ export class KvmVcpu implements VcpuBackend {
   // ---- state record (vcpu-state.ts) ----------------------------------------------
 
   getState(): VcpuState {
+    this.finishPendingExit();
     const { state, notes } = readKvmState(this, this.halted, this.irqLine);
     this.stateNotes = notes;
     return state;
   }
 
   setState(state: VcpuState): string[] {
+    this.finishPendingExit(); // else KVM would apply the old exit's result on top of the new state
     const { state: s, notes } = writeKvmState(this, state);
     this.halted = s.halted;
     this.irqLine = s.intrLine;
@@ -693,6 +766,7 @@ export class KvmVcpu implements VcpuBackend {
 
   reset(): void {
     if (!this.powerOn) return;
+    this.finishPendingExit();
     this.regsCache = null;
     this.sregsCache = null;
     ioctlBuf(this.fd, abi.KVM_SET_REGS, this.powerOn.regs.slice(), 'KVM_SET_REGS');
