@@ -139,9 +139,15 @@ export class DomainHandle extends EventEmitter<DomainHandleEvents> {
     // ARCHITECTURE.md: "auto" says why it chose what it chose.
     // cpu_backend: "kvm" where KVM is unusable throws KvmUnavailableError (the CLI
     // prints it and exits 1); a scripted test domain always runs as emu.
-    const decision = opts.domainModule ? { backend: 'emu' as const, message: `cpu_backend=${config.cpuBackend}: scripted domain module, no CPU backend` } : chooseCpuBackend(config.cpuBackend, () => kvmAvailability({ devicePath: kvmDevicePath() }));
+    let decision: { backend: 'kvm' | 'emu'; message: string };
+    try {
+      decision = opts.domainModule ? { backend: 'emu' as const, message: `cpu_backend=${config.cpuBackend}: scripted domain module, no CPU backend` } : chooseCpuBackend(config.cpuBackend, () => kvmAvailability({ devicePath: kvmDevicePath() }));
+      refuseLongModeKernel(decision.backend, config.kernel, this.spec.linux); // emu has no long mode: LongModeKernelError, before any worker
+    } catch (e) {
+      releaseDomid(this.domid); // never started: its id goes back at once
+      throw e;
+    }
     this.cpuBackend = decision.backend;
-    refuseLongModeKernel(this.cpuBackend, config.kernel, this.spec.linux); // emu has no long mode: LongModeKernelError, before any worker
     this.log({ level: 'info', source: 'toolstack', message: decision.message });
     this.startWorker();
   }

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chooseCpuBackend, kvmAvailability } from '../../src/cpu/kvm/availability.js';
 import { GuestSession } from '../../src/toolstack/harness.js';
+import { allocateDomid, liveDomainTable, releaseDomid } from '../../src/toolstack/dom0-xenstore.js';
 import { bzImageArch, LongModeKernelError } from '../../src/toolstack/kernel-kind.js';
 import { kvmDevicePath } from '../../src/toolstack/run-paths.js';
 import { guestFile, guestFileMissing } from './guest-cache.js';
@@ -114,7 +115,12 @@ test('the harness (GuestSession.start) rejects with the typed LongModeKernelErro
   const saved = process.env.TSXEN_LOG_DIR;
   process.env.TSXEN_LOG_DIR = dir;
   try {
+    const before = allocateDomid();
+    releaseDomid(before);
     await assert.rejects(GuestSession.start(guestFile(CFG), ['name="amd64-harness"', 'cpu_backend="emu"']), (e: unknown) => e instanceof LongModeKernelError && e.kernel === cfgKernel());
+    // The refused domain's id was given back: no live domain holds it.
+    const refused = before + 1;
+    assert.equal(new Uint8Array(liveDomainTable())[refused], 0, `domid ${refused} is not left live`);
   } finally {
     if (saved === undefined) delete process.env.TSXEN_LOG_DIR;
     else process.env.TSXEN_LOG_DIR = saved;
