@@ -30,6 +30,8 @@ out=$cache/$key
 
 log() { echo "guests/build.sh: $*" >&2; }
 die() { log "error: $*"; exit 1; }
+# shellcheck source=kernel-modules.sh
+source "$here/kernel-modules.sh"
 
 finish() {
   ln -sfn "$key" "$cache/current"
@@ -189,28 +191,13 @@ extract_vmlinux "$stage/vmlinuz-686-pae" "$stage/vmlinux-686-pae"
 #   xen_modules FLAVOUR UNPACKED   -> STAGE/modules-FLAVOUR/lib/modules/RELEASE, depmod'ed
 xen_modules() {
   local flavour=$1 unpacked=$2
-  local release moddir modout name ko deps
+  local release moddir modout
   release=$(cat "$stage/release-$flavour")
   moddir=$unpacked/lib/modules/$release
   modout=$stage/modules-$flavour/lib/modules/$release
   mkdir -p "$modout"
   cp "$moddir"/modules.order "$moddir"/modules.builtin "$moddir"/modules.builtin.modinfo "$modout/"
-  local wanted=(xen-blkfront xen-netfront xen-evtchn xenfs xen-privcmd xen-gntdev)
-  local -A copied=()
-  while ((${#wanted[@]})); do
-    name=${wanted[0]}; wanted=("${wanted[@]:1}")
-    [[ -z $name || -n ${copied[$name]:-} ]] && continue
-    copied[$name]=1
-    ko=$(find "$moddir/kernel" -name "$name.ko*" | head -n 1)
-    if [[ -z $ko ]]; then
-      grep -q "/$name.ko\$" "$moddir/modules.builtin" && continue # built in: nothing to copy
-      die "module $name is neither in the $flavour kernel package (as unpacked) nor built in"
-    fi
-    mkdir -p "$modout/$(dirname "${ko#"$moddir"/}")"
-    cp "$ko" "$modout/${ko#"$moddir"/}"
-    IFS=, read -ra deps <<<"$(modinfo -F depends "$ko")"
-    wanted+=("${deps[@]}")
-  done
+  copy_modules "$moddir" "$modout" "$flavour" xen-blkfront xen-netfront xen-evtchn xenfs xen-privcmd xen-gntdev
   depmod -b "$stage/modules-$flavour" "$release"
 }
 xen_modules 686-pae "$work/kpae"

@@ -19,6 +19,8 @@ set -euo pipefail
 stage=$1 work=$2 out=$3 debs=$4
 log() { echo "guests/firmware-images.sh: $*" >&2; }
 die() { log "error: $*"; exit 1; }
+# shellcheck source=kernel-modules.sh
+source "$(dirname "${BASH_SOURCE[0]}")/kernel-modules.sh"
 
 for tool in xorriso sfdisk mkfs.vfat syslinux mcopy mdir; do
   command -v "$tool" >/dev/null || die "$tool is missing (apt-get install xorriso isolinux syslinux syslinux-common mtools dosfstools fdisk)"
@@ -42,7 +44,7 @@ done
 # guests need no storage drivers).
 storage_initramfs() {
   local flavour=$1 unpacked=$2
-  local release moddir modroot modout fwroot name pattern ko
+  local release moddir modroot modout fwroot
   release=$(cat "$stage/release-$flavour")
   moddir=$unpacked/lib/modules/$release
   modroot=$stage/modules-686
@@ -57,24 +59,7 @@ storage_initramfs() {
   # CRC libraries ask the crypto API for them); busybox modprobe ignores softdeps,
   # so /init loads them by name.
   local wanted=(button ata_piix sd_mod sr_mod isofs vfat nls_cp437 nls_ascii nls_utf8 nls_iso8859-1 crct10dif_generic crc64_rocksoft_generic)
-  local -A copied=()
-  local deps
-  while ((${#wanted[@]})); do
-    name=${wanted[0]}; wanted=("${wanted[@]:1}")
-    [[ -z $name || -n ${copied[$name]:-} ]] && continue
-    copied[$name]=1
-    # Module names use - and _ interchangeably; file names keep the build's spelling.
-    pattern=$(echo "$name" | sed 's/[-_]/[-_]/g')
-    ko=$(find "$moddir/kernel" -regex ".*/$pattern\.ko" | head -n 1)
-    if [[ -z $ko ]]; then
-      grep -q "/$pattern\.ko\$" "$moddir/modules.builtin" && continue
-      die "module $name is neither in the $flavour kernel package nor built in"
-    fi
-    mkdir -p "$modout/$(dirname "${ko#"$moddir"/}")"
-    cp "$ko" "$modout/${ko#"$moddir"/}"
-    IFS=, read -ra deps <<<"$(modinfo -F depends "$ko")"
-    wanted+=("${deps[@]}")
-  done
+  copy_modules "$moddir" "$modout" "$flavour" "${wanted[@]}"
   depmod -b "$modroot" "$release"
 
   fwroot=$work/root-storage-$flavour
