@@ -490,6 +490,7 @@ export class Domain {
       now: () => this.clock.nowNs(),
       // HVM_PARAM_CALLBACK_IRQ's vector type is injected directly (driveIntr/acknowledgeInterrupt).
       callbackVector: true,
+      longMode: this.vcpu.longMode,
       // Xen's PV clock and vCPU timers need the guest TSC the time info describes, at the
       // rate CPUID's Xen time leaf reports: the software CPU counts the domain clock's
       // nanoseconds; KVM's TSC runs at the host's rate (KVM_GET_TSC_KHZ) and is read through

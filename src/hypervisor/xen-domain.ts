@@ -417,6 +417,8 @@ export interface XenDomainOptions {
    * advertise XENFEAT_hvm_callback_vector. Default false.
    */
   callbackVector?: boolean;
+  /** The vCPU runs x86-64 code (cpu/kvm): XENVER_capabilities says hvm-3.0-x86_64 too. Default false. */
+  longMode?: boolean;
   /**
    * Xen's PV time: XENFEAT_hvm_safe_pvclock, the vCPU timers (VIRQ_TIMER) and
    * runstate areas; the Domain must call runTimers()/nextTimerDeadlineNs().
@@ -580,7 +582,7 @@ export function createXenDomain(opts: XenDomainOptions): XenDomain {
     // Xen refreshes the wallclock here: "the timebase in the shared info structure" must be right.
     clock.updateWallclock();
   };
-  const state: XenDomainState = { events, grants, grantAccess, physmap, hvm, vcpus, features: features >>> 0, latchGuestWidth };
+  const state: XenDomainState = { events, grants, grantAccess, physmap, hvm, vcpus, features: features >>> 0, latchGuestWidth, ...(opts.longMode ? { longMode: true } : {}) };
   const nextTimerDeadlineNs = () => timers.nextDeadlineNs() - timeOffsetNs;
   const runTimers = (domainNowNs: number) => {
     const system = domainNowNs + timeOffsetNs;

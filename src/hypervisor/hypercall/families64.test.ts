@@ -131,3 +131,14 @@ test('64-bit multicall: 64-byte entries, 64-bit arguments (upper-half handles), 
   // call_list is a 64-bit handle: a non-canonical one faults.
   assert.equal(g.hypercall(HYPERVISOR_multicall, 0x0000_8000_0000_6000n, 1), -XEN_EFAULT);
 });
+
+test('XENVER_capabilities lists hvm-3.0-x86_64 only for a domain whose CPU runs long mode', () => {
+  const caps = (longMode: boolean): string => {
+    const g = scriptedGuest({ longMode });
+    assert.equal(g.hypercall(17, 3, SCRATCH), 0);
+    const bytes = g.memory.read(SCRATCH, 1024);
+    return new TextDecoder().decode(bytes.subarray(0, bytes.indexOf(0)));
+  };
+  assert.equal(caps(true), 'hvm-3.0-x86_32 hvm-3.0-x86_32p hvm-3.0-x86_64');
+  assert.equal(caps(false), 'hvm-3.0-x86_32 hvm-3.0-x86_32p');
+});

@@ -25,6 +25,8 @@ export interface XenDomainState {
   vcpus?: XenVcpus;
   /** XENVER_get_features submap 0 for this domain (absent: HVM_FEATURE_SUBMAP0). */
   features?: number;
+  /** The CPU backend runs x86-64 guests (cpu/kvm): XENVER_capabilities lists hvm-3.0-x86_64. */
+  longMode?: boolean;
   /**
    * Latch the domain's shared_info width (Xen's hvm_latch_shinfo_size) from the
    * caller: hvm_op does on a guest write of HVM_PARAM_CALLBACK_IRQ (absent: nothing latched).

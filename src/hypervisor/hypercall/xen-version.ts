@@ -39,8 +39,10 @@ export const XEN_VERSION_INFO = {
   compileBy: 'tsxen',
   compileDomain: '',
   compileDate: '',
-  /** The guest kinds this "Xen" runs: 32-bit HVM, with and without PAE (no long mode in cpu/emu). */
+  /** The guest kinds this "Xen" runs on the software CPU: 32-bit HVM, with and without PAE (no long mode). */
   capabilities: 'hvm-3.0-x86_32 hvm-3.0-x86_32p',
+  /** ... and on a backend with long mode (cpu/kvm), 64-bit HVM too, as Xen on x86-64 lists it. */
+  capabilities64: 'hvm-3.0-x86_32 hvm-3.0-x86_32p hvm-3.0-x86_64',
   changeset: 'unavailable',
   /** Xen's boot command line, shown to privileged domains only. */
   commandline: '',
@@ -89,7 +91,7 @@ export function doXenVersion(call: HypercallCall): number {
       return copyOut(call, arg, info);
     }
     case XENVER_capabilities:
-      return copyOut(call, arg, charArray(XEN_VERSION_INFO.capabilities, XEN_CAPABILITIES_INFO_LEN));
+      return copyOut(call, arg, charArray(call.ctx.xen?.longMode ? XEN_VERSION_INFO.capabilities64 : XEN_VERSION_INFO.capabilities, XEN_CAPABILITIES_INFO_LEN));
     case XENVER_changeset:
       return copyOut(call, arg, charArray(XEN_VERSION_INFO.changeset, XEN_CHANGESET_INFO_LEN));
     case XENVER_platform_parameters:
