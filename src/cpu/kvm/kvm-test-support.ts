@@ -57,6 +57,8 @@ export interface KvmGuest {
   nextVector: number;
   /** What MMIO reads return. */
   mmioValue: number;
+  /** Show the x86-64 CPUID set a KVM domain gets (long mode, SSE2...), so the guest may enter long mode. */
+  setLongModeCpuid(): void;
   close(): void;
 }
 
@@ -96,6 +98,7 @@ export function kvmGuest(ramBytes = 4 << 20, sliceMs = 2000): KvmGuest {
   g.vcpu = backend.createVcpu(memory, ops, new ManualClock()) as KvmVcpu;
   // The same CPUID policy a Domain gives both backends (FPU, SSE... as the emu has them).
   g.vcpu.setCpuid(domainCpuidPolicy());
+  g.setLongModeCpuid = () => g.vcpu.setCpuid(domainCpuidPolicy({ apic: false, longMode: true }));
   g.close = () => backend.close();
   return g;
 }

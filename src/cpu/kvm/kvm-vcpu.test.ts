@@ -270,3 +270,61 @@ test('FPU and MSR state through KVM: FCW set and read back, FNINIT state, an MSR
     g.close();
   }
 });
+
+test('long mode: an instruction KVM cannot emulate stops the vCPU with a 64-bit diagnostic (RIP, R8-R15, CR2/CR3, the bytes at RIP through the page tables)', (t) => {
+  if (skip) return skipLoudly(t, skip);
+  const g = kvmGuest();
+  try {
+    g.setLongModeCpuid();
+    g.memory.write(0x1000, assemble(`bits 32
+org 0x1000
+  mov dword [0x50000], 0x51003           ; PML4[0] -> PDPT
+  mov dword [0x50000 + 511 * 8], 0x52003 ; PML4[511] -> PDPT2
+  mov dword [0x51000], 0x53003           ; PDPT[0] -> PD: 0-2 MiB
+  mov dword [0x51000 + 3 * 8], 0x54003   ; PDPT[3] -> PD': 3 GiB, where no RAM is
+  mov dword [0x52000 + 510 * 8], 0x53003 ; 0xffffffff80000000 -> 0
+  mov dword [0x53000], 0x83
+  mov dword [0x54000], 0xc0000083
+  mov eax, cr4
+  or eax, 0x20
+  mov cr4, eax
+  mov eax, 0x50000
+  mov cr3, eax
+  mov ecx, 0xc0000080
+  rdmsr
+  or eax, 0x100
+  wrmsr
+  mov eax, cr0
+  or eax, 0x80000000
+  mov cr0, eax
+  lgdt [gdtr]
+  jmp 0x08:lmode
+bits 64
+lmode:
+  mov rax, 0xffffffff80000000 + high
+  jmp rax
+high:
+  mov r8, 0x1122334455667788
+  mov r15, 0x0f0e0d0c0b0a0908
+  fild dword [0xc0000000]                ; x87 on MMIO: KVM's emulator has no x87 loads
+  hlt
+align 8
+gdt: dq 0, 0x00209a0000000000, 0x0000920000000000
+gdtr: dw 23
+  dd gdt
+`));
+    startProtectedMode(g, 0x1000);
+    let exit = g.vcpu.run();
+    while (exit.kind === 'interrupted' || exit.kind === 'mmio') exit = g.vcpu.run();
+    assert.equal(exit.kind, 'internal-error', `stopped with ${JSON.stringify(exit)}`);
+    if (exit.kind !== 'internal-error') return;
+    assert.match(exit.diagnostic, /^rax=[0-9a-f]{16} /m);
+    assert.match(exit.diagnostic, /^r8=1122334455667788 .* r11=[0-9a-f]{16}$/m);
+    assert.match(exit.diagnostic, /r15=0f0e0d0c0b0a0908/);
+    assert.match(exit.diagnostic, /^rip=ffffffff8000[0-9a-f]{4} rflags=[0-9a-f]{8} cs=8 cr0=[0-9a-f]{8} cr2=[0-9a-f]{16} cr3=0000000000050000 /m);
+    assert.match(exit.diagnostic, /^bytes at cs:rip: db 04 25 00 00 00 c0 f4/m, 'FILD m32 then HLT, read through the 4-level tables at the upper-half RIP');
+    assert.match(exit.diagnostic, /^last kvm exits: /m);
+  } finally {
+    g.close();
+  }
+});

@@ -817,14 +817,20 @@ export class KvmVcpu implements VcpuBackend {
     return b;
   }
 
+  /** CS:RIP for messages (RIP in full when the vCPU runs 64-bit code). */
   private where(): string {
     try {
-      const r = this.getRegisters();
       const s = this.getSpecialRegisters();
-      return `${s.cs.selector.toString(16).padStart(4, '0')}:${r.eip.toString(16).padStart(8, '0')}`;
+      const rip = this.getRegisters64().rip;
+      const digits = this.inLongMode(s) ? 16 : 8;
+      return `${s.cs.selector.toString(16).padStart(4, '0')}:${rip.toString(16).padStart(digits, '0')}`;
     } catch {
       return '?';
     }
+  }
+
+  private inLongMode(s: VcpuSpecialRegisters): boolean {
+    return (s.efer & EFER_LMA) !== 0 && s.cs.l === 1;
   }
 
   private note(what: string): void {
@@ -835,21 +841,34 @@ export class KvmVcpu implements VcpuBackend {
   private internalError(reason: string): VmExit {
     const lines: string[] = [];
     try {
-      const r = this.getRegisters();
+      const r = this.getRegisters64();
       const s = this.getSpecialRegisters();
-      const h = (n: number) => (n >>> 0).toString(16).padStart(8, '0');
-      lines.push(`eax=${h(r.eax)} ebx=${h(r.ebx)} ecx=${h(r.ecx)} edx=${h(r.edx)} esi=${h(r.esi)} edi=${h(r.edi)} esp=${h(r.esp)} ebp=${h(r.ebp)}`);
-      lines.push(`eip=${h(r.eip)} eflags=${h(r.eflags)} cs=${s.cs.selector.toString(16)} base=${h(s.cs.base)} cr0=${h(s.cr0)} cr3=${h(s.cr3)} cr4=${h(s.cr4)} efer=${h(s.efer)}`);
-      const pc = (s.cs.base + r.eip) >>> 0;
+      const long = this.inLongMode(s);
+      const h = (n: number | bigint, digits = 8) => BigInt.asUintN(64, BigInt(n)).toString(16).padStart(digits, '0');
+      if (long) {
+        lines.push(`rax=${h(r.rax, 16)} rbx=${h(r.rbx, 16)} rcx=${h(r.rcx, 16)} rdx=${h(r.rdx, 16)}`);
+        lines.push(`rsi=${h(r.rsi, 16)} rdi=${h(r.rdi, 16)} rsp=${h(r.rsp, 16)} rbp=${h(r.rbp, 16)}`);
+        lines.push(`r8=${h(r.r8, 16)} r9=${h(r.r9, 16)} r10=${h(r.r10, 16)} r11=${h(r.r11, 16)}`);
+        lines.push(`r12=${h(r.r12, 16)} r13=${h(r.r13, 16)} r14=${h(r.r14, 16)} r15=${h(r.r15, 16)}`);
+        lines.push(`rip=${h(r.rip, 16)} rflags=${h(r.rflags)} cs=${s.cs.selector.toString(16)} cr0=${h(s.cr0)} cr2=${h(s.cr2, 16)} cr3=${h(s.cr3, 16)} cr4=${h(s.cr4)} efer=${h(s.efer)}`);
+      } else {
+        const l = (x: bigint) => h(BigInt.asUintN(32, x));
+        lines.push(`eax=${l(r.rax)} ebx=${l(r.rbx)} ecx=${l(r.rcx)} edx=${l(r.rdx)} esi=${l(r.rsi)} edi=${l(r.rdi)} esp=${l(r.rsp)} ebp=${l(r.rbp)}`);
+        lines.push(`eip=${l(r.rip)} eflags=${l(r.rflags)} cs=${s.cs.selector.toString(16)} base=${h(s.cs.base)} cr0=${h(s.cr0)} cr2=${h(s.cr2)} cr3=${h(s.cr3)} cr4=${h(s.cr4)} efer=${h(s.efer)}`);
+      }
+      // The instruction bytes at CS:RIP, through the guest's page tables when paging is on.
+      const linear = long ? signed64(r.rip) : (s.cs.base + Number(BigInt.asUintN(32, r.rip))) >>> 0;
       const bytes: string[] = [];
       for (let i = 0; i < 16; i++) {
+        const pa = (s.cr0 & 0x80000000) !== 0 ? this.translate(linear + i, false) : (linear + i) >>> 0;
+        if (pa === undefined) break;
         try {
-          bytes.push(this.memory.readU8(pc + i).toString(16).padStart(2, '0'));
+          bytes.push(this.memory.readU8(pa).toString(16).padStart(2, '0'));
         } catch {
           break;
         }
       }
-      lines.push(`bytes at cs:eip: ${bytes.join(' ') || '(not RAM)'}`);
+      lines.push(`bytes at cs:${long ? 'rip' : 'eip'}: ${bytes.join(' ') || '(not mapped RAM)'}`);
     } catch (e) {
       lines.push(`registers unavailable: ${(e as Error).message}`);
     }
