@@ -8,8 +8,7 @@
 
 import { GuestMemory, PAGE_SIZE } from './memory/guest-memory.js';
 import { InstructionClock, type Clock } from './clock.js';
-import type { CpuidEntry, VcpuBackend, VcpuSpecialRegisters, SegmentRegister } from './vcpu/backend.js';
-import { EFER_LMA } from './vcpu/vcpu-state.js';
+import { runs64BitCode, type CpuidEntry, type VcpuBackend, type VcpuSpecialRegisters, type SegmentRegister } from './vcpu/backend.js';
 import type { VmOps } from './vcpu/vm-ops.js';
 import { describeExit, type VmExit } from './vcpu/vm-exit.js';
 import { presentsXen, type DiskSpec, type DomainSpec, type PvRings, type RunResult, type ShutdownReason } from './domain-spec.js';
@@ -751,7 +750,7 @@ export class Domain {
 function callerMode(s: VcpuSpecialRegisters, eflags: number): HypercallCallerMode {
   if ((s.cr0 & 1) === 0) return 'real';
   if ((eflags & 0x20000) !== 0) return 'vm86';
-  if ((s.efer & EFER_LMA) !== 0 && s.cs.l === 1) return 'long64';
+  if (runs64BitCode(s)) return 'long64';
   return s.cs.db ? 'protected32' : 'protected16';
 }
 

@@ -6,7 +6,7 @@
 //     vcpuCount, kick: (vcpu) => raiseUpcall(vcpu), now: () => clock.nowNs() });
 //   // every `hypercall` exit: dispatchHypercall({ regs, regs64, memory, translate, cpl, mode, domain, xen: xen.state, ... })
 //   //   mode 'long64' when EFER.LMA (bit 10) and CS.L: then regs64 = { get: getRegisters64, set: setRegisters64 }
-//   //   is required and translate takes signed 64-bit linear addresses (guestPointer). Long mode
+//   //   is required and translate takes signed 64-bit linear addresses (signed64). Long mode
 //   //   with a 32-bit CS (compat) is 'protected32', as Xen's hvm_guest_x86_mode.
 //   // toolstack: xen.hvm.setByToolstack(HVM_PARAM_STORE_PFN, 0xfeffc) etc. before the guest runs.
 //   // upcall: xen.hvm.onCallbackVia((via) => ...) — type 'vector': inject via.vector when

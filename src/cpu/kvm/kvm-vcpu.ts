@@ -21,7 +21,7 @@ import type { Clock } from '../../hypervisor/clock.js';
 import type { GuestMemory } from '../../hypervisor/memory/guest-memory.js';
 import type { AccessSize } from '../../hypervisor/types.js';
 import type { CpuidEntry, DescriptorTableRegister, SegmentRegister, VcpuBackend, VcpuRegisters, VcpuRegisters64, VcpuSpecialRegisters } from '../../hypervisor/vcpu/backend.js';
-import { REGISTERS64, signed64, unsigned64 } from '../../hypervisor/vcpu/backend.js';
+import { EFER_LMA, REGISTERS64, runs64BitCode, signed64, unsigned64 } from '../../hypervisor/vcpu/backend.js';
 import type { VmExit } from '../../hypervisor/vcpu/vm-exit.js';
 import type { VmOps } from '../../hypervisor/vcpu/vm-ops.js';
 import * as abi from './kvm-abi.js';
@@ -35,8 +35,6 @@ import type { VcpuState } from '../../hypervisor/vcpu/vcpu-state.js';
 import { readKvmState, writeKvmState } from './kvm-vcpu-state.js';
 
 const XEN_MSR_HYPERCALL_PAGE = 0x40000000;
-/** EFER.LMA: long mode active (SDM vol. 3A §2.2.1). */
-const EFER_LMA = 0x400;
 /** Port/MMIO exits served inline before run() hands control back so the domain's timers advance. */
 const INLINE_EXITS_PER_SLICE = 4096;
 /** Longest a run() lasts (host time) before it returns `interrupted`, exits or not. */
@@ -420,7 +418,7 @@ export class KvmVcpu implements VcpuBackend {
     // The stubs run with CS base + EIP inside the page (flat segments, SeaBIOS and Linux);
     // in 64-bit code the linear address is RIP itself.
     const s = this.getSpecialRegisters();
-    const long = (s.efer & EFER_LMA) !== 0 && s.cs.l === 1;
+    const long = runs64BitCode(s);
     const linear = long ? (ripHigh | 0) * 2 ** 32 + eip : (s.cs.base + eip) >>> 0; // signed64 form
     const paging = (s.cr0 & 0x80000000) !== 0;
     const pa = paging ? this.translate(linear, false) : linear;
@@ -822,15 +820,11 @@ export class KvmVcpu implements VcpuBackend {
     try {
       const s = this.getSpecialRegisters();
       const rip = this.getRegisters64().rip;
-      const digits = this.inLongMode(s) ? 16 : 8;
+      const digits = runs64BitCode(s) ? 16 : 8;
       return `${s.cs.selector.toString(16).padStart(4, '0')}:${rip.toString(16).padStart(digits, '0')}`;
     } catch {
       return '?';
     }
-  }
-
-  private inLongMode(s: VcpuSpecialRegisters): boolean {
-    return (s.efer & EFER_LMA) !== 0 && s.cs.l === 1;
   }
 
   private note(what: string): void {
@@ -843,7 +837,7 @@ export class KvmVcpu implements VcpuBackend {
     try {
       const r = this.getRegisters64();
       const s = this.getSpecialRegisters();
-      const long = this.inLongMode(s);
+      const long = runs64BitCode(s);
       const h = (n: number | bigint, digits = 8) => BigInt.asUintN(64, BigInt(n)).toString(16).padStart(digits, '0');
       if (long) {
         lines.push(`rax=${h(r.rax, 16)} rbx=${h(r.rbx, 16)} rcx=${h(r.rcx, 16)} rdx=${h(r.rdx, 16)}`);

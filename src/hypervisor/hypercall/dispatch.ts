@@ -7,7 +7,8 @@
 import { HYPERVISOR_console_io, HYPERVISOR_multicall, HYPERVISOR_event_channel_op, HYPERVISOR_grant_table_op, HYPERVISOR_hvm_op, HYPERVISOR_memory_op, HYPERVISOR_physdev_op, HYPERVISOR_sched_op, HYPERVISOR_vcpu_op, HYPERVISOR_xen_version } from '../../abi/hypercall-numbers.js';
 import { XEN_ENOSYS, XEN_EPERM } from '../../abi/xen-errno.js';
 import type { GuestWidth } from '../../abi/guest-width.js';
-import { GuestHandleAccess, guestPointer } from './guest-handle.js';
+import { GuestHandleAccess } from './guest-handle.js';
+import { signed64 } from '../vcpu/backend.js';
 import { doSchedOp } from './sched-op.js';
 import { doConsoleIo } from './console-io.js';
 import type { HypercallArgs, HypercallCall, HypercallCallerMode, HypercallContext, HypercallHandler, XenDomainIdentity } from './hypercall-context.js';
@@ -45,7 +46,7 @@ function decodeCall(ctx: HypercallContext, table: ReadonlyMap<number, HypercallH
     op,
     args: low,
     width,
-    ptrs: width === 4 ? low : (wide.map(guestPointer) as unknown as HypercallArgs),
+    ptrs: width === 4 ? low : (wide.map(signed64) as unknown as HypercallArgs),
     wide,
     guest: new GuestHandleAccess(ctx.memory, ctx.translate, width),
     domain: ctx.domain ?? UNPRIVILEGED_GUEST,

@@ -11,7 +11,8 @@ import { CONSOLEIO_write } from '../../abi/sched.js';
 import { XEN_EFAULT, XEN_ENOSYS, XEN_EPERM } from '../../abi/xen-errno.js';
 import { GuestMemory } from '../memory/guest-memory.js';
 import { dispatchHypercall } from './dispatch.js';
-import { GuestHandleAccess, guestPointer } from './guest-handle.js';
+import { GuestHandleAccess } from './guest-handle.js';
+import { signed64 } from '../vcpu/backend.js';
 import type { HypercallCall, HypercallHandler } from './hypercall-context.js';
 import { SCRATCH, scriptedGuest } from './scripted-guest.js';
 import { XEN_VERSION_MAJOR, XEN_VERSION_MINOR } from './xen-cpuid-leaves.js';
@@ -91,7 +92,7 @@ test('guest handles: signed 64-bit addresses, page pieces below zero, no crossin
   const at = -HALF + 0x4ffe;
   assert.deepEqual([...h64.copyFrom(at, 4)!], [1, 2, 3, 4]);
   assert.deepEqual(seen, [at, at + 2], 'one translation per page, split at the 4 KiB boundary');
-  assert.equal(guestPointer(DIRECT_MAP + 0x4ffen), at);
+  assert.equal(signed64(DIRECT_MAP + 0x4ffen), at);
   // The last canonical byte of the lower half is fine; one more crosses the hole.
   assert.equal(h64.copyFrom(HALF - 2, 2), undefined, 'translates but is not RAM here');
   assert.equal(h64.copyFrom(HALF - 1, 2), undefined);

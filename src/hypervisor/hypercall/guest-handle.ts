@@ -6,7 +6,7 @@
 // out is all-or-nothing: every page is checked before any byte is written.
 //
 // A 32-bit caller's handles are 32-bit linear addresses (0 .. 4 GiB). A 64-bit
-// caller's are 64-bit: carried as a JS number in two's complement (guestPointer),
+// caller's are 64-bit: carried as a JS number in two's complement (signed64, vcpu/backend.ts),
 // so the upper canonical half is negative; an area must lie inside one canonical
 // half (Xen's access_ok / __addr_ok: never across the hole at 2^47).
 
@@ -20,14 +20,9 @@ const CANONICAL_HALF = 2 ** 47;
 
 /**
  * Linear -> guest-physical for one byte; undefined when not mapped (or not writable
- * for `write`). A 64-bit caller's upper-half addresses arrive negative (guestPointer).
+ * for `write`). A 64-bit caller's upper-half addresses arrive negative (signed64).
  */
 export type LinearTranslate = (linear: number, write: boolean) => number | undefined;
-
-/** A 64-bit register as a guest pointer: signed two's complement, exact for every canonical address. */
-export function guestPointer(value: bigint): number {
-  return Number(BigInt.asIntN(64, value));
-}
 
 /** Offset of `linear` in its page, for negative (upper-half) addresses too. */
 function pageOffset(linear: number): number {

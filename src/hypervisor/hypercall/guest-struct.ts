@@ -4,7 +4,7 @@
 // come from the struct's ByWidth layout in src/abi; this only knows field kinds.
 
 import type { GuestWidth } from '../../abi/guest-width.js';
-import { guestPointer } from './guest-handle.js';
+import { signed64 } from '../vcpu/backend.js';
 import type { HypercallCall } from './hypercall-context.js';
 
 export class GuestStruct {
@@ -37,7 +37,7 @@ export class GuestStruct {
 
   /** A XEN_GUEST_HANDLE field as a linear address (GuestHandleAccess rejects a non-canonical one). */
   handle(at: number): number {
-    return this.width === 4 ? this.u32(at) : guestPointer(this.u64(at));
+    return this.width === 4 ? this.u32(at) : signed64(this.u64(at));
   }
 
   setU16(at: number, v: number): void {

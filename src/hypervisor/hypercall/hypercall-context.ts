@@ -102,7 +102,7 @@ export interface HypercallCall {
   width: GuestWidth;
   /**
    * The arguments as guest handles (linear addresses): width 4, the 32-bit value;
-   * width 8, the register as a signed 64-bit number (guestPointer): canonical
+   * width 8, the register as a signed 64-bit number (signed64): canonical
    * addresses are exact, a non-canonical one makes every copy fail (-EFAULT).
    */
   ptrs: HypercallArgs;

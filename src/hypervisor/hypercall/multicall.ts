@@ -13,7 +13,7 @@
 import { MULTICALL_ENTRY_32, MULTICALL_ENTRY_64, MULTICALL_HANDLER_ARGS, type MulticallLayout } from '../../abi/multicall.js';
 import { XEN_EFAULT, XEN_EINVAL, XEN_ENOSYS } from '../../abi/xen-errno.js';
 import type { GuestWidth } from '../../abi/guest-width.js';
-import { guestPointer } from './guest-handle.js';
+import { signed64 } from '../vcpu/backend.js';
 import type { HypercallArgs, HypercallCall, HypercallCallInput } from './hypercall-context.js';
 
 /** Entries one multicall may carry (no continuations: see the header). */
@@ -56,7 +56,7 @@ export function runMulticall(input: HypercallCallInput, layout: MulticallLayout)
     else if (tooWide) result = -XEN_EFAULT;
     else {
       const args = wide.map((v) => Number(v & 0xffffffffn)) as unknown as HypercallArgs;
-      const ptrs = width === 4 ? args : (wide.map(guestPointer) as unknown as HypercallArgs);
+      const ptrs = width === 4 ? args : (wide.map(signed64) as unknown as HypercallArgs);
       const entryCall: HypercallCall = { ...input, op: Number(op), args, width, ptrs, wide: wide as unknown as HypercallCall['wide'], inMulticall: true };
       try {
         result = handler(entryCall);

@@ -64,6 +64,15 @@ export function unsigned64(n: number): bigint {
   return BigInt.asUintN(64, BigInt(Math.trunc(n)));
 }
 
+/** EFER.LME / EFER.LMA: long mode enabled / active (SDM vol. 3A §2.2.1). */
+export const EFER_LME = 0x100;
+export const EFER_LMA = 0x400;
+
+/** The vCPU runs 64-bit code: long mode active and a 64-bit code segment (not compatibility mode). */
+export function runs64BitCode(s: Pick<VcpuSpecialRegisters, 'efer' | 'cs'>): boolean {
+  return (s.efer & EFER_LMA) !== 0 && s.cs.l === 1;
+}
+
 /** A segment register's selector and hidden descriptor cache (kvm_segment). */
 export interface SegmentRegister {
   selector: number;

@@ -14,7 +14,7 @@
 // Version 2 added `long` (the x86-64 registers) and 64-bit addresses; a version 1
 // record (32-bit only) reads as a version 2 record without `long`.
 
-import { REGISTERS64, type SegmentRegister, type VcpuRegisters, type VcpuRegisters64, type VcpuSpecialRegisters } from './backend.js';
+import { EFER_LMA, EFER_LME, REGISTERS64, type SegmentRegister, type VcpuRegisters, type VcpuRegisters64, type VcpuSpecialRegisters } from './backend.js';
 
 export const VCPU_STATE_VERSION = 2;
 
@@ -217,10 +217,6 @@ export function stateRegisters64(state: Pick<VcpuState, 'regs' | 'long'>): VcpuR
   }));
 }
 
-/** EFER.LMA (SDM vol. 3A §2.2.1). */
-export const EFER_LMA = 0x400;
-/** EFER.LME. */
-export const EFER_LME = 0x100;
 
 /**
  * What a backend without long mode cannot take from `state`: long mode itself (an
