@@ -37,7 +37,7 @@ const SOURCE = join(root, 'test/guests/xen64-fuzz');
 const BYSTANDER_SOURCE = join(root, 'test/guests/xen-fuzz');
 
 const SEED = BigInt.asUintN(64, BigInt(process.env.XEN64_FUZZ_SEED ?? '0x64f0220c5eed1234'));
-const CALLS = Number(process.env.XEN64_FUZZ_CALLS ?? 30_000);
+const CALLS = Number(process.env.XEN64_FUZZ_CALLS ?? 50_000);
 const BYSTANDER_SEED = 0xb157a4d5;
 /** xen-fuzz's bystander region: 8 MiB at 16 MiB. */
 const BYSTANDER_LEN = 8 << 20;
@@ -90,6 +90,16 @@ const EXPECTED: Array<[name: string, rc: number | 'nonneg', status?: number]> = 
   ['multicall_noncanonical_list', -XEN_EFAULT],
   ['multicall_one_entry', 0],
   ['multicall_entry_result', -XEN_EFAULT],
+  // The multicall entry's op is a xen_ulong_t: bits above 31 make it no hypercall.
+  ['multicall_entry_op_high_bits', 0],
+  ['multicall_entry_op_high_bits_result', -XEN_ENOSYS],
+  // do_xen_version(int cmd), do_vcpu_op(int cmd, unsigned int vcpuid),
+  // do_grant_table_op(unsigned int cmd, handle, unsigned int count): the low halves.
+  ['xen_version_cmd_high_bits', 0x40011],
+  ['vcpu_is_up_vcpuid_high_bits', 1],
+  ['gnttab_query_size_count_high_bits', 0, GNTST_okay],
+  // do_memory_op(unsigned long cmd): start extent 2^40 >= nr_extents 0 is returned whole.
+  ['memory_increase_reservation_start_2pow40', 2 ** 40],
   ['evtchn_status_noncanonical', -XEN_EFAULT],
   ['hvm_get_param_noncanonical', -XEN_EFAULT],
   ['console_io_write_noncanonical', -XEN_EFAULT],
