@@ -16,7 +16,8 @@
 ; the read-only boot page, the end of RAM, LAPIC/IOAPIC MMIO through the direct map, the
 ; edges of the canonical hole, unmapped upper-half addresses, 0, random 64-bit values.
 ; One call in 32 carries random bits above 31 in RAX (entering the stub past its
-; `mov eax, imm32`): Xen answers those -ENOSYS. Every result must be >= 0 or minus one
+; `mov eax, imm32`), and some use an unknown 32-bit number (64 and up, bit 31 too):
+; Xen answers both -ENOSYS, counted apart (rax_high, rax_unknown). Every result must be >= 0 or minus one
 ; of the given errnos; calls and violations are counted per op and printed, then a
 ; fixed list of bad 64-bit arguments is checked against Xen's exact answers (checks.inc),
 ; what no hypercall may write is hashed again, and the guest ends through isa-debug-exit
@@ -88,6 +89,7 @@ HC_event_channel_op equ 32
 HC_physdev_op   equ 33
 HC_hvm_op       equ 34
 HIGH_BUCKET     equ 64                      ; the per-op counters' slot for RAX-high calls
+UNKNOWN_BUCKET  equ 65                      ; ... and for unknown 32-bit numbers (64 and up)
 
 %define HI(x) (KERNEL_HI + (x))
 
@@ -489,10 +491,24 @@ fuzz:
   movzx eax, byte [rdx + rax]
   jmp .have
 .any:
-  shr eax, 8
+  shr rax, 8
+  test al, 7
+  jz .unknown
+  shr eax, 3
   and eax, 63
 .have:
   mov [cur_op], rax
+  mov [cur_rax], rax
+  mov [cur_bucket], rax
+  jmp .args
+.unknown:                                   ; a 32-bit number no hypercall has (bit 31 too)
+  shr rax, 3
+  mov eax, eax
+  bts eax, 6
+  mov [cur_rax], rax
+  mov qword [cur_op], 0                     ; random arguments (b_other)
+  mov qword [cur_bucket], UNKNOWN_BUCKET
+.args:
   xor ebx, ebx
 .pre:
   call fill_qword
@@ -505,9 +521,6 @@ fuzz:
   lea rdx, [builder_tab]
   call [rdx + rax * 8]
   ; one call in 32: random bits above 31 in RAX
-  mov rax, [cur_op]
-  mov [cur_rax], rax
-  mov qword [cur_bucket], rax
   call rand
   test al, 31
   jnz .call
@@ -525,11 +538,10 @@ fuzz:
   lea rdx, [op_calls]
   inc qword [rdx + rcx * 8]
   inc qword [total_calls]
-  cmp ecx, HIGH_BUCKET
+  cmp rax, -38
   jne .classify
-  cmp rax, -38                              ; -ENOSYS, the only answer Xen gives
-  jne .classify
-  inc qword [high_enosys]
+  lea rdx, [op_enosys]
+  inc qword [rdx + rcx * 8]
 .classify:
   test rax, rax
   js .negative
@@ -594,14 +606,16 @@ print_summary:
   inc ebx
   cmp ebx, HIGH_BUCKET
   jb .op
+  ; the numbers that are no hypercall: Xen answers them all -ENOSYS
   lea rsi, [msg_high]
   call puts
   call print_counts
-  lea rsi, [msg_enosys]
+  call print_enosys
+  inc ebx
+  lea rsi, [msg_unknown]
   call puts
-  mov rax, [high_enosys]
-  call put_dec
-  call newline
+  call print_counts
+  call print_enosys
   lea rsi, [msg_total]
   call puts
   mov rax, [total_calls]
@@ -612,6 +626,14 @@ print_summary:
   call put_dec
   call newline
   ret
+
+print_enosys:                               ; " enosys=E" of bucket rbx, a newline
+  lea rsi, [msg_enosys]
+  call puts
+  lea rdx, [op_enosys]
+  mov rax, [rdx + rbx * 8]
+  call put_dec
+  jmp newline
 
 print_counts:                               ; " calls=C ok=K violations=V" of bucket rbx
   lea rsi, [msg_calls]
@@ -789,6 +811,7 @@ msg_ok:         db " ok", 10, 0
 msg_bad:        db " FAIL", 10, 0
 msg_op:         db "op ", 0
 msg_high:       db "rax_high", 0
+msg_unknown:    db "rax_unknown", 0
 msg_enosys:     db " enosys=", 0
 msg_calls:      db " calls=", 0
 msg_oks:        db " ok=", 0
@@ -829,7 +852,6 @@ last_rc:        dq 0
 total_calls:    dq 0
 total_viol:     dq 0
 viol_logged:    dq 0
-high_enosys:    dq 0
 fail_count:     dq 0
 code_hash:      dq 0
 tables_hash_v:  dq 0
@@ -840,9 +862,10 @@ chk_name:       dq 0
 chk_ok:         dq 0
 ptr_scratch:    dq 0
 hc_args:        times 5 dq 0
-op_calls:       times 65 dq 0
-op_ok:          times 65 dq 0
-op_viols:       times 65 dq 0
+op_calls:       times 66 dq 0
+op_ok:          times 66 dq 0
+op_viols:       times 66 dq 0
+op_enosys:      times 66 dq 0
 builder_tab:    times 64 dq 0
 errno_ok:       times 128 db 0
 align 64

@@ -315,8 +315,9 @@ test(
     assert.equal(Number(total[2]), 0, `violations:\n${out.split('\n').filter((l) => l.startsWith('violation')).join('\n')}`);
     const perOp = [...out.matchAll(/^op (\d+) calls=(\d+) ok=(\d+) violations=(\d+)$/gm)];
     const high = /^rax_high calls=(\d+) ok=(\d+) violations=(\d+) enosys=(\d+)$/m.exec(out);
-    assert.ok(high, 'a rax_high line');
-    assert.equal(perOp.reduce((n, m) => n + Number(m[2]), 0) + Number(high[1]), Number(total[1]), 'per-op counts add up');
+    const unknown = /^rax_unknown calls=(\d+) ok=(\d+) violations=(\d+) enosys=(\d+)$/m.exec(out);
+    assert.ok(high && unknown, 'rax_high and rax_unknown lines');
+    assert.equal(perOp.reduce((n, m) => n + Number(m[2]), 0) + Number(high[1]) + Number(unknown[1]), Number(total[1]), 'per-op counts add up');
     const minPerFamily = Math.floor(CALLS / 60);
     for (const op of FAMILIES) {
       const m = perOp.find((x) => Number(x[1]) === op);
@@ -331,6 +332,9 @@ test(
     // RAX with bits above 31 is never taken for its low half.
     assert.ok(Number(high[1]) >= CALLS / 64, `only ${high[1]} calls with RAX above 32 bits`);
     assert.equal(Number(high[4]), Number(high[1]), 'every call with bits above 31 in RAX was -ENOSYS');
+    // Nor is a 32-bit number past the table (bit 31 too: no Viridian here).
+    assert.ok(Number(unknown[1]) >= CALLS / 200, `only ${unknown[1]} calls with unknown numbers`);
+    assert.equal(Number(unknown[4]), Number(unknown[1]), 'every unknown 32-bit number was -ENOSYS');
 
     // The fixed list (but the read-only ones, the next test's), with Xen's values.
     const lines = checkLines(out);
