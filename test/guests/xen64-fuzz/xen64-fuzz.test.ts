@@ -93,6 +93,9 @@ const EXPECTED: Array<[name: string, rc: number | 'nonneg', status?: number]> = 
   // The multicall entry's op is a xen_ulong_t: bits above 31 make it no hypercall.
   ['multicall_entry_op_high_bits', 0],
   ['multicall_entry_op_high_bits_result', -XEN_ENOSYS],
+  // A multicall inside a multicall: the entry is refused (common/multicall.c's reentry check).
+  ['multicall_nested', 0],
+  ['multicall_nested_result', -XEN_EINVAL],
   // do_xen_version(int cmd), do_vcpu_op(int cmd, unsigned int vcpuid),
   // do_grant_table_op(unsigned int cmd, handle, unsigned int count): the low halves.
   ['xen_version_cmd_high_bits', 0x40011],
