@@ -1,5 +1,5 @@
-; tsxen's 64-bit Xen hypercall fuzz guest (nasm -f bin, with builders.inc, checks.inc
-; and output.inc: nasm -i <this folder>/). A Multiboot (a.out kludge) image that enters
+; tsxen's 64-bit Xen hypercall fuzz guest (nasm -f bin, with builders.inc, checks.inc,
+; rings.inc and output.inc: nasm -i <this folder>/). A Multiboot (a.out kludge) image that enters
 ; long mode itself, runs from the upper canonical half and makes its hypercalls from
 ; 64-bit code through the hypercall page (RAX = number; RDI RSI RDX R10 R8), so Xen's
 ; long-mode paths answer: x86_64 struct layouts, 64-bit guest handles.
@@ -39,6 +39,10 @@
 ;   +0x16000 -                    +0x17000 the last RAM page, then 3 pages beyond RAM
 ;   +0x1B000 -                    +0x1C000 a zeroed page of the image, READ-ONLY, which
 ;   +0x1D000 -                             only the fixed checks hand out
+;   +0x1E000 the xenstore ring    +0x1F000 -      +0x20000 the console ring  +0x21000 -
+; dom0's side is fuzzed too: one iteration in 32 first scribbles on the xenstore or
+; console ring (random words, or a well-formed xenstore request of a random type and
+; payload) and sends on its port (rings.inc).
 ; Handles the fuzz makes point only into WINDOW, low memory, MMIO, the hole or unmapped
 ; space; the image is reachable only through random 64-bit values.
 ;
@@ -187,6 +191,7 @@ main:
   call puts
   call find_xen
   call setup_areas
+  call find_rings
   lea rsi, [code_start]
   mov ecx, ro_end - code_start
   call fnv1a
@@ -200,6 +205,7 @@ main:
 
   call fuzz
   call print_summary
+  call print_rings
   call run_checks
   call check_integrity
 
@@ -473,6 +479,12 @@ fuzz:
   mov rax, [total_calls]
   cmp rax, [n_calls]
   jae .done
+  ; sometimes hand dom0 a scribbled ring first
+  call rand
+  test al, 31
+  jnz .no_ring
+  call ring_poke
+.no_ring:
   ; keep the scratch random where Xen wrote results
   call rand
   mov edx, eax
@@ -731,6 +743,7 @@ fnv1a:
 %include "builders.inc"
 %include "output.inc"
 %include "checks.inc"
+%include "rings.inc"
 
 ; ---------------------------------------------------------------- exceptions
 setup_idt:                                  ; vector v -> exc_stubs + v * 16
@@ -861,6 +874,10 @@ chk_want:       dq 0
 chk_name:       dq 0
 chk_ok:         dq 0
 ptr_scratch:    dq 0
+store_port:     dq 0
+cons_port:      dq 0
+ring_port_arg:  dq 0
+ring_mapped:    dq 0                        ; bytes: xenstore ring, console ring
 hc_args:        times 5 dq 0
 op_calls:       times 66 dq 0
 op_ok:          times 66 dq 0

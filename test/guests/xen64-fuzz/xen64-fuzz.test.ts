@@ -8,8 +8,9 @@
 // -ENOSYS, per-family coverage with successes, the fixed list of 64-bit bad-argument
 // calls with Xen's exact answers, the guest's code and page tables unchanged, no
 // hypercall handler failing (the dispatcher hides that as -ENOSYS: the domain log is
-// read), the bystander's RAM unchanged, dom0's xenstore unchanged but for the
-// fuzzer's own nodes, and dom0 (this process) still answering.
+// read), the bystander's RAM unchanged, and dom0 (this process) still answering with
+// its xenstore unchanged but for the fuzzer's own nodes, although the guest also
+// scribbles on its xenstore and console rings and signals dom0.
 //
 // Replay a seed: XEN64_FUZZ_SEED=0x1234 node --test dist/test/guests/xen64-fuzz/
 // (XEN64_FUZZ_CALLS=N changes the count).
@@ -338,6 +339,14 @@ test(
     // Nor is a 32-bit number past the table (bit 31 too: no Viridian here).
     assert.ok(Number(unknown[1]) >= CALLS / 200, `only ${unknown[1]} calls with unknown numbers`);
     assert.equal(Number(unknown[4]), Number(unknown[1]), 'every unknown 32-bit number was -ENOSYS');
+
+    // dom0's side: the guest found and scribbled on its xenstore and console rings, and
+    // dom0 read what it wrote (and, above, kept its own nodes and kept answering).
+    assert.match(out, /^rings store_port=[1-9]\d* cons_port=[1-9]\d* mapped=1,1$/m, 'both ring pages mapped, both ports known');
+    const xsRing = /^xenstore ring req_cons=(\d+) rsp_prod=(\d+)$/m.exec(out);
+    const consRing = /^console ring out_cons=(\d+)$/m.exec(out);
+    assert.ok(xsRing && consRing, 'ring indices printed');
+    assert.ok(Number(xsRing[1]) + Number(consRing[1]) > 0, 'dom0 consumed what the guest put on its rings');
 
     // The fixed list (but the read-only ones, the next test's), with Xen's values.
     const lines = checkLines(out);
