@@ -35,6 +35,8 @@ import type { VcpuState } from '../../hypervisor/vcpu/vcpu-state.js';
 import { readKvmState, writeKvmState } from './kvm-vcpu-state.js';
 
 const XEN_MSR_HYPERCALL_PAGE = 0x40000000;
+/** CR0.WP: supervisor writes honour read-only pages (SDM vol. 3A §2.5). */
+const CR0_WP = 1 << 16;
 /** Port/MMIO exits served inline before run() hands control back so the domain's timers advance. */
 const INLINE_EXITS_PER_SLICE = 4096;
 /** Longest a run() lasts (host time) before it returns `interrupted`, exits or not. */
@@ -700,56 +702,60 @@ export class KvmVcpu implements VcpuBackend {
    * tables in RAM (SDM vol. 3A §4.3-4.5; no A/D updates, supervisor access). In long
    * mode `linear` is a signed64() number (canonical upper-half addresses are negative);
    * a non-canonical one, or a frame above 4 GiB (tsxen's guests have none), is undefined.
+   * A write needs R/W at every level when CR0.WP is set (§4.6.1), as Xen's copy to a
+   * guest handle does: a read-only mapping is -EFAULT, not written through.
    */
-  translate(linear: number, _write: boolean): number | undefined {
+  translate(linear: number, write: boolean): number | undefined {
     const s = this.getSpecialRegisters();
-    if ((s.efer & EFER_LMA) !== 0 && (s.cr0 & 0x80000000) !== 0) return this.translateLong(s.cr3, linear);
+    const rw = write && (s.cr0 & CR0_WP) !== 0;
+    if ((s.efer & EFER_LMA) !== 0 && (s.cr0 & 0x80000000) !== 0) return this.translateLong(s.cr3, linear, rw);
     linear >>>= 0;
     if ((s.cr0 & 0x80000000) === 0) return linear;
     if ((s.cr4 & 0x20) === 0) {
       const pde = this.readPhys32(((s.cr3 & 0xfffff000) + ((linear >>> 22) << 2)) >>> 0);
-      if (pde === undefined || !(pde & 1)) return undefined;
+      if (pde === undefined || !(pde & 1) || (rw && !(pde & 2))) return undefined;
       if (pde & 0x80 && s.cr4 & 0x10) return ((pde & 0xffc00000) | (linear & 0x3fffff)) >>> 0;
       const pte = this.readPhys32(((pde & 0xfffff000) + (((linear >>> 12) & 0x3ff) << 2)) >>> 0);
-      if (pte === undefined || !(pte & 1)) return undefined;
+      if (pte === undefined || !(pte & 1) || (rw && !(pte & 2))) return undefined;
       return ((pte & 0xfffff000) | (linear & 0xfff)) >>> 0;
     }
-    // PAE: PDPTE (index 31:30), PDE (29:21, PS = 2 MiB), PTE (20:12).
-    const pdpte = this.readEntry((s.cr3 & 0xffffffe0) + (linear >>> 30) * 8);
+    // PAE: PDPTE (index 31:30; it has no R/W bit), PDE (29:21, PS = 2 MiB), PTE (20:12).
+    const pdpte = this.readEntry((s.cr3 & 0xffffffe0) + (linear >>> 30) * 8, false, false);
     if (pdpte === undefined) return undefined;
-    const pde = this.readEntry(pdpte + ((linear >>> 21) & 0x1ff) * 8, true);
+    const pde = this.readEntry(pdpte + ((linear >>> 21) & 0x1ff) * 8, true, rw);
     if (pde === undefined) return undefined;
     if (pde < 0) return (((-pde - 1) & 0xffe00000) + (linear & 0x1fffff)) >>> 0;
-    const pte = this.readEntry(pde + ((linear >>> 12) & 0x1ff) * 8);
+    const pte = this.readEntry(pde + ((linear >>> 12) & 0x1ff) * 8, false, rw);
     return pte === undefined ? undefined : (pte + (linear & 0xfff)) >>> 0;
   }
 
   /** The 4-level walk: PML4 (47:39), PDPT (38:30, PS = 1 GiB), PD (29:21, PS = 2 MiB), PT (20:12). */
-  private translateLong(cr3: number, linear: number): number | undefined {
+  private translateLong(cr3: number, linear: number, rw: boolean): number | undefined {
     if (!Number.isSafeInteger(linear) || linear < -(2 ** 47) || linear >= 2 ** 47) return undefined;
     const hi = Math.floor(linear / 2 ** 32) >>> 0; // bits 63:32 (two's complement)
     const lo = linear >>> 0;
-    const pml4e = this.readEntry((cr3 & 0xfffff000) + ((hi >>> 7) & 0x1ff) * 8);
+    const pml4e = this.readEntry((cr3 & 0xfffff000) + ((hi >>> 7) & 0x1ff) * 8, false, rw);
     if (pml4e === undefined) return undefined;
-    const pdpte = this.readEntry(pml4e + (((hi & 0x7f) << 2) | (lo >>> 30)) * 8, true);
+    const pdpte = this.readEntry(pml4e + (((hi & 0x7f) << 2) | (lo >>> 30)) * 8, true, rw);
     if (pdpte === undefined) return undefined;
     if (pdpte < 0) return (((-pdpte - 1) & 0xc0000000) + (lo & 0x3fffffff)) >>> 0;
-    const pde = this.readEntry(pdpte + ((lo >>> 21) & 0x1ff) * 8, true);
+    const pde = this.readEntry(pdpte + ((lo >>> 21) & 0x1ff) * 8, true, rw);
     if (pde === undefined) return undefined;
     if (pde < 0) return (((-pde - 1) & 0xffe00000) + (lo & 0x1fffff)) >>> 0;
-    const pte = this.readEntry(pde + ((lo >>> 12) & 0x1ff) * 8);
+    const pte = this.readEntry(pde + ((lo >>> 12) & 0x1ff) * 8, false, rw);
     return pte === undefined ? undefined : (pte + (lo & 0xfff)) >>> 0;
   }
 
   /**
-   * A present 8-byte paging entry at `pa`: the frame it names (bits 51:12; undefined when
-   * above 4 GiB or not present), or with `leafOk` and PS set, -(frame + 1) for a large page
-   * (the caller masks off the PAT bit and what else lies below the large frame).
+   * A present 8-byte paging entry at `pa` (writable too when `rw`): the frame it names
+   * (bits 51:12; undefined when above 4 GiB, not present or read-only for `rw`), or with
+   * `leafOk` and PS set, -(frame + 1) for a large page (the caller masks off the PAT bit
+   * and what else lies below the large frame).
    */
-  private readEntry(pa: number, leafOk = false): number | undefined {
+  private readEntry(pa: number, leafOk: boolean, rw: boolean): number | undefined {
     const low = this.readPhys32(pa);
     const high = this.readPhys32(pa + 4);
-    if (low === undefined || high === undefined || (low & 1) === 0 || (high & 0xfffff) !== 0) return undefined;
+    if (low === undefined || high === undefined || (low & 1) === 0 || (high & 0xfffff) !== 0 || (rw && (low & 2) === 0)) return undefined;
     const frame = (low & 0xfffff000) >>> 0;
     return leafOk && (low & 0x80) !== 0 ? -frame - 1 : frame;
   }
