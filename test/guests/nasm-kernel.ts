@@ -30,3 +30,14 @@ export function buildNasmKernel(source: string, outDir: string, name: string): s
   execFileSync('ld', ['-m', 'elf_i386', '-T', join(source, 'kernel.ld'), '--build-id=none', '--no-warn-rwx-segments', '-o', elf, obj]);
   return elf;
 }
+
+/**
+ * Assembles `source/kernel.asm` (its `%include`s found in `source`) as a flat binary
+ * (`nasm -f bin`: a Multiboot a.out-kludge image, which 64-bit kernels need) into
+ * `outDir/name`; returns its path.
+ */
+export function buildFlatNasmKernel(source: string, outDir: string, name: string): string {
+  const out = join(outDir, name);
+  execFileSync('nasm', ['-f', 'bin', '-i', `${source}/`, '-o', out, join(source, 'kernel.asm')], { stdio: 'pipe' });
+  return out;
+}

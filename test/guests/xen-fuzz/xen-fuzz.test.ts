@@ -25,17 +25,14 @@ import { debugExitStatus } from '../../../src/devices/debug-exit/device.js';
 import { GuestSession } from '../../../src/toolstack/harness.js';
 import type { LogEntry } from '../../../src/toolstack/worker-protocol.js';
 import { XsClient } from '../../../src/pv/xenstore/client.js';
-import { fnv1a32, xorshift32 } from '../../support/fuzz.js';
 import { buildNasmKernel, nasmToolsMissing } from '../nasm-kernel.js';
+import { BYSTANDER_SEED, bystanderHash, dumpStore, waitForDebugcon } from '../xen-guest-support.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
 const source = join(root, 'test/guests/xen-fuzz');
 
 const SEED = Number(process.env.XEN_FUZZ_SEED ?? 0x5eed1234) >>> 0;
-const BYSTANDER_SEED = 0xb157a4d5;
 const CALLS = 100_000;
-/** kernel.asm's bystander region: 8 MiB at 16 MiB. */
-const BYSTANDER_LEN = 8 << 20;
 
 const {
   XEN_EPERM, XEN_ENOENT, XEN_ESRCH, XEN_EFAULT, XEN_EEXIST, XEN_EINVAL, XEN_ENOSYS,
@@ -145,34 +142,8 @@ const EXPECTED: Array<[name: string, rc: number | 'nonneg' | 'same', status?: nu
 const missing = nasmToolsMissing('the Xen fuzz guest');
 if (missing) console.warn(`SKIPPING the Xen hypercall fuzz guest test: ${missing}`);
 
-/** The bytes kernel.asm's bystander writes: xorshift32 words, little-endian. */
-function bystanderHash(seed: number): string {
-  const next = xorshift32(seed);
-  const words = new Uint32Array(BYSTANDER_LEN / 4);
-  for (let i = 0; i < words.length; i++) words[i] = next();
-  return fnv1a32(new Uint8Array(words.buffer)).toString(16).padStart(8, '0');
-}
 
-/** Every xenstore node as dom0 sees it: path -> value and permissions. */
-function dumpStore(xs: XsClient): Map<string, string> {
-  const out = new Map<string, string>();
-  const walk = (path: string): void => {
-    out.set(path, `${JSON.stringify(xs.tryRead(path) ?? '')} ${xs.getPerms(path).join(',')}`);
-    for (const child of xs.directory(path)) walk(path === '/' ? `/${child}` : `${path}/${child}`);
-  };
-  walk('/');
-  return out;
-}
 
-async function waitForDebugcon(g: GuestSession, pattern: RegExp, timeoutMs: number): Promise<RegExpExecArray> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const m = pattern.exec(g.debugconOutput(0xe9));
-    if (m) return m;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${String(pattern)} on ${g.config.name}'s debugcon; got:\n${g.debugconOutput(0xe9)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 test(
   'Xen hypercall fuzz guest: 100 000 seeded hypercalls answer ≥ 0 or a Xen errno, bad refs/ports/frames give Xen’s errnos, a bystander domain and dom0 untouched',

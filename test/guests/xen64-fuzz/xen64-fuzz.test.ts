@@ -17,7 +17,6 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -30,8 +29,8 @@ import { GuestSession } from '../../../src/toolstack/harness.js';
 import type { LogEntry } from '../../../src/toolstack/worker-protocol.js';
 import { XsClient } from '../../../src/pv/xenstore/client.js';
 import { kvmSkipReason, skipLoudly } from '../../../src/cpu/kvm/kvm-test-support.js';
-import { fnv1a32, xorshift32 } from '../../support/fuzz.js';
-import { buildNasmKernel, nasmToolsMissing } from '../nasm-kernel.js';
+import { buildFlatNasmKernel, buildNasmKernel, nasmToolsMissing } from '../nasm-kernel.js';
+import { BYSTANDER_SEED, bystanderHash, dumpStore, waitForDebugcon } from '../xen-guest-support.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
 const SOURCE = join(root, 'test/guests/xen64-fuzz');
@@ -39,9 +38,6 @@ const BYSTANDER_SOURCE = join(root, 'test/guests/xen-fuzz');
 
 const SEED = BigInt.asUintN(64, BigInt(process.env.XEN64_FUZZ_SEED ?? '0x64f0220c5eed1234'));
 const CALLS = Number(process.env.XEN64_FUZZ_CALLS ?? 50_000);
-const BYSTANDER_SEED = 0xb157a4d5;
-/** xen-fuzz's bystander region: 8 MiB at 16 MiB. */
-const BYSTANDER_LEN = 8 << 20;
 /** The families the fuzz aims at (kernel.asm's family_tab). */
 const FAMILIES = [12, 13, 17, 18, 20, 24, 29, 32, 33, 34];
 
@@ -118,41 +114,9 @@ const readOnlyCheck = (name: string): boolean => name.includes('readonly');
 
 const skip = kvmSkipReason() ?? nasmToolsMissing('the 64-bit Xen fuzz guest');
 
-/** kernel.asm as a flat Multiboot (a.out kludge) image; its .inc files found beside it. */
-function buildFlatKernel(outDir: string): string {
-  const out = join(outDir, 'xen64-fuzz.bin');
-  execFileSync('nasm', ['-f', 'bin', '-i', `${SOURCE}/`, '-o', out, join(SOURCE, 'kernel.asm')], { stdio: 'pipe' });
-  return out;
-}
 
-/** The bytes xen-fuzz's bystander writes: xorshift32 words, little-endian. */
-function bystanderHash(seed: number): string {
-  const next = xorshift32(seed);
-  const words = new Uint32Array(BYSTANDER_LEN / 4);
-  for (let i = 0; i < words.length; i++) words[i] = next();
-  return fnv1a32(new Uint8Array(words.buffer)).toString(16).padStart(8, '0');
-}
 
-/** Every xenstore node as dom0 sees it: path -> value and permissions. */
-function dumpStore(xs: XsClient): Map<string, string> {
-  const out = new Map<string, string>();
-  const walk = (path: string): void => {
-    out.set(path, `${JSON.stringify(xs.tryRead(path) ?? '')} ${xs.getPerms(path).join(',')}`);
-    for (const child of xs.directory(path)) walk(path === '/' ? `/${child}` : `${path}/${child}`);
-  };
-  walk('/');
-  return out;
-}
 
-async function waitForDebugcon(g: GuestSession, pattern: RegExp, timeoutMs: number): Promise<RegExpExecArray> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const m = pattern.exec(g.debugconOutput(0xe9));
-    if (m) return m;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${String(pattern)} on ${g.config.name}'s debugcon; got:\n${g.debugconOutput(0xe9)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 interface FuzzRun {
   out: string;
@@ -206,7 +170,7 @@ async function runFuzz(): Promise<FuzzRun> {
       {
         ...common,
         name: 'xen64-fuzz',
-        kernel: buildFlatKernel(dir),
+        kernel: buildFlatNasmKernel(SOURCE, dir, 'xen64-fuzz.bin'),
         cpu_backend: 'kvm',
         memory: 64,
         serial: 'none',

@@ -10,7 +10,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,12 +18,13 @@ import { GuestSession } from '../../../src/toolstack/harness.js';
 import type { LogEntry } from '../../../src/toolstack/worker-protocol.js';
 import { savedXenstore } from '../../../src/toolstack/save-image.js';
 import { debugExitStatus } from '../../../src/devices/debug-exit/device.js';
-import { assemble, kvmSkipReason, skipLoudly } from '../../../src/cpu/kvm/kvm-test-support.js';
+import { kvmSkipReason, skipLoudly } from '../../../src/cpu/kvm/kvm-test-support.js';
 import { XEN_EFAULT, XEN_ENOSYS } from '../../../src/abi/xen-errno.js';
-import { nasmToolsMissing } from '../nasm-kernel.js';
+import { buildFlatNasmKernel, nasmToolsMissing } from '../nasm-kernel.js';
+import { waitForDebugcon } from '../xen-guest-support.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
-const SOURCE = join(root, 'test/guests/xen64-kvm/kernel.asm');
+const SOURCE = join(root, 'test/guests/xen64-kvm');
 const TICKS = 10;
 /** kernel.asm waits 200 ms of Xen system time (SCHEDOP_poll timeouts) per tick. */
 const TICK_NS = 200_000_000;
@@ -41,31 +42,19 @@ function ticks(out: string): number[] {
   return [...out.matchAll(/^tick=([0-9a-f]{16})$/gm)].map((x) => Number(BigInt('0x' + x[1])));
 }
 
-function kernelFile(dir: string): string {
-  const path = join(dir, 'xen64.bin');
-  writeFileSync(path, assemble(readFileSync(SOURCE, 'utf8')));
-  return path;
-}
 
 const config = (name: string, kernel: string) => ({
   name, kernel, memory: 64, serial: 'none', xen_interface: 1, cpu_backend: 'kvm',
   debugcon: 'port=0xe9', isa_debug_exit: 'iobase=0xf4,iosize=0x04', on_crash: 'destroy', on_poweroff: 'destroy',
 });
 
-async function waitForDebugcon(g: GuestSession, pattern: RegExp, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!pattern.test(g.debugconOutput(0xe9))) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${String(pattern)}; debugcon:\n${g.debugconOutput(0xe9)}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 test('64-bit guest on KVM: long-mode hypercalls, x86_64 struct layouts, upper-half handles, 64-bit shared_info, callback vector, PV clock', { timeout: 120_000 }, async (t) => {
   if (skip) return skipLoudly(t, skip);
   const dir = mkdtempSync(join(tmpdir(), 'tsxen-xen64-'));
   try {
     const log: LogEntry[] = [];
-    const g = await GuestSession.start(config('xen64', kernelFile(dir)), [], { baseDir: dir, warn: () => {} });
+    const g = await GuestSession.start(config('xen64', buildFlatNasmKernel(SOURCE, dir, 'xen64.bin')), [], { baseDir: dir, warn: () => {} });
     g.handle.on('log', (e) => log.push(e));
     try {
       await waitForDebugcon(g, /^XEN64-CHECKS-DONE$/m, 60_000);
@@ -136,7 +125,7 @@ test('64-bit guest on KVM: saved in long mode mid-count, restored as another dom
   if (skip) return skipLoudly(t, skip);
   const dir = mkdtempSync(join(tmpdir(), 'tsxen-xen64-save-'));
   try {
-    const cfg = config('xen64-save', kernelFile(dir));
+    const cfg = config('xen64-save', buildFlatNasmKernel(SOURCE, dir, 'xen64.bin'));
     const g = await GuestSession.start(cfg, [], { baseDir: dir, warn: () => {} });
     let image;
     let before: number[];
