@@ -2,7 +2,11 @@
 // tool check and one build step for every test that boots such a kernel.
 
 import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** test/guests/include: assembly shared by the test kernels (from dist/test/guests up to the source tree). */
+const SHARED_INCLUDES = join(dirname(fileURLToPath(import.meta.url)), '../../../test/guests/include');
 
 /** Why the kernels cannot be built here (nasm or ld missing), or undefined. */
 export function nasmToolsMissing(what: string): string | undefined {
@@ -32,12 +36,12 @@ export function buildNasmKernel(source: string, outDir: string, name: string): s
 }
 
 /**
- * Assembles `source/kernel.asm` (its `%include`s found in `source`) as a flat binary
+ * Assembles `source/kernel.asm` (its `%include`s found in `source` or test/guests/include) as a flat binary
  * (`nasm -f bin`: a Multiboot a.out-kludge image, which 64-bit kernels need) into
  * `outDir/name`; returns its path.
  */
 export function buildFlatNasmKernel(source: string, outDir: string, name: string): string {
   const out = join(outDir, name);
-  execFileSync('nasm', ['-f', 'bin', '-i', `${source}/`, '-o', out, join(source, 'kernel.asm')], { stdio: 'pipe' });
+  execFileSync('nasm', ['-f', 'bin', '-i', `${source}/`, '-i', `${SHARED_INCLUDES}/`, '-o', out, join(source, 'kernel.asm')], { stdio: 'pipe' });
   return out;
 }

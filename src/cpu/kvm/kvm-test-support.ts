@@ -4,7 +4,8 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ManualClock } from '../../hypervisor/clock.js';
 import { GuestMemory } from '../../hypervisor/memory/guest-memory.js';
 import { domainCpuidPolicy } from '../../hypervisor/cpuid-policy.js';
@@ -25,11 +26,15 @@ export function skipLoudly(t: { skip(msg: string): void }, reason: string): void
   t.skip(`KVM unavailable: ${reason}`);
 }
 
+/** test/guests/include: assembly the test kernels share (long-mode.inc...), from dist/src/cpu/kvm. */
+const SHARED_INCLUDES = join(dirname(fileURLToPath(import.meta.url)), '../../../../test/guests/include');
+
+/** nasm -f bin of `source`; `%include`s are found in test/guests/include. */
 export function assemble(source: string): Uint8Array {
   const dir = mkdtempSync(join(tmpdir(), 'tsxen-kvm-'));
   try {
     writeFileSync(join(dir, 'g.asm'), source);
-    execFileSync('nasm', ['-f', 'bin', '-o', join(dir, 'g.bin'), join(dir, 'g.asm')], { stdio: 'pipe' });
+    execFileSync('nasm', ['-f', 'bin', '-i', `${SHARED_INCLUDES}/`, '-o', join(dir, 'g.bin'), join(dir, 'g.asm')], { stdio: 'pipe' });
     return new Uint8Array(readFileSync(join(dir, 'g.bin')));
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -493,26 +493,14 @@ test('KVM: which vCPU-state ioctls this host has (printed), and the ones getStat
 const LONG_GUEST = `
 bits 32
 org ${CODE}
+%include "long-mode.inc"
   mov dword [0x50000], 0x51003          ; PML4[0] -> PDPT
   mov dword [0x50000 + 511 * 8], 0x52003 ; PML4[511] -> PDPT2
   mov dword [0x51000], 0x53003           ; PDPT[0] -> PD
   mov dword [0x52000 + 510 * 8], 0x53003 ; PDPT2[510] -> PD: 0xffffffff80000000 -> 0
   mov dword [0x53000], 0x00000083        ; PD[0], PD[1]: 2 MiB pages over the first 4 MiB
   mov dword [0x53008], 0x00200083
-  mov eax, cr4
-  or eax, 0x220                          ; PAE, OSFXSR
-  mov cr4, eax
-  mov eax, 0x50000
-  mov cr3, eax
-  mov ecx, 0xc0000080
-  rdmsr
-  or eax, 0x100
-  wrmsr
-  mov eax, cr0
-  or eax, 0x80000000
-  mov cr0, eax
-  lgdt [gdtr]
-  jmp 0x08:lmode
+  ENTER_LONG_MODE 0x50000, gdtr, lmode
 bits 64
 lmode:
   mov rax, 0xffffffff80000000 + high

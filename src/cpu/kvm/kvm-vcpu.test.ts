@@ -278,6 +278,7 @@ test('long mode: an instruction KVM cannot emulate stops the vCPU with a 64-bit 
     g.setLongModeCpuid();
     g.memory.write(0x1000, assemble(`bits 32
 org 0x1000
+%include "long-mode.inc"
   mov dword [0x50000], 0x51003           ; PML4[0] -> PDPT
   mov dword [0x50000 + 511 * 8], 0x52003 ; PML4[511] -> PDPT2
   mov dword [0x51000], 0x53003           ; PDPT[0] -> PD: 0-2 MiB
@@ -285,20 +286,7 @@ org 0x1000
   mov dword [0x52000 + 510 * 8], 0x53003 ; 0xffffffff80000000 -> 0
   mov dword [0x53000], 0x83
   mov dword [0x54000], 0xc0000083
-  mov eax, cr4
-  or eax, 0x20
-  mov cr4, eax
-  mov eax, 0x50000
-  mov cr3, eax
-  mov ecx, 0xc0000080
-  rdmsr
-  or eax, 0x100
-  wrmsr
-  mov eax, cr0
-  or eax, 0x80000000
-  mov cr0, eax
-  lgdt [gdtr]
-  jmp 0x08:lmode
+  ENTER_LONG_MODE 0x50000, gdtr, lmode
 bits 64
 lmode:
   mov rax, 0xffffffff80000000 + high

@@ -56,6 +56,7 @@
 
 bits 32
 org 0x2400000
+%include "long-mode.inc"
 default rel
 
 MB_MAGIC        equ 0x1BADB002
@@ -78,7 +79,6 @@ RAM_END         equ 0x04000000
 S1_GFN          equ 0x1000
 BEYOND_GFN      equ 0x4000
 DOMID_SELF      equ 0x7FF0
-DEBUGCON        equ 0xE9
 DEBUG_EXIT      equ 0xF4
 
 ; hypercall numbers (xen/include/public/xen.h)
@@ -150,20 +150,7 @@ start32:
   mov dword [pt_w + 0x19 * 8], (RAM_END + 0x1000) | 3
   mov dword [pt_w + 0x1A * 8], (RAM_END + 0x2000) | 3
   mov dword [pt_w + 0x1C * 8], ro_check_page + 1      ; present, not writable
-  mov eax, cr4
-  or eax, 1 << 5                            ; PAE
-  mov cr4, eax
-  mov eax, pml4
-  mov cr3, eax
-  mov ecx, 0xc0000080                       ; EFER.LME
-  rdmsr
-  or eax, 1 << 8
-  wrmsr
-  mov eax, cr0
-  or eax, 0x80010001                        ; PG | WP | PE
-  mov cr0, eax
-  lgdt [gdtr]
-  jmp 0x08:start64
+  ENTER_LONG_MODE pml4, gdtr, start64
 
 bits 64
 start64:
@@ -741,7 +728,7 @@ fnv1a:
   ret
 
 %include "builders.inc"
-%include "output.inc"
+%include "debugcon64.inc"
 %include "checks.inc"
 %include "rings.inc"
 
@@ -755,14 +742,7 @@ setup_idt:                                  ; vector v -> exc_stubs + v * 16
   add rax, rdx
   lea rdi, [idt]
   add rdi, rdx
-  mov [rdi], ax                             ; offset 15:0
-  mov word [rdi + 2], 0x08
-  mov word [rdi + 4], 0x8e00                ; present, DPL 0, 64-bit interrupt gate
-  shr rax, 16
-  mov [rdi + 6], ax                         ; offset 31:16
-  shr rax, 16
-  mov [rdi + 8], eax                        ; offset 63:32
-  mov dword [rdi + 12], 0
+  call idt64_gate
   inc ecx
   cmp ecx, 256
   jb .gate
@@ -840,7 +820,6 @@ msg_pass:       db "result pass", 10, 0
 msg_fail:       db "result fail ", 0
 msg_exc:        db "exception ", 0
 msg_cr2:        db " cr2=", 0
-hex_digits:     db "0123456789abcdef"
 
 align 8
 gdt: dq 0, 0x00209b0000000000, 0x0000930000000000 ; accessed set: the CPU never writes them

@@ -13,6 +13,7 @@
 
 bits 32
 org 0x100000
+%include "long-mode.inc"
 
 MB_MAGIC        equ 0x1BADB002
 MB_FLAGS        equ 0x00010000              ; a.out kludge: the address fields below
@@ -31,16 +32,15 @@ TICKS           equ 10
   call rax
 %endmacro
 
-; REPORT "name", <value in rax>
+; REPORT "name", <value in rax>: "name=<16 hex digits>"
 %macro REPORT 1
   [section .rodata]
   %%s: db %1, '=', 0
   __SECT__
-  push rax
   lea rsi, [rel %%s]
-  call print_str
-  pop rax
-  call print_hex
+  call puts
+  call put_hex
+  call newline
 %endmacro
 
 section .text
@@ -66,20 +66,7 @@ start32:
   inc ecx
   cmp ecx, 512
   jb .pd
-  mov eax, cr4
-  or eax, 1 << 5                            ; PAE
-  mov cr4, eax
-  mov eax, pml4
-  mov cr3, eax
-  mov ecx, 0xc0000080                       ; EFER.LME
-  rdmsr
-  or eax, 1 << 8
-  wrmsr
-  mov eax, cr0
-  or eax, 0x80000001                        ; PG | PE
-  mov cr0, eax
-  lgdt [gdtr]
-  jmp 0x08:start64
+  ENTER_LONG_MODE pml4, gdtr, start64
 
 bits 64
 start64:
@@ -286,16 +273,17 @@ start64:
   REPORT "console_io"
 
   lea rsi, [rel done_msg]
-  call print_str
+  call puts
 
   ; Count, slowly, so the test can save and restore the domain in the middle.
   xor r15d, r15d
 .tick:
   inc r15d
   lea rsi, [rel tick_msg]
-  call print_str
+  call puts
   mov eax, r15d
-  call print_hex
+  call put_hex
+  call newline
   ; wait 200 ms of Xen system time: SCHEDOP_poll with no ports and an absolute
   ; timeout, again after an early wake-up (any interrupt may end a poll)
   call system_time_ns
@@ -322,7 +310,7 @@ start64:
 
 fail:
   lea rsi, [rel fail_msg]
-  call print_str
+  call puts
   mov al, 0x7f
   out 0xf4, al
   hlt
@@ -350,34 +338,7 @@ system_time_ns:
   add rax, [shared_info + 32 + 16]
   ret
 
-; ---- output -------------------------------------------------------------------
-print_str:                                  ; rsi -> NUL-terminated text
-  lodsb
-  test al, al
-  jz .end
-  out 0xe9, al
-  jmp print_str
-.end:
-  ret
-
-print_hex:                                  ; rax as 16 hex digits and a newline
-  mov rdx, rax
-  mov ecx, 16
-.digit:
-  rol rdx, 4
-  mov al, dl
-  and al, 15
-  add al, '0'
-  cmp al, '9'
-  jbe .out
-  add al, 'a' - '9' - 1
-.out:
-  out 0xe9, al
-  dec ecx
-  jnz .digit
-  mov al, 10
-  out 0xe9, al
-  ret
+%include "debugcon64.inc"
 
 ; ---- interrupts -----------------------------------------------------------------
 setup_idt:                                  ; every vector: fault; CALLBACK_VECTOR: upcall
@@ -392,14 +353,7 @@ setup_idt:                                  ; every vector: fault; CALLBACK_VECT
   shl rdx, 4
   lea rdi, [rel idt]
   add rdi, rdx
-  mov [rdi], ax                             ; offset 15:0
-  mov word [rdi + 2], 0x08
-  mov word [rdi + 4], 0x8e00                ; present, DPL 0, 64-bit interrupt gate
-  shr rax, 16
-  mov [rdi + 6], ax                         ; offset 31:16
-  shr rax, 16
-  mov [rdi + 8], eax                        ; offset 63:32
-  mov dword [rdi + 12], 0
+  call idt64_gate
   inc ecx
   cmp ecx, 256
   jb .gate
@@ -413,9 +367,10 @@ upcall:                                     ; as Linux: clear evtchn_upcall_pend
 
 fault:                                      ; the word on top of the frame (RIP, or the error code)
   lea rsi, [rel fault_msg]
-  call print_str
+  call puts
   mov rax, [rsp]
-  call print_hex
+  call put_hex
+  call newline
   mov al, 0x7e
   out 0xf4, al
   hlt
