@@ -12,6 +12,7 @@ import type { IrqLine } from '../bus/irq.js';
 import type { Clock } from '../../hypervisor/clock.js';
 import type { AccessSize } from '../../hypervisor/types.js';
 import { PciFunction } from '../pci/pci-function.js';
+import { parsePiix4PmState, type Piix4PmState } from './piix4-pm-state.js';
 
 export const PM_TIMER_HZ = 3_579_545;
 /** Default PM I/O base hvmloader assigns (Xen's ACPI_PM1A_EVT_BLK_ADDRESS_V1). */
@@ -111,6 +112,24 @@ export class Piix4Pm extends PciFunction {
       this.sts |= PM1_TMR;
       this.updateSci();
     }
+  }
+
+  /** PM1/GPE0/APM registers and the timer's epoch; PMBA and PMREGMISC are in the PCI record. */
+  save(): Piix4PmState {
+    return { version: 1, pm1Status: this.sts, pm1Enable: this.en, pm1Control: this.cnt, gpe0Status: this.gpeSts, gpe0Enable: this.gpeEn, apmStatus: this.apmStatus, timerEpoch: this.timerEpoch };
+  }
+
+  /** Load a saved record (validated whole first), then drive the SCI to the level it implies. */
+  restore(raw: unknown): void {
+    const s = parsePiix4PmState(raw, { status: PM1_STS_BITS, enable: PM1_SCI_SOURCES, control: PM1_CNT_WRITABLE }, this.timerHalfPeriods());
+    this.sts = s.pm1Status;
+    this.en = s.pm1Enable;
+    this.cnt = s.pm1Control;
+    this.gpeSts = s.gpe0Status;
+    this.gpeEn = s.gpe0Enable;
+    this.apmStatus = s.apmStatus;
+    this.timerEpoch = s.timerEpoch;
+    this.updateSci();
   }
 
   protected override configWritten(offset: number, size: number): void {

@@ -10,9 +10,10 @@
 import { BusError, ONES, type IoBus, type PioDevice } from '../bus/io-bus.js';
 import type { IrqLine } from '../bus/irq.js';
 import { NO_IRQ } from '../bus/irq.js';
-import type { GuestMemory } from '../../hypervisor/memory/guest-memory.js';
+import { PAGE_SHIFT, PAGE_SIZE, type GuestMemory } from '../../hypervisor/memory/guest-memory.js';
 import { hex, type AccessSize } from '../../hypervisor/types.js';
 import { PCI_INTERRUPT_PIN, type PciBar, type PciFunction } from './pci-function.js';
+import { configToHex, parsePciBusState, type PciBusState } from './pci-bus-state.js';
 
 /** CONFIG_ADDRESS bit 31: configuration cycles enabled. */
 const CONFIG_ENABLE = 0x80000000;
@@ -104,6 +105,50 @@ export class PciBus {
 
   function(bdf: number): PciFunction | undefined {
     return this.slots.get(bdf)?.fn;
+  }
+
+  /** Every function's configuration space and the 0xCF8/0xCF9 latches (pci-bus-state.ts). */
+  save(): PciBusState {
+    return {
+      version: 1,
+      configAddress: this.address,
+      resetControl: this.resetControl ? this.resetControl.pioRead(0, 1) & 0xff : 0,
+      functions: this.functions().map((bdf) => {
+        const fn = this.slots.get(bdf)!.fn;
+        return { bdf, name: fn.name, config: configToHex(fn.config) };
+      }),
+    };
+  }
+
+  /**
+   * Load a saved record into a freshly built bus of the same device set, after the
+   * image's frame map and memory (applyDomainState's order). The whole record is
+   * checked first (same bdfs, same hard-wired bits per function) and a mismatch
+   * throws naming the function, with nothing applied. Then every decoding is dropped,
+   * all configuration spaces load (their write hooks rebuild PIRQ routes, the PM I/O
+   * base…), and every function's BARs and ROM are decoded again from the new bytes.
+   */
+  restore(raw: unknown): void {
+    const s = parsePciBusState(raw);
+    const saved = new Set<number>();
+    for (const f of s.functions) {
+      const slot = this.slots.get(f.bdf);
+      if (!slot) throw new RangeError(`pci record: PCI ${formatBdf(f.bdf)} (${f.name}) does not exist in this domain`);
+      const why = slot.fn.configMismatch(f.config);
+      if (why) throw new RangeError(`pci record: PCI ${formatBdf(f.bdf)} ${slot.fn.name} is not the saved ${f.name}: ${why}`);
+      saved.add(f.bdf);
+    }
+    for (const [bdf, slot] of this.slots) {
+      if (!saved.has(bdf)) throw new RangeError(`pci record: this domain's PCI ${formatBdf(bdf)} ${slot.fn.name} is not in the image`);
+    }
+    const slots = this.functions().map((bdf) => this.slots.get(bdf)!);
+    // All at once, so a BAR moved onto a range another function held at build is free.
+    for (const slot of slots) this.release(slot);
+    for (const f of s.functions) this.slots.get(f.bdf)!.fn.loadConfig(f.config);
+    for (const slot of slots) this.remap(slot);
+    this.address = (s.configAddress & 0x80fffffc) >>> 0;
+    // Bit 1 only: writing bit 2 would reset the machine.
+    this.resetControl?.pioWrite(0, 1, s.resetControl & 0x02);
   }
 
   private portRead(offset: number, size: AccessSize): number {
@@ -200,6 +245,36 @@ export class PciBus {
     if (m.kind === 'pio') this.io.unregisterPio(m.address, bar!.pio!);
     else if (m.kind === 'mmio') this.io.unregisterMmio(m.address, bar!.mmio!);
     else this.memory.unmapBacking(m.address, m.size);
+  }
+
+  /**
+   * Drop a slot's decoding before a restore. Ports and MMIO leave the IoBus. A
+   * RAM-like BAR or ROM is unmapped only on frames that still show its own backing:
+   * the image's frame map, applied before devices, is the truth for memory, so a
+   * frame the image gave to something else (or to nothing) is left as it says.
+   */
+  private release(slot: Slot): void {
+    for (let i = 0; i <= ROM_INDEX; i++) {
+      const have = slot.mapped[i];
+      if (!have) continue;
+      slot.mapped[i] = null;
+      if (have.kind !== 'backing') {
+        this.unmap(slot, i, have);
+        continue;
+      }
+      const offset = i === ROM_INDEX ? slot.romOffset : (slot.fn.bars[i]?.backingOffset ?? -1);
+      const first = have.address >>> PAGE_SHIFT;
+      const count = have.size >>> PAGE_SHIFT;
+      let run = -1;
+      for (let k = 0; k <= count; k++) {
+        const own = k < count && this.memory.frameOffset[first + k] === offset + k * PAGE_SIZE;
+        if (own && run < 0) run = k;
+        if (!own && run >= 0) {
+          this.memory.unmapBacking(((first + run) << PAGE_SHIFT) >>> 0, (k - run) * PAGE_SIZE);
+          run = -1;
+        }
+      }
+    }
   }
 
   private overlapsRam(address: number, size: number): boolean {

@@ -164,6 +164,36 @@ export class PciFunction {
     if (changed || size > 0) this.configWritten(offset, size);
   }
 
+  /**
+   * Why a saved configuration space cannot belong to this function, or null: its
+   * hard-wired header bits (IDs, class, header type, BAR type and size bits, ROM size,
+   * pin) differ. STATUS is left out: its read-only bits report device state.
+   */
+  configMismatch(saved: Uint8Array): string | null {
+    for (let o = 0; o < 0x40; o++) {
+      if (o === PCI_STATUS || o === PCI_STATUS + 1) continue;
+      const fixed = ~this.writeMask[o] & 0xff;
+      if ((saved[o] & fixed) !== (this.config[o] & fixed)) {
+        return `config byte 0x${o.toString(16).padStart(2, '0')} has read-only bits 0x${(saved[o] & fixed).toString(16)}, this function 0x${(this.config[o] & fixed).toString(16)}`;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Take a saved configuration space (restore): the bits a guest can write and the
+   * write-1-to-clear status bits come from `saved`, the hard-wired ones stay ours;
+   * then the function's own write hook runs over all 256 bytes so state derived from
+   * config (PIRQ routes, PM I/O decode…) follows. BAR decoding is the bus's job.
+   */
+  loadConfig(saved: Uint8Array): void {
+    for (let o = 0; o < 256; o++) {
+      const m = this.writeMask[o] | this.w1cMask[o];
+      this.config[o] = (this.config[o] & ~m) | (saved[o] & m);
+    }
+    this.configWritten(0, 256);
+  }
+
   /** Hook: after a guest write to config bytes [offset, offset+size). */
   protected configWritten(_offset: number, _size: number): void {}
   /** Hook: before a read, so dynamic registers can be refreshed. */
