@@ -361,7 +361,6 @@ export class Domain {
 
   /** xl save's snapshot of this domain. Call between run() slices; the memory is copied, so it may run on (-c). */
   save(): DomainState {
-    if (this.hvm) this.log('warn', 'save', 'PCI configuration space and the chipset registers (i440FX, PIIX3, PIIX4 PM) have no save records yet: a restore gets the values hvmloader set');
     return gatherDomainState(this.saveParts());
   }
 
@@ -389,6 +388,8 @@ export class Domain {
       { name: 'i8042', device: this.i8042 },
       ...this.uarts.map((device, i) => ({ name: `com${i + 1}`, device })),
     ];
+    // PCI config space (BARs, PAM, PIRQ routes, PM base) before the functions' own records, then PIIX4 PM's registers.
+    if (this.hvm) devices.push({ name: 'pci', device: this.hvm.pci }, { name: 'pm', device: this.hvm.pm });
     if (this.hvm) devices.push({ name: 'ide', device: this.hvm.ide });
     if (this.hvm?.vga) devices.push({ name: 'vga', device: this.hvm.vga });
     if (this.hvm?.xenPlatform) devices.push({ name: 'xen-platform', device: this.hvm.xenPlatform });
