@@ -20,6 +20,7 @@ const ISA = bdfOf(1, 0);
 const IDE = bdfOf(1, 1);
 const PM = bdfOf(1, 3);
 const VGA = bdfOf(2, 0);
+const XEN_PLATFORM = bdfOf(3, 0);
 
 interface Rig {
   io: IoBus;
@@ -28,6 +29,8 @@ interface Rig {
   platform: HvmPlatform;
   levels: Map<string, boolean>;
   powerOffs: number;
+  /** One page of backing store, at the same offset in every rig. */
+  spare: number;
 }
 
 function build(ns = 0): Rig {
@@ -41,7 +44,7 @@ function build(ns = 0): Rig {
   vgaBios[0] = 0x55;
   vgaBios[1] = 0xaa;
   vgaBios[0x100] = 0x42;
-  const rig: Rig = { io, memory, clock, levels, powerOffs: 0, platform: null as unknown as HvmPlatform };
+  const rig: Rig = { io, memory, clock, levels, powerOffs: 0, spare: -1, platform: null as unknown as HvmPlatform };
   rig.platform = new HvmPlatform(
     {
       bus: io,
@@ -55,6 +58,7 @@ function build(ns = 0): Rig {
     },
     { vga: 'stdvga', vgaBios, drives: {}, xenPlatform: true },
   );
+  rig.spare = memory.allocateBacking(PAGE_SIZE);
   firmwareSetup(rig);
   return rig;
 }
@@ -100,8 +104,13 @@ function guestChanges(r: Rig): void {
   pci.writeConfig(VGA, 0x10, 4, 0xe0000000);
   pci.writeConfig(VGA, 0x30, 4, 0xe2000001);
   pci.writeConfig(VGA, 0x3c, 1, 11);
-  // The IDE bus-master BAR moves; a PIRQ route changes; the PM base moves.
-  pci.writeConfig(IDE, 0x20, 4, 0xd001);
+  // The Xen platform device's I/O BAR moves away and the IDE bus-master BAR takes its
+  // old place (a restore must free every build-time decoding before decoding any).
+  pci.writeConfig(XEN_PLATFORM, 0x10, 4, 0xd101);
+  pci.writeConfig(IDE, 0x20, 4, 0xc101);
+  // A Xen-style physmap page placed where firmware had VRAM: the image's frame map keeps it.
+  r.memory.mapBacking(0xf0000000, r.spare, PAGE_SIZE, false, true);
+  // A PIRQ route changes; the PM base moves.
   pci.writeConfig(ISA, 0x63, 1, 10);
   pci.writeConfig(PM, 0x40, 4, 0xb101);
   // ACPI on (APMC), PWRBTN and TMR enabled, a GPE enabled, a pending power button.
@@ -157,7 +166,8 @@ test('PCI and PM records round-trip into a fresh platform: config, memory map, p
   // VRAM at the moved BAR, the ROM read-only at its BAR, firmware's old VRAM place empty.
   const vramOffset = b.memory.frameOffset[0xe0000000 / PAGE_SIZE];
   assert.ok(vramOffset >= RAM, 'VRAM mapped at the moved BAR');
-  assert.equal(b.memory.frameOffset[0xf0000000 / PAGE_SIZE], -1);
+  assert.equal(b.memory.frameOffset[0xf0000000 / PAGE_SIZE], b.spare, 'the page placed over the old VRAM BAR stays');
+  assert.equal(b.memory.frameOffset[0xf0000000 / PAGE_SIZE + 1], -1, 'the rest of the old VRAM BAR is empty');
   const romOffset = b.memory.frameOffset[0xe2000000 / PAGE_SIZE];
   assert.equal(b.memory.frameReadOnly[0xe2000000 / PAGE_SIZE], 1);
   assert.equal(b.memory.bytes[romOffset + 0x100], 0x42);
@@ -166,8 +176,10 @@ test('PCI and PM records round-trip into a fresh platform: config, memory map, p
   assert.equal(b.memory.bytes[0xc0010], 0x77);
   assert.equal(b.platform.pci.readConfig(HOST_BRIDGE, 0x5a, 1), 0x33);
   // Ports: the IDE bus master at its moved BAR only; PM block at the moved base only.
-  assert.notEqual(b.io.pioRead(0xd002, 1), 0xff, 'BMIDE status decoded at the restored BAR');
+  assert.notEqual(b.io.pioRead(0xc102, 1), 0xff, 'BMIDE status decoded at the restored BAR');
   assert.equal(b.io.pioRead(0xc002, 1), 0xff, 'not at the BAR firmware gave it');
+  assert.equal(b.io.pioRead(0xd110, 2), 0, 'Xen platform ports decoded at their restored BAR');
+  assert.equal(b.io.pioRead(0xc110, 2), 0xffff, 'and the IDE BAR there holds only 16 ports');
   assert.equal(b.io.pioRead(0xb004, 2), 0xffff, 'PM block gone from firmware base');
   assert.equal(b.io.pioRead(0xb104, 2) & PM1_SCI_EN, PM1_SCI_EN);
   assert.equal(b.io.pioRead(0xb100, 2), a.io.pioRead(0xb100, 2));
