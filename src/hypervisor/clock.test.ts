@@ -58,3 +58,17 @@ test('a halted vCPU catches up with the host, and time never goes backwards', ()
   c.advanceTo(ahead - 5);
   assert.ok(c.nowNs() >= ahead);
 });
+
+test('InstructionClock.resetTo: guest time is exactly the given time, then moves with retired instructions again', () => {
+  const host = new ManualClock();
+  host.ns = 7_000_000;
+  const c = new InstructionClock(host);
+  let retired = 0;
+  c.attach(() => retired);
+  retired = 1000;
+  assert.equal(c.nowNs(), 7_000_000 + 1000 * c.nsPerInstruction);
+  c.resetTo(123_456);
+  assert.equal(c.nowNs(), 123_456, 'no instruction retired since: exactly the reset time');
+  retired += 10;
+  assert.equal(c.nowNs(), 123_456 + 10 * c.nsPerInstruction);
+});

@@ -83,6 +83,17 @@ export class InstructionClock implements Clock {
     return this.host.nowNs();
   }
 
+  /**
+   * Guest time is `ns` now (a restore: the image's timers, PM timer and TSC continue
+   * from the saved time, whatever the build of the domain took). Steering then closes
+   * any gap to the host clock as sync() always does.
+   */
+  resetTo(ns: number): void {
+    this.anchorNs = ns;
+    this.anchorRetired = this.lastRetired = this.retired();
+    this.lastHostNs = this.host.nowNs();
+  }
+
   /** Re-anchor and steer the rate toward host time. Call between run slices. */
   sync(): void {
     const retired = this.retired();

@@ -370,6 +370,9 @@ export class Domain {
    * run(). Throws RestoreError when the image does not fit; warnings go to the log.
    */
   restore(state: DomainState): void {
+    // Guest time is the saved time while the image is applied (no instruction retires
+    // meanwhile), so the TSC, the PM timer and every timer continue from one instant.
+    this.guestClock?.resetTo(state.guestNs);
     for (const w of applyDomainState(this.saveParts(), state)) this.log('warn', 'restore', w);
     // The hypercall page holds the saving backend's stubs: write ours (as at the MSR write).
     const page = this.xenState?.hypercallPage;

@@ -186,6 +186,7 @@ async function main(): Promise<void> {
       // A restore that fails is a domain that could not start (never restarted).
       if (!built.restore) throw new Error(`${start.domainModule}'s Domain cannot restore a saved state`);
       try {
+        if (clock instanceof ResumedClock) clock.anchor(); // the build's own time is not guest time
         built.restore(start.restore);
       } catch (e) {
         throw new Error(`restore failed: ${(e as Error).message}`);

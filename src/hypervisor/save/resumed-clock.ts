@@ -7,14 +7,23 @@
 import type { Clock } from '../clock.js';
 
 export class ResumedClock implements Clock {
-  private readonly offset: number;
+  private offset: number;
 
   constructor(
     private readonly base: Clock,
-    startNs: number,
+    private readonly startNs: number,
   ) {
     if (!Number.isFinite(startNs) || startNs < 0) throw new RangeError(`resumed clock: start ${startNs} ns is not a guest time`);
     this.offset = startNs - base.nowNs();
+  }
+
+  /**
+   * Read `startNs` now. Building the domain takes host time (module loads, devices,
+   * the firmware tables) that the guest must not see pass: call this right before the
+   * image's state is applied, whose timers then continue exactly where they stopped.
+   */
+  anchor(): void {
+    this.offset = this.startNs - this.base.nowNs();
   }
 
   nowNs(): number {

@@ -110,6 +110,8 @@ test('686-pae CD through SeaBIOS: PCI config space and PIIX4 PM state survive sa
       await r.destroy().catch(() => undefined);
     }
     assert.doesNotMatch(r.output, /Linux version/, 'the restored domain booted again instead of continuing');
+    // Guest time continues exactly: the TSC and the ACPI PM timer stay in step across the restore.
+    assert.doesNotMatch(r.output, /Marking clocksource 'tsc' as unstable/, 'the TSC and the PM timer disagree after the restore (guest time skipped)');
     assert.deepEqual(Object.fromEntries(after), Object.fromEntries(before), 'config spaces and PM registers after the restore');
     assert.equal(exit.reason, 'poweroff', `exit ${exit.reason}: ${exit.detail}`);
     assert.match(exit.detail, /S5/);
