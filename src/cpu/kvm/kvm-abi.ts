@@ -22,6 +22,9 @@ export const KVM_GET_SUPPORTED_CPUID = iowr(0x05, 8);
 export const KVM_CREATE_VCPU = io(0x41);
 export const KVM_SET_USER_MEMORY_REGION = iow(0x46, 32);
 export const KVM_SET_TSS_ADDR = io(0x47);
+/** struct kvm_xen_hvm_config is 56 bytes (kvm-xen-abi.ts). */
+export const XEN_HVM_CONFIG_BYTES = 56;
+export const KVM_XEN_HVM_CONFIG = iow(0x7a, XEN_HVM_CONFIG_BYTES);
 export const KVM_SET_IDENTITY_MAP_ADDR = iow(0x48, 8);
 export const KVM_CREATE_IRQCHIP = io(0x60);
 export const KVM_IRQ_LINE = iow(0x61, 8);

@@ -5,7 +5,7 @@
 import type { GuestMemory } from '../../hypervisor/memory/guest-memory.js';
 import { PAGE_SHIFT, PAGE_SIZE } from '../../hypervisor/memory/guest-memory.js';
 import * as abi from './kvm-abi.js';
-import { KVM_XEN_HVM_CONFIG, KVM_XEN_HVM_CONFIG_INTERCEPT_HCALL, xenHvmConfig } from './kvm-xen-abi.js';
+import { KVM_XEN_HVM_CONFIG_INTERCEPT_HCALL, xenHvmConfig } from './kvm-xen-abi.js';
 import { closeFd, ioctl, ioctlBuf, mapShared, openDevice, SyscallError, unmap, type Mapping } from './libc.js';
 
 /** Guest-physical pages KVM uses for real-mode emulation on VT (QEMU's choice: top of the 4 GiB hole, below the LAPIC/ROM). */
@@ -145,7 +145,7 @@ export class KvmVm {
   interceptXenHypercalls(msr: number): boolean {
     const supported = this.system.checkExtension(abi.KVM_CAP_XEN_HVM);
     if (supported <= 0 || (supported & KVM_XEN_HVM_CONFIG_INTERCEPT_HCALL) === 0) return false;
-    ioctlBuf(this.fd, KVM_XEN_HVM_CONFIG, xenHvmConfig(KVM_XEN_HVM_CONFIG_INTERCEPT_HCALL, msr), 'KVM_XEN_HVM_CONFIG');
+    ioctlBuf(this.fd, abi.KVM_XEN_HVM_CONFIG, xenHvmConfig(KVM_XEN_HVM_CONFIG_INTERCEPT_HCALL, msr), 'KVM_XEN_HVM_CONFIG');
     this.xenHypercallIntercept = true;
     return true;
   }

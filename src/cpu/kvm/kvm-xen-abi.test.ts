@@ -4,7 +4,8 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { KVM_EXIT_XEN_HCALL, KVM_XEN_HVM_CONFIG, KVM_XEN_HVM_CONFIG_INTERCEPT_HCALL, RUN_XEN, XEN_HVM_CONFIG_BYTES, readXenExit, xenHvmConfig } from './kvm-xen-abi.js';
+import { KVM_EXIT_XEN_HCALL, KVM_XEN_HVM_CONFIG_INTERCEPT_HCALL, RUN_XEN, readXenExit, xenHvmConfig } from './kvm-xen-abi.js';
+import { KVM_XEN_HVM_CONFIG, XEN_HVM_CONFIG_BYTES } from './kvm-abi.js';
 import { assemble, kvmGuest, kvmSkipReason, skipLoudly, startProtectedMode } from './kvm-test-support.js';
 
 test('kvm_xen_hvm_config: flags and msr, no blobs, 56 bytes; the ioctl number encodes that size', () => {

@@ -6,9 +6,8 @@
 // kvm_run.xen.u.hcall.result and the next KVM_RUN writes it to RAX and skips the
 // instruction.
 
-/** _IOW(KVMIO, 0x7a, struct kvm_xen_hvm_config) — the struct is 56 bytes. */
-export const KVM_XEN_HVM_CONFIG = 0x4038ae7a;
-export const XEN_HVM_CONFIG_BYTES = 56;
+import { XEN_HVM_CONFIG_BYTES } from './kvm-abi.js';
+
 /** KVM_CHECK_EXTENSION(KVM_CAP_XEN_HVM) answers a mask of these. */
 export const KVM_XEN_HVM_CONFIG_HYPERCALL_MSR = 1 << 0;
 export const KVM_XEN_HVM_CONFIG_INTERCEPT_HCALL = 1 << 1;
