@@ -211,10 +211,9 @@ export function lowHalves(r: VcpuRegisters64): VcpuRegisters {
 /** The state's registers at full width (`long` when present, else the 32-bit view zero-extended). */
 export function stateRegisters64(state: Pick<VcpuState, 'regs' | 'long'>): VcpuRegisters64 {
   if (state.long) return registers64(state.long.regs.map((v) => BigInt(v)));
-  return registers64(REGISTERS64.map((name) => {
-    const short = (Object.keys(LONG_NAME) as (typeof REGS)[number][]).find((k) => LONG_NAME[k] === name);
-    return short === undefined ? 0n : BigInt(state.regs[short] >>> 0);
-  }));
+  const out = registers64([]);
+  for (const k of REGS) out[LONG_NAME[k]] = BigInt(state.regs[k] >>> 0);
+  return out;
 }
 
 
