@@ -377,9 +377,6 @@ export class Domain {
     // The hypercall page holds the saving backend's stubs: write ours (as at the MSR write).
     const page = this.xenState?.hypercallPage;
     if (page !== null && page !== undefined && handleXenMsr(true, XEN_MSR_HYPERCALL_PAGE, BigInt(page), this.memory).hypercallPage === page) this.vcpu.hypercallPageInstalled?.(page);
-    // The restored instruction count must not move guest time: re-anchor the clock on it.
-    const emu = this.emu;
-    if (emu) this.guestClock?.attach(() => emu.cpu.instructions);
   }
 
   /** What an image holds of this domain, under stable record names. */
