@@ -158,6 +158,7 @@ async function main(): Promise<void> {
     const clock: Clock = start.restore ? new ResumedClock(hostClock, start.restore.guestNs) : hostClock;
     const host: DomainHost = { clock, ram: start.ram, domid: start.domid, dom0Link: start.dom0Link, liveDomains: start.liveDomains };
     let kickBuffer: () => SharedArrayBuffer | null = () => null;
+    let hypercallRoute: () => string | undefined = () => undefined;
     if (start.cpuBackend === 'kvm') {
       // KVM needs page-aligned memory it can map: the VM's own anonymous shared mapping
       // becomes the guest RAM (it cannot be posted between threads, so it is made here).
@@ -167,6 +168,7 @@ async function main(): Promise<void> {
       host.ram = backend.ram;
       host.createVcpu = backend.createVcpu;
       kickBuffer = () => backend.kickBuffer();
+      hypercallRoute = () => backend.vcpu()?.hypercallRoute;
       process.on('exit', () => backend.close());
     }
     // Only a domain with a drive image needs the opener (and its module).
@@ -180,8 +182,8 @@ async function main(): Promise<void> {
     built.events.on('debugcon.tx', (e) => debugcon.push({ ioport: e.ioport, bytes: e.bytes.slice() }));
     built.events.on('log', (e) => logs.push(e));
     // How the guest's Xen hypercalls reach tsxen on KVM decides which guests can use them.
-    const route = (built as { vcpu?: { hypercallRoute?: string } }).vcpu?.hypercallRoute;
-    if (start.cpuBackend === 'kvm' && route && presentsXen(start.spec)) logs.push({ level: route.startsWith('KVM_XEN') ? 'info' : 'warn', source: 'kvm', message: `Xen hypercalls: ${route}` });
+    const route = hypercallRoute();
+    if (route && presentsXen(start.spec)) logs.push({ level: route.startsWith('KVM_XEN') ? 'info' : 'warn', source: 'kvm', message: `Xen hypercalls: ${route}` });
     if (start.restore) {
       // A restore that fails is a domain that could not start (never restarted).
       if (!built.restore) throw new Error(`${start.domainModule}'s Domain cannot restore a saved state`);
