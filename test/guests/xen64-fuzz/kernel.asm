@@ -121,15 +121,7 @@ start32:
   mov dword [pdpt_hi + 510 * 8], pd + 3
   mov dword [pd_w], pt_w + 3
   ; the first GiB in 2 MiB pages; the LAPIC and IOAPIC pages uncached (PCD)
-  xor ecx, ecx
-.pd:
-  mov eax, ecx
-  shl eax, 21
-  or eax, 0x83
-  mov [pd + ecx * 8], eax
-  inc ecx
-  cmp ecx, 512
-  jb .pd
+  IDENTITY_PD_2M pd
   mov dword [pd_mmio + 502 * 8], 0xFEC00000 | 0x93
   mov dword [pd_mmio + 503 * 8], 0xFEE00000 | 0x93
   ; WINDOW's 4 KiB pages (absent entries stay 0)

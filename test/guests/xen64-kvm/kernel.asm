@@ -57,15 +57,7 @@ start32:
   mov dword [pdpt_lo], pd + 3
   mov dword [pdpt_hi + 510 * 8], pd + 3
   ; PD: 512 x 2 MiB, identity over the first GiB
-  xor ecx, ecx
-.pd:
-  mov eax, ecx
-  shl eax, 21
-  or eax, 0x83
-  mov [pd + ecx * 8], eax
-  inc ecx
-  cmp ecx, 512
-  jb .pd
+  IDENTITY_PD_2M pd
   ENTER_LONG_MODE pml4, gdtr, start64
 
 bits 64
